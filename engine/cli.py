@@ -1,0 +1,98 @@
+"""The `recscope` command.
+
+Each feature registers its sub-commands from a module in ``engine/commands/``: the
+module has ``register(subparsers)`` which adds parsers whose ``func(args) -> int`` does
+the work. Errors meant for a person (``RecscopeError``) print one sentence and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+
+from engine.errors import RecscopeError
+
+#: Modules under engine/commands that register sub-commands, in help order.
+COMMAND_MODULES = ["data", "recs", "reviews", "bandits"]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one sentence, exit 2, like our other errors
+        self.print_usage(sys.stderr)
+        self.exit(2, f"error: {message}.\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="recscope", description="Train, store and compare recommenders, "
+                     "review classifiers and bandits.")
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    for name in COMMAND_MODULES:
+        try:
+            mod = importlib.import_module(f"engine.commands.{name}")
+        except ModuleNotFoundError as exc:  # a feature not present in this build
+            if exc.name != f"engine.commands.{name}":
+                raise
+            continue
+        mod.register(sub)
+    return parser
+
+
+def _version() -> str:
+    from engine import __version__
+
+    return f"recscope {__version__}"
+
+
+def add_db_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", metavar="PATH", default=None,
+                   help="DuckDB file (default: $RECSCOPE_DB or data/recscope.duckdb)")
+
+
+def add_json_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+def print_json(obj) -> None:
+    print(json.dumps(obj, ensure_ascii=False, indent=2, default=_json_default))
+
+
+def _json_default(o):
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return None if np.isnan(o) else float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, (pd.Timestamp,)):
+        return o.isoformat()
+    return str(o)
+
+
+def get_store(args):
+    from engine.store import Store
+
+    return Store(getattr(args, "db", None))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except RecscopeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; the store keeps only what was committed.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,175 @@
+"""The Dataset: interactions plus user, item (and optionally review) tables.
+
+Ids are the dataset's own ids, always as text (``str``), at every boundary. Contiguous
+integer indices exist only inside engine computations (see ``Dataset.index``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from engine.errors import DataError
+
+#: Columns of ``Dataset.interactions``, in order.
+INTERACTION_COLUMNS = ["user_id", "item_id", "timestamp", "event", "weight"]
+#: Required columns of ``Dataset.items``; any further columns are display metadata.
+ITEM_COLUMNS = ["item_id", "title", "category"]
+#: Required columns of ``Dataset.users``; any further columns are display metadata.
+USER_COLUMNS = ["user_id"]
+#: Columns of ``Dataset.reviews`` (label: 1 = meaningless/spam, 0 = fine, <NA> = unknown).
+REVIEW_COLUMNS = ["review_id", "text", "label", "company", "user_id", "created_at"]
+
+#: Default weight per event type (view < favorite < apply). Used when an event has no weight.
+DEFAULT_EVENT_WEIGHTS = {"view": 1.0, "favorite": 3.0, "apply": 5.0}
+
+
+@dataclass
+class Dataset:
+    """A dataset as the engine sees it.
+
+    interactions: one row per event with columns ``INTERACTION_COLUMNS``:
+        user_id (str), item_id (str), timestamp (datetime64, may be NaT when the source
+        has no time), event (str, e.g. "view", "rating"), weight (float, e.g. the rating).
+    users: ``user_id`` plus display metadata columns (any).
+    items: ``item_id``, ``title``, ``category`` (may be empty strings) plus display metadata.
+    reviews: optional; columns ``REVIEW_COLUMNS`` (company, user_id, created_at may be null).
+    """
+
+    name: str
+    interactions: pd.DataFrame
+    users: pd.DataFrame
+    items: pd.DataFrame
+    reviews: pd.DataFrame | None = None
+    source: str = ""
+    info: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.interactions = normalise_interactions(self.interactions)
+        self.items = normalise_items(self.items, self.interactions)
+        self.users = normalise_users(self.users, self.interactions)
+        if self.reviews is not None:
+            self.reviews = normalise_reviews(self.reviews)
+
+    @property
+    def n_users(self) -> int:
+        return int(self.users.shape[0])
+
+    @property
+    def n_items(self) -> int:
+        return int(self.items.shape[0])
+
+    @property
+    def n_interactions(self) -> int:
+        return int(self.interactions.shape[0])
+
+    @property
+    def n_reviews(self) -> int:
+        return 0 if self.reviews is None else int(self.reviews.shape[0])
+
+    @property
+    def has_timestamps(self) -> bool:
+        return bool(self.interactions["timestamp"].notna().any())
+
+
+def _as_text(s: pd.Series) -> pd.Series:
+    """Ids as text; floats that are whole numbers lose their '.0'."""
+    if pd.api.types.is_float_dtype(s) and s.dropna().apply(float.is_integer).all():
+        s = s.astype("Int64")
+    return s.astype("string").astype(object).where(s.notna(), None)
+
+
+def normalise_interactions(df: pd.DataFrame) -> pd.DataFrame:
+    missing = [c for c in ("user_id", "item_id") if c not in df.columns]
+    if missing:
+        raise DataError(f"Interactions lack the column(s) {', '.join(missing)}.")
+    out = pd.DataFrame({
+        "user_id": _as_text(df["user_id"]),
+        "item_id": _as_text(df["item_id"]),
+    })
+    ts = df["timestamp"] if "timestamp" in df.columns else pd.Series(pd.NaT, index=df.index)
+    out["timestamp"] = pd.to_datetime(ts).astype("datetime64[us]")
+    if "event" in df.columns:
+        out["event"] = df["event"].astype("string").fillna("interaction").astype(object)
+    else:
+        out["event"] = "interaction"
+    if "weight" in df.columns:
+        out["weight"] = pd.to_numeric(df["weight"]).astype("float64")
+    else:
+        out["weight"] = out["event"].map(DEFAULT_EVENT_WEIGHTS).fillna(1.0).astype("float64")
+    return out.reset_index(drop=True)
+
+
+def normalise_items(items: pd.DataFrame | None, interactions: pd.DataFrame) -> pd.DataFrame:
+    ids = pd.Index(interactions["item_id"].unique())
+    if items is None or items.empty:
+        items = pd.DataFrame({"item_id": ids})
+    items = items.copy()
+    items["item_id"] = _as_text(items["item_id"])
+    items = items.drop_duplicates("item_id")
+    extra = ids.difference(pd.Index(items["item_id"]))
+    if len(extra):
+        items = pd.concat([items, pd.DataFrame({"item_id": extra})], ignore_index=True)
+    if "title" not in items.columns:
+        items["title"] = None
+    items["title"] = items["title"].astype(object).where(items["title"].notna(), None)
+    items["title"] = items["title"].fillna(items["item_id"])
+    if "category" not in items.columns:
+        items["category"] = ""
+    items["category"] = items["category"].fillna("").astype(str)
+    cols = ITEM_COLUMNS + [c for c in items.columns if c not in ITEM_COLUMNS]
+    return items[cols].reset_index(drop=True)
+
+
+def normalise_users(users: pd.DataFrame | None, interactions: pd.DataFrame) -> pd.DataFrame:
+    ids = pd.Index(interactions["user_id"].unique())
+    if users is None or users.empty:
+        users = pd.DataFrame({"user_id": ids})
+    users = users.copy()
+    users["user_id"] = _as_text(users["user_id"])
+    users = users.drop_duplicates("user_id")
+    extra = ids.difference(pd.Index(users["user_id"]))
+    if len(extra):
+        users = pd.concat([users, pd.DataFrame({"user_id": extra})], ignore_index=True)
+    cols = USER_COLUMNS + [c for c in users.columns if c not in USER_COLUMNS]
+    return users[cols].reset_index(drop=True)
+
+
+def normalise_reviews(df: pd.DataFrame) -> pd.DataFrame:
+    if "text" not in df.columns:
+        raise DataError("Reviews lack the column text.")
+    out = pd.DataFrame(index=df.index)
+    if "review_id" in df.columns:
+        out["review_id"] = _as_text(df["review_id"])
+    else:
+        out["review_id"] = [str(i + 1) for i in range(len(df))]
+    out["text"] = df["text"].fillna("").astype(str)
+    out["label"] = pd.array(df["label"], dtype="Int64") if "label" in df.columns else pd.array([pd.NA] * len(df), dtype="Int64")
+    for c in ("company", "user_id"):
+        out[c] = df[c].astype("string").astype(object).where(df[c].notna(), None) if c in df.columns else None
+    out["created_at"] = pd.to_datetime(df["created_at"]).astype("datetime64[us]") if "created_at" in df.columns else pd.Series(pd.NaT, index=df.index, dtype="datetime64[us]")
+    extra = [c for c in df.columns if c not in out.columns]
+    for c in extra:
+        out[c] = df[c]
+    return out.reset_index(drop=True)
+
+
+@dataclass
+class Index:
+    """Contiguous integer indices for users and items (engine-internal only)."""
+
+    user_ids: np.ndarray  # index -> id (object array of str)
+    item_ids: np.ndarray
+
+    @classmethod
+    def from_ids(cls, user_ids, item_ids) -> "Index":
+        return cls(np.asarray(sorted(set(user_ids)), dtype=object),
+                   np.asarray(sorted(set(item_ids)), dtype=object))
+
+    def user_pos(self, ids) -> np.ndarray:
+        return pd.Index(self.user_ids).get_indexer(pd.Index(ids))
+
+    def item_pos(self, ids) -> np.ndarray:
+        return pd.Index(self.item_ids).get_indexer(pd.Index(ids))

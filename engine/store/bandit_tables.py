@@ -1,0 +1,3 @@
+"""DDL of the bandit tables (owned by the bandits feature)."""
+
+DDL: list[str] = []

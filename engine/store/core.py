@@ -1,0 +1,121 @@
+"""The store: one DuckDB file, the only code that speaks SQL.
+
+Concurrency: DuckDB lets one process hold a file open for writing at a time, and a
+reader in another process cannot open it meanwhile. So nobody holds a connection for
+long: every read and every write opens the file, does its work and closes it, and an
+open that meets another process's lock waits and retries (``RECSCOPE_LOCK_TIMEOUT``
+seconds, default 120) before giving up with one sentence. Long jobs compute first and
+write their results in one short transaction at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+import pandas as pd
+
+from engine.errors import StoreBusy
+from engine.store.schema import SCHEMA_VERSION, all_ddl
+
+DEFAULT_DB = Path("data") / "recscope.duckdb"
+
+_initialised: set[str] = set()
+_init_lock = threading.Lock()
+
+
+def default_db_path() -> Path:
+    return Path(os.environ.get("RECSCOPE_DB") or DEFAULT_DB)
+
+
+def _is_lock_error(exc: Exception) -> bool:
+    msg = str(exc).lower()
+    return "lock" in msg and ("conflicting" in msg or "could not set" in msg)
+
+
+class Store:
+    """A handle on a DuckDB file. Cheap to create; holds no connection."""
+
+    def __init__(self, path: str | os.PathLike | None = None, lock_timeout: float | None = None):
+        self.path = Path(path) if path is not None else default_db_path()
+        self.lock_timeout = (float(os.environ.get("RECSCOPE_LOCK_TIMEOUT", "120"))
+                             if lock_timeout is None else lock_timeout)
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.path)!r})"
+
+    @property
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + self.lock_timeout
+        delay = 0.02
+        while True:
+            try:
+                return duckdb.connect(str(self.path))
+            except duckdb.IOException as exc:
+                if not _is_lock_error(exc) or time.monotonic() > deadline:
+                    if _is_lock_error(exc):
+                        raise StoreBusy(
+                            f"The store {self.path} stayed locked by another recscope process "
+                            f"for {self.lock_timeout:.0f} s; try again when it has finished."
+                        ) from None
+                    raise
+                time.sleep(delay * (1 + random.random()))
+                delay = min(delay * 2, 0.5)
+
+    def _ensure_schema(self, con: duckdb.DuckDBPyConnection) -> None:
+        key = str(self.path.resolve())
+        if key in _initialised:
+            return
+        with _init_lock:
+            # Idempotent DDL, run once per process and file: creates a new store and adds
+            # to an older one whatever tables a newer feature introduced.
+            con.execute("BEGIN")
+            for stmt in all_ddl():
+                con.execute(stmt)
+            con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
+                        [str(SCHEMA_VERSION)])
+            con.execute("COMMIT")
+            _initialised.add(key)
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A short-lived connection (schema ensured). Close it quickly."""
+        con = self._open()
+        try:
+            self._ensure_schema(con)
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection inside BEGIN ... COMMIT; any exception rolls everything back."""
+        with self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            else:
+                con.execute("COMMIT")
+
+    def df(self, sql: str, params: list | dict | None = None) -> pd.DataFrame:
+        """Run one query and return a DataFrame."""
+        with self.connect() as con:
+            return con.execute(sql, params or []).df()
+
+    def scalar(self, sql: str, params: list | dict | None = None):
+        with self.connect() as con:
+            row = con.execute(sql, params or []).fetchone()
+            return None if row is None else row[0]

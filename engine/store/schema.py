@@ -1,0 +1,75 @@
+"""The DuckDB schema. Versioned: ``meta.schema_version`` records what a file has.
+
+Every statement is idempotent (``IF NOT EXISTS``) so that opening an older file adds
+what is missing. Domain modules (reviews, bandits) keep their tables beside their SQL
+in ``engine/store/<domain>.py`` and list them in ``DOMAIN_DDL`` below.
+"""
+
+SCHEMA_VERSION = 1
+
+CORE_DDL = [
+    "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
+    # datasets
+    """CREATE TABLE IF NOT EXISTS datasets (
+        name VARCHAR PRIMARY KEY,
+        source VARCHAR,
+        created_at TIMESTAMP DEFAULT current_timestamp,
+        n_users BIGINT, n_items BIGINT, n_interactions BIGINT, n_reviews BIGINT,
+        info VARCHAR              -- JSON: loader notes (duplicates collapsed, ...)
+    )""",
+    """CREATE TABLE IF NOT EXISTS users (
+        dataset VARCHAR, user_id VARCHAR,
+        attrs VARCHAR             -- JSON object of display metadata
+    )""",
+    """CREATE TABLE IF NOT EXISTS items (
+        dataset VARCHAR, item_id VARCHAR, title VARCHAR, category VARCHAR,
+        attrs VARCHAR             -- JSON object of further display metadata
+    )""",
+    """CREATE TABLE IF NOT EXISTS interactions (
+        dataset VARCHAR, user_id VARCHAR, item_id VARCHAR, ts TIMESTAMP,
+        event VARCHAR, weight DOUBLE
+    )""",
+    # splits: split_defs describes a split, splits holds its (user, item) rows
+    "CREATE SEQUENCE IF NOT EXISTS split_id_seq START 1",
+    """CREATE TABLE IF NOT EXISTS split_defs (
+        split_id INTEGER PRIMARY KEY, dataset VARCHAR, method VARCHAR,
+        params VARCHAR,           -- JSON
+        created_at TIMESTAMP DEFAULT current_timestamp,
+        n_train BIGINT, n_test BIGINT, n_test_users BIGINT
+    )""",
+    """CREATE TABLE IF NOT EXISTS splits (
+        split_id INTEGER, user_id VARCHAR, item_id VARCHAR, part VARCHAR, -- 'train' | 'test'
+        ts TIMESTAMP, weight DOUBLE
+    )""",
+    # runs
+    "CREATE SEQUENCE IF NOT EXISTS run_id_seq START 1",
+    """CREATE TABLE IF NOT EXISTS runs (
+        run_id INTEGER PRIMARY KEY, dataset VARCHAR, split_id INTEGER,
+        algorithm VARCHAR, name VARCHAR,
+        params VARCHAR,           -- JSON
+        source VARCHAR,           -- 'trained' | 'imported'
+        status VARCHAR,           -- 'running' | 'done' | 'failed'
+        error VARCHAR,
+        k INTEGER,
+        fit_seconds DOUBLE, recommend_seconds DOUBLE, evaluate_seconds DOUBLE,
+        n_users BIGINT,
+        code_version VARCHAR,
+        created_at TIMESTAMP DEFAULT current_timestamp,
+        finished_at TIMESTAMP
+    )""",
+    """CREATE TABLE IF NOT EXISTS recommendations (
+        run_id INTEGER, user_id VARCHAR, rank SMALLINT, item_id VARCHAR, score DOUBLE
+    )""",
+    """CREATE TABLE IF NOT EXISTS metrics (
+        run_id INTEGER, metric VARCHAR, k INTEGER, value DOUBLE
+    )""",
+    """CREATE TABLE IF NOT EXISTS user_metrics (
+        run_id INTEGER, user_id VARCHAR, metric VARCHAR, k INTEGER, value DOUBLE
+    )""",
+]
+
+
+def all_ddl() -> list[str]:
+    from engine.store import bandit_tables, review_tables
+
+    return CORE_DDL + review_tables.DDL + bandit_tables.DDL
