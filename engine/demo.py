@@ -1,0 +1,40 @@
+"""`recscope demo`: build the built-in demo in a store.
+
+Steps, each with progress: the synthetic job board (interactions, postings, users and
+company reviews); then each feature adds its own step to ``STEPS`` below (train the
+default recommenders, train and score the review classifier, start an example bandit
+experiment). Each step is a function ``step(store, dataset_name, seed, progress)``.
+"""
+
+from __future__ import annotations
+
+from engine.progress import ProgressFn, null_progress
+from engine.store import Store
+from engine.store.datasets import save_dataset
+
+DEMO_NAME = "jobboard"
+
+
+def _build_dataset(store: Store, name: str, seed: int, progress: ProgressFn) -> None:
+    from engine.data.synthetic import make_job_board
+
+    progress("generate job board", 0, 1)
+    ds = make_job_board(seed=seed, name=name)
+    progress("generate job board", 1, 1)
+    progress("store dataset", 0, 1)
+    save_dataset(store, ds, replace=True)
+    progress("store dataset", 1, 1)
+
+
+def _steps():
+    steps = [_build_dataset]
+    # Features append their demo steps here (one import + one append each).
+    return steps
+
+
+def build_demo(store: Store, seed: int = 0, name: str = DEMO_NAME,
+               progress: ProgressFn = null_progress) -> str:
+    """Build (or rebuild) the demo dataset and everything derived from it. Returns its name."""
+    for step in _steps():
+        step(store, name, seed, progress)
+    return name
