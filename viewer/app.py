@@ -1,0 +1,17 @@
+"""Entry point: `streamlit run viewer/app.py`."""
+
+import sys
+from pathlib import Path
+
+# Allow `streamlit run viewer/app.py` from a checkout that was not pip-installed.
+_ROOT = Path(__file__).resolve().parent.parent
+if str(_ROOT) not in sys.path:
+    sys.path.insert(0, str(_ROOT))
+
+import streamlit as st  # noqa: E402
+
+from viewer import nav  # noqa: E402
+
+st.set_page_config(page_title="recscope", page_icon=":material/insights:", layout="wide")
+pg = st.navigation(nav.navigation_sections())
+pg.run()

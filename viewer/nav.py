@@ -1,0 +1,52 @@
+"""The page registry: one st.Page per page, used by app.py and for links/switch_page.
+
+Pages live in the top-level ``pages/`` folder (beside ``viewer/``, not beside the entry
+script: a ``pages/`` folder next to the entry script would switch Streamlit into its
+older pages-directory mode, in which deep links skip the entry script).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
+
+#: (key, file, title, icon, url_path, section). The key is what other code links by.
+PAGE_SPECS = [
+    ("home", "home.py", "Home", ":material/home:", "home", "Overview"),
+    ("runs", "runs.py", "Runs", ":material/leaderboard:", "runs", "Recommenders"),
+    ("compare", "compare.py", "Compare", ":material/compare_arrows:", "compare", "Recommenders"),
+    ("item", "item.py", "Item", ":material/work:", "item", "Recommenders"),
+    ("reviews", "reviews.py", "Flagged reviews", ":material/rate_review:", "reviews", "Reviews"),
+    ("bandits", "bandits.py", "Bandits", ":material/casino:", "bandits", "Experiments"),
+]
+
+
+def _pages() -> dict[str, st.Page]:
+    pages = {}
+    for key, file, title, icon, url_path, _section in PAGE_SPECS:
+        path = PAGES_DIR / file
+        if path.exists():
+            pages[key] = st.Page(path, title=title, icon=icon, url_path=url_path,
+                                 default=(key == "home"))
+    return pages
+
+
+def page(key: str) -> st.Page:
+    """The st.Page registered under ``key`` (for st.page_link / st.switch_page)."""
+    return _pages()[key]
+
+
+def has_page(key: str) -> bool:
+    return key in _pages()
+
+
+def navigation_sections() -> dict[str, list[st.Page]]:
+    pages = _pages()
+    sections: dict[str, list[st.Page]] = {}
+    for key, _file, _title, _icon, _url, section in PAGE_SPECS:
+        if key in pages:
+            sections.setdefault(section, []).append(pages[key])
+    return sections
