@@ -1,0 +1,390 @@
+"""Splits, runs, recommendations and metrics in the store (all their SQL lives here).
+
+A *split* is a ``split_defs`` row plus its ``splits`` rows (part 'train' or 'test').
+Several runs share one split: ``find_split`` looks up an identical request (same
+dataset, method and parameters, seed included) before a new one is saved.
+
+A *run* is written in two steps so that a crash never leaves half a run behind:
+``create_run`` inserts a row with status 'running' before training starts;
+``finish_run`` then writes the recommendations, metrics, per-user metrics, timings and
+status 'done' in ONE transaction (or ``fail_run`` records status 'failed' and the
+reason, with no recommendations). Runs are immutable: a rerun is a new run id.
+
+Bulk inserts go through registered DataFrames (DuckDB scans them via Arrow, which is
+fast for tens of millions of rows). Recommendations are inserted sorted by
+(run_id, user_id, rank) so that DuckDB's zonemaps can prune by user quickly.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+from engine.errors import DataError, NotFound
+from engine.store.core import Store
+
+#: Columns of a recommendations frame, in order.
+RECS_COLUMNS = ["user_id", "rank", "item_id", "score"]
+#: Columns of a train/test frame, in order (as the evaluation code expects them).
+SPLIT_COLUMNS = ["user_id", "item_id", "timestamp", "weight"]
+
+_RUN_COLUMNS = ("run_id, dataset, split_id, algorithm, name, params, source, status, error, k, "
+                "fit_seconds, recommend_seconds, evaluate_seconds, n_users, code_version, "
+                "created_at, finished_at")
+
+
+def canonical_json(obj: Any) -> str:
+    """JSON with sorted keys: two equal dicts give the same text (used to match splits)."""
+    return json.dumps(obj, sort_keys=True, ensure_ascii=False, default=_json_default)
+
+
+def _json_default(o):
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return float(o)
+    if isinstance(o, (pd.Timestamp,)):
+        return o.isoformat()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    return str(o)
+
+
+def _text_ids(s: pd.Series) -> pd.Series:
+    """Ids as text. Text columns pass through untouched (fast for tens of millions of rows)."""
+    if s.dtype == object or isinstance(s.dtype, pd.StringDtype):
+        return s
+    return s.astype("string")
+
+
+# --------------------------------------------------------------------------- splits
+
+def find_split(store: Store, dataset: str, request: dict) -> int | None:
+    """The id of a stored split made from the same request on ``dataset``, or None.
+
+    ``request`` is the full description of how the split was asked for (method,
+    parameters, seed, positive filter); it is compared as canonical JSON.
+    """
+    want = canonical_json(request)
+    rows = store.df("SELECT split_id, params FROM split_defs WHERE dataset = ? "
+                    "ORDER BY split_id DESC", [dataset])
+    for split_id, params in zip(rows["split_id"], rows["params"]):
+        try:
+            got = json.loads(params or "{}").get("request")
+        except (TypeError, ValueError):
+            continue
+        if got is not None and canonical_json(got) == want:
+            return int(split_id)
+    return None
+
+
+def save_split(store: Store, dataset: str, train: pd.DataFrame, test: pd.DataFrame, *,
+               method: str, request: dict, params: dict | None = None,
+               info: dict | None = None) -> int:
+    """Store a split (one transaction) and return its new split_id.
+
+    ``method`` is the method actually used (e.g. 'leave_last_n' when 'auto' was asked);
+    ``request`` is what was asked (looked up by ``find_split``); ``params`` the resolved
+    parameters and ``info`` any notes from the splitter.
+    """
+    parts = []
+    for part, frame in (("train", train), ("test", test)):
+        missing = [c for c in ("user_id", "item_id") if c not in frame.columns]
+        if missing:
+            raise DataError(f"The {part} part of a split lacks the column(s) {', '.join(missing)}.")
+        f = pd.DataFrame({
+            "user_id": _text_ids(frame["user_id"]),
+            "item_id": _text_ids(frame["item_id"]),
+            "part": part,
+            "ts": (pd.to_datetime(frame["timestamp"]).astype("datetime64[us]")
+                   if "timestamp" in frame.columns
+                   else pd.Series(pd.NaT, index=frame.index, dtype="datetime64[us]")),
+            "weight": (pd.to_numeric(frame["weight"]).astype("float64")
+                       if "weight" in frame.columns else 1.0),
+        })
+        parts.append(f)
+    rows = pd.concat(parts, ignore_index=True)
+    doc = {"request": request, "resolved": params or {}, "info": info or {}}
+    with store.transaction() as con:
+        split_id = con.execute("SELECT nextval('split_id_seq')").fetchall()[0][0]
+        con.execute(
+            "INSERT INTO split_defs (split_id, dataset, method, params, n_train, n_test, n_test_users) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [split_id, dataset, method, canonical_json(doc), int(len(train)), int(len(test)),
+             int(test["user_id"].nunique())])
+        con.register("_split_rows", rows)
+        con.execute("INSERT INTO splits SELECT ?, user_id, item_id, part, ts, weight "
+                    "FROM _split_rows ORDER BY user_id, part, ts", [split_id])
+        con.unregister("_split_rows")
+    return int(split_id)
+
+
+def get_split(store: Store, split_id: int) -> dict:
+    """One split's description: split_id, dataset, method, params (dict), counts."""
+    df = store.df("SELECT split_id, dataset, method, params, created_at, n_train, n_test, "
+                  "n_test_users FROM split_defs WHERE split_id = ?", [int(split_id)])
+    if df.empty:
+        raise NotFound(f"There is no split with id {split_id} in {store.path}; "
+                       f"`recscope runs --dataset NAME` shows the split of every run.")
+    row = df.iloc[0].to_dict()
+    row["params"] = json.loads(row["params"] or "{}")
+    row["split_id"] = int(row["split_id"])
+    return row
+
+
+def list_splits(store: Store, dataset: str | None = None) -> pd.DataFrame:
+    """One row per split: split_id, dataset, method, params (JSON text), counts."""
+    sql = ("SELECT split_id, dataset, method, params, created_at, n_train, n_test, n_test_users "
+           "FROM split_defs")
+    if dataset is None:
+        return store.df(sql + " ORDER BY split_id")
+    return store.df(sql + " WHERE dataset = ? ORDER BY split_id", [dataset])
+
+
+def latest_split_id(store: Store, dataset: str) -> int | None:
+    v = store.scalar("SELECT max(split_id) FROM split_defs WHERE dataset = ?", [dataset])
+    return None if v is None else int(v)
+
+
+def _split_part(store: Store, split_id: int, part: str, user_id: str | None) -> pd.DataFrame:
+    sql = ("SELECT user_id, item_id, ts AS timestamp, weight FROM splits "
+           "WHERE split_id = ? AND part = ?")
+    params: list = [int(split_id), part]
+    if user_id is not None:
+        sql += " AND user_id = ?"
+        params.append(str(user_id))
+    return store.df(sql + " ORDER BY user_id, timestamp, item_id", params)
+
+
+def test_items(store: Store, split_id: int, user_id: str | None = None) -> pd.DataFrame:
+    """The test part of a split: DataFrame[user_id, item_id, timestamp, weight]."""
+    return _split_part(store, split_id, "test", user_id)
+
+
+def train_items(store: Store, split_id: int, user_id: str | None = None) -> pd.DataFrame:
+    """The train part of a split: DataFrame[user_id, item_id, timestamp, weight]."""
+    return _split_part(store, split_id, "train", user_id)
+
+
+def load_split(store: Store, split_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(train, test) frames of a stored split."""
+    get_split(store, split_id)  # NotFound with a sentence when unknown
+    return train_items(store, split_id), test_items(store, split_id)
+
+
+# --------------------------------------------------------------------------- runs
+
+def create_run(store: Store, *, dataset: str, split_id: int | None, algorithm: str,
+               params: dict | None = None, name: str | None = None, source: str = "trained",
+               k: int | None = None, code_version: str | None = None) -> int:
+    """Insert a run with status 'running' (before any training) and return its new id."""
+    with store.transaction() as con:
+        run_id = con.execute("SELECT nextval('run_id_seq')").fetchall()[0][0]
+        con.execute(
+            "INSERT INTO runs (run_id, dataset, split_id, algorithm, name, params, source, status, "
+            "k, code_version) VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)",
+            [run_id, dataset, None if split_id is None else int(split_id), algorithm,
+             name or algorithm, canonical_json(params or {}), source,
+             None if k is None else int(k), code_version])
+    return int(run_id)
+
+
+def _check_running(con, run_id: int) -> None:
+    rows = con.execute("SELECT status FROM runs WHERE run_id = ?", [int(run_id)]).fetchall()
+    row = rows[0] if rows else None
+    if row is None:
+        raise NotFound(f"There is no run with id {run_id}; `recscope runs` lists the run ids.")
+    if row[0] != "running":
+        raise DataError(f"Run {run_id} is already {row[0]}; runs are immutable, so train again "
+                        f"to get a new run id.")
+
+
+def _recs_frame(recs: pd.DataFrame) -> pd.DataFrame:
+    missing = [c for c in ("user_id", "rank", "item_id") if c not in recs.columns]
+    if missing:
+        raise DataError(f"Recommendations lack the column(s) {', '.join(missing)}.")
+    out = pd.DataFrame({
+        "user_id": _text_ids(recs["user_id"]),
+        "rank": pd.to_numeric(recs["rank"]).astype("int32"),
+        "item_id": _text_ids(recs["item_id"]),
+        "score": (pd.to_numeric(recs["score"]).astype("float64") if "score" in recs.columns
+                  else np.nan),
+    })
+    return out
+
+
+def finish_run(store: Store, run_id: int, *, recs: pd.DataFrame, metrics: pd.DataFrame,
+               user_metrics: pd.DataFrame | None = None, fit_seconds: float | None = None,
+               recommend_seconds: float | None = None, evaluate_seconds: float | None = None,
+               n_users: int | None = None) -> None:
+    """Write a run's lists, metrics, per-user metrics and timings; status 'done'. One transaction.
+
+    recs: DataFrame[user_id, rank, item_id, score]; metrics: DataFrame[metric, k, value];
+    user_metrics: DataFrame[user_id, metric, k, value].
+    """
+    r = _recs_frame(recs)
+    m = pd.DataFrame({"metric": metrics["metric"].astype(str).astype(object),
+                      "k": pd.to_numeric(metrics["k"]).astype("int32"),
+                      "value": pd.to_numeric(metrics["value"]).astype("float64")})
+    if user_metrics is None:
+        um = pd.DataFrame({"user_id": pd.Series([], dtype=object), "metric": pd.Series([], dtype=object),
+                           "k": pd.Series([], dtype="int32"), "value": pd.Series([], dtype="float64")})
+    else:
+        um = pd.DataFrame({"user_id": _text_ids(user_metrics["user_id"]),
+                           "metric": user_metrics["metric"].astype(str).astype(object),
+                           "k": pd.to_numeric(user_metrics["k"]).astype("int32"),
+                           "value": pd.to_numeric(user_metrics["value"]).astype("float64")})
+    if n_users is None:
+        n_users = int(r["user_id"].nunique())
+    with store.transaction() as con:
+        _check_running(con, run_id)
+        con.register("_recs", r)
+        con.execute("INSERT INTO recommendations SELECT ?, user_id, rank, item_id, score FROM _recs "
+                    "ORDER BY user_id, rank", [int(run_id)])
+        con.register("_metrics", m)
+        con.execute("INSERT INTO metrics SELECT ?, metric, k, value FROM _metrics "
+                    "ORDER BY metric, k", [int(run_id)])
+        con.register("_user_metrics", um)
+        con.execute("INSERT INTO user_metrics SELECT ?, user_id, metric, k, value FROM _user_metrics "
+                    "ORDER BY metric, k, user_id", [int(run_id)])
+        con.execute(
+            "UPDATE runs SET status = 'done', error = NULL, fit_seconds = ?, recommend_seconds = ?, "
+            "evaluate_seconds = ?, n_users = ?, finished_at = current_timestamp WHERE run_id = ?",
+            [fit_seconds, recommend_seconds, evaluate_seconds, int(n_users), int(run_id)])
+        for t in ("_recs", "_metrics", "_user_metrics"):
+            con.unregister(t)
+
+
+def fail_run(store: Store, run_id: int, error: str, *, fit_seconds: float | None = None) -> None:
+    """Mark a run 'failed' with its one-sentence reason; it keeps no recommendations."""
+    with store.transaction() as con:
+        for table in ("recommendations", "metrics", "user_metrics"):
+            con.execute(f"DELETE FROM {table} WHERE run_id = ?", [int(run_id)])
+        con.execute("UPDATE runs SET status = 'failed', error = ?, fit_seconds = ?, "
+                    "finished_at = current_timestamp WHERE run_id = ?",
+                    [str(error), fit_seconds, int(run_id)])
+
+
+def delete_run(store: Store, run_id: int) -> None:
+    """Remove a run and everything it owns (one transaction)."""
+    get_run(store, run_id)
+    with store.transaction() as con:
+        for table in ("recommendations", "metrics", "user_metrics", "runs"):
+            con.execute(f"DELETE FROM {table} WHERE run_id = ?", [int(run_id)])
+
+
+# --------------------------------------------------------------------------- readers
+
+def list_runs(store: Store, dataset: str | None = None) -> pd.DataFrame:
+    """One row per run (newest last): ids, algorithm, name, params (JSON text), source,
+    status, error, k, timings, n_users, code_version, created_at, finished_at."""
+    sql = f"SELECT {_RUN_COLUMNS} FROM runs"
+    if dataset is None:
+        return store.df(sql + " ORDER BY run_id")
+    return store.df(sql + " WHERE dataset = ? ORDER BY run_id", [dataset])
+
+
+def runs_with_metrics(store: Store, dataset: str | None = None,
+                      ks: Iterable[int] = (10, 20)) -> pd.DataFrame:
+    """``list_runs`` plus one column per (metric, k) named like ``ndcg@10`` (wide)."""
+    runs = list_runs(store, dataset)
+    ks = [int(k) for k in ks]
+    if runs.empty or not ks:
+        return runs
+    placeholders = ", ".join("?" for _ in ks)
+    sql = (f"SELECT m.run_id, m.metric, m.k, m.value FROM metrics m JOIN runs r USING (run_id) "
+           f"WHERE m.k IN ({placeholders})")
+    params: list = list(ks)
+    if dataset is not None:
+        sql += " AND r.dataset = ?"
+        params.append(dataset)
+    long = store.df(sql, params)
+    if long.empty:
+        return runs
+    long["column"] = long["metric"] + "@" + long["k"].astype(int).astype(str)
+    order = list(dict.fromkeys(long.sort_values(["k", "metric"])["column"]))
+    wide = long.pivot_table(index="run_id", columns="column", values="value", aggfunc="first")
+    wide = wide.reindex(columns=order).reset_index()
+    wide.columns.name = None
+    return runs.merge(wide, on="run_id", how="left")
+
+
+def get_run(store: Store, run_id: int) -> dict:
+    """One run as a dict (params parsed). NotFound names how to find the run ids."""
+    try:
+        rid = int(run_id)
+    except (TypeError, ValueError):
+        raise DataError(f"A run id is a whole number; got {run_id!r}.") from None
+    df = store.df(f"SELECT {_RUN_COLUMNS} FROM runs WHERE run_id = ?", [rid])
+    if df.empty:
+        raise NotFound(f"There is no run with id {rid} in {store.path}; `recscope runs` "
+                       f"(or `recscope runs --dataset NAME`) lists the run ids.")
+    row = {k: (None if (v is pd.NaT or (isinstance(v, float) and np.isnan(v))) else v)
+           for k, v in df.iloc[0].to_dict().items()}
+    row["params"] = json.loads(row["params"] or "{}")
+    for c in ("run_id", "split_id", "k", "n_users"):
+        if row.get(c) is not None:
+            row[c] = int(row[c])
+    return row
+
+
+def run_metrics(store: Store, run_id: int) -> pd.DataFrame:
+    """A run's summary metrics: DataFrame[metric, k, value] sorted by metric, k."""
+    return store.df("SELECT metric, k, value FROM metrics WHERE run_id = ? ORDER BY metric, k",
+                    [int(run_id)])
+
+
+def user_metrics(store: Store, run_id: int, metric: str | None = None,
+                 k: int | None = None) -> pd.DataFrame:
+    """Per-user metrics of a run: DataFrame[user_id, metric, k, value]."""
+    sql = "SELECT user_id, metric, k, value FROM user_metrics WHERE run_id = ?"
+    params: list = [int(run_id)]
+    if metric is not None:
+        sql += " AND metric = ?"
+        params.append(metric)
+    if k is not None:
+        sql += " AND k = ?"
+        params.append(int(k))
+    return store.df(sql + " ORDER BY metric, k, user_id", params)
+
+
+def user_metric_series(store: Store, run_id: int, metric: str, k: int) -> pd.Series:
+    """One metric at one K for every evaluated user: Series indexed by user_id."""
+    df = user_metrics(store, run_id, metric, k)
+    s = pd.Series(df["value"].to_numpy(dtype="float64"),
+                  index=pd.Index(df["user_id"].astype(object), name="user_id"),
+                  name=f"{metric}@{int(k)}")
+    return s
+
+
+def recommendations(store: Store, run_id: int, user_ids: Iterable[str] | None = None,
+                    k: int | None = None) -> pd.DataFrame:
+    """A run's lists: DataFrame[user_id, rank, item_id, score] sorted by user_id, rank.
+
+    ``user_ids`` restricts to those users; ``k`` keeps ranks 1..k.
+    """
+    where = "run_id = ?"
+    params: list = [int(run_id)]
+    if k is not None:
+        where += " AND rank <= ?"
+        params.append(int(k))
+    cols = "user_id, CAST(rank AS INTEGER) AS rank, item_id, score"
+    if user_ids is None:
+        return store.df(f"SELECT {cols} FROM recommendations WHERE {where} ORDER BY user_id, rank",
+                        params)
+    ids = [str(u) for u in user_ids]
+    if not ids:
+        return pd.DataFrame({"user_id": pd.Series([], dtype=object), "rank": pd.Series([], dtype="int32"),
+                             "item_id": pd.Series([], dtype=object), "score": pd.Series([], dtype="float64")})
+    if len(ids) <= 1000:
+        # Constants in IN (...) let DuckDB prune row groups by the user_id zonemaps.
+        ph = ", ".join("?" for _ in ids)
+        return store.df(f"SELECT {cols} FROM recommendations WHERE {where} AND user_id IN ({ph}) "
+                        f"ORDER BY user_id, rank", params + ids)
+    with store.connect() as con:
+        con.register("_want_users", pd.DataFrame({"user_id": pd.Series(ids, dtype=object)}))
+        return con.execute(f"SELECT {cols} FROM recommendations JOIN _want_users USING (user_id) "
+                           f"WHERE {where} ORDER BY user_id, rank", params).df()

@@ -1,0 +1,146 @@
+"""Splits, runs, recommendations and metrics in the store (engine/store/runs.py)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from engine.errors import DataError, NotFound
+from engine.store import Store
+from engine.store import runs as R
+
+
+@pytest.fixture()
+def store(tmp_path):
+    return Store(tmp_path / "t.duckdb", lock_timeout=5)
+
+
+def _frames():
+    train = pd.DataFrame({"user_id": ["u1", "u1", "u2"], "item_id": ["a", "b", "a"],
+                          "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"]),
+                          "weight": [1.0, 2.0, 3.0]})
+    test = pd.DataFrame({"user_id": ["u1", "u2"], "item_id": ["c", "b"],
+                         "timestamp": pd.to_datetime(["2024-02-01", "2024-02-02"]),
+                         "weight": [1.0, 1.0]})
+    return train, test
+
+
+def _save(store, request=None):
+    train, test = _frames()
+    return R.save_split(store, "ds", train, test, method="leave_last_n",
+                        request=request or {"method": "auto", "seed": 0, "n": 1},
+                        params={"n": 1}, info={"note": "x"})
+
+
+def test_split_round_trip_and_reuse(store):
+    sid = _save(store)
+    train, test = R.load_split(store, sid)
+    assert list(train.columns) == R.SPLIT_COLUMNS
+    assert sorted(zip(train.user_id, train.item_id)) == [("u1", "a"), ("u1", "b"), ("u2", "a")]
+    assert sorted(zip(test.user_id, test.item_id)) == [("u1", "c"), ("u2", "b")]
+    assert train.loc[train.item_id == "b", "weight"].item() == 2.0
+    assert R.test_items(store, sid, "u2")["item_id"].tolist() == ["b"]
+    assert R.train_items(store, sid, "u1")["item_id"].tolist() == ["a", "b"]
+    d = R.get_split(store, sid)
+    assert (d["method"], d["n_train"], d["n_test"], d["n_test_users"]) == ("leave_last_n", 3, 2, 2)
+    assert d["params"]["resolved"] == {"n": 1}
+    # the same request (keys in another order) finds the split; another seed does not
+    assert R.find_split(store, "ds", {"n": 1, "seed": 0, "method": "auto"}) == sid
+    assert R.find_split(store, "ds", {"n": 1, "seed": 1, "method": "auto"}) is None
+    assert R.find_split(store, "other", {"n": 1, "seed": 0, "method": "auto"}) is None
+    sid2 = _save(store, {"method": "auto", "seed": 1, "n": 1})
+    assert sid2 != sid and R.latest_split_id(store, "ds") == sid2
+    assert R.find_split(store, "ds", {"n": 1, "seed": 0, "method": "auto"}) == sid
+
+
+def _recs():
+    # deliberately unsorted: the store sorts by user, rank
+    return pd.DataFrame({"user_id": ["u2", "u1", "u1", "u2"], "rank": [2, 2, 1, 1],
+                         "item_id": ["c", "a", "c", "b"], "score": [0.1, 0.5, 0.9, 0.7]})
+
+
+def _metrics():
+    return pd.DataFrame({"metric": ["precision", "ndcg"], "k": [10, 10], "value": [0.1, 0.5]})
+
+
+def _user_metrics():
+    return pd.DataFrame({"user_id": ["u1", "u2", "u1", "u2"], "metric": ["ndcg"] * 4,
+                         "k": [10, 10, 20, 20], "value": [1.0, 0.0, 1.0, 0.25]})
+
+
+def test_run_lifecycle(store):
+    sid = _save(store)
+    rid = R.create_run(store, dataset="ds", split_id=sid, algorithm="als",
+                       params={"factors": 8, "seed": 0}, k=2, code_version="0.1.0")
+    run = R.get_run(store, rid)
+    assert run["status"] == "running" and run["finished_at"] is None
+    assert R.recommendations(store, rid).empty
+    R.finish_run(store, rid, recs=_recs(), metrics=_metrics(), user_metrics=_user_metrics(),
+                 fit_seconds=1.5, recommend_seconds=0.5, evaluate_seconds=0.25)
+    run = R.get_run(store, rid)
+    assert run["status"] == "done" and run["error"] is None
+    assert run["params"] == {"factors": 8, "seed": 0}
+    assert (run["fit_seconds"], run["recommend_seconds"], run["n_users"]) == (1.5, 0.5, 2)
+    recs = R.recommendations(store, rid)
+    assert list(recs.columns) == R.RECS_COLUMNS
+    assert list(zip(recs.user_id, recs["rank"], recs.item_id)) == [
+        ("u1", 1, "c"), ("u1", 2, "a"), ("u2", 1, "b"), ("u2", 2, "c")]
+    assert R.recommendations(store, rid, user_ids=["u2"], k=1)["item_id"].tolist() == ["b"]
+    assert R.recommendations(store, rid, user_ids=[]).empty
+    big = ["u2"] + [f"x{i}" for i in range(1500)]  # the registered-frame path
+    assert R.recommendations(store, rid, user_ids=big)["item_id"].tolist() == ["b", "c"]
+    m = R.run_metrics(store, rid)
+    assert list(zip(m.metric, m.k, m.value)) == [("ndcg", 10, 0.5), ("precision", 10, 0.1)]
+    s = R.user_metric_series(store, rid, "ndcg", 20)
+    assert s.to_dict() == {"u1": 1.0, "u2": 0.25}
+    wide = R.runs_with_metrics(store, "ds")
+    assert wide.loc[0, "ndcg@10"] == 0.5 and wide.loc[0, "precision@10"] == 0.1
+    # immutable: a finished run cannot be finished again, nor altered by fail_run's cousin
+    with pytest.raises(DataError, match="immutable"):
+        R.finish_run(store, rid, recs=_recs(), metrics=_metrics())
+
+
+def test_rerun_is_a_new_run_id(store):
+    sid = _save(store)
+    ids = []
+    for _ in range(2):
+        rid = R.create_run(store, dataset="ds", split_id=sid, algorithm="als", k=2)
+        R.finish_run(store, rid, recs=_recs(), metrics=_metrics())
+        ids.append(rid)
+    assert ids[0] != ids[1]
+    runs = R.list_runs(store, "ds")
+    assert runs["run_id"].tolist() == ids and (runs["status"] == "done").all()
+    # the first run's lists are untouched by the second
+    assert len(R.recommendations(store, ids[0])) == 4
+
+
+def test_failed_run_leaves_only_a_failed_row(store):
+    sid = _save(store)
+    rid = R.create_run(store, dataset="ds", split_id=sid, algorithm="ease", k=2)
+    R.fail_run(store, rid, "EASE needs a dense item x item matrix; 90000 items is too many.")
+    run = R.get_run(store, rid)
+    assert run["status"] == "failed"
+    assert run["error"].startswith("EASE needs")
+    assert R.recommendations(store, rid).empty
+    assert R.run_metrics(store, rid).empty
+    assert R.user_metric_series(store, rid, "ndcg", 10).empty
+    assert R.list_runs(store)["status"].tolist() == ["failed"]
+
+
+def test_finish_that_fails_midway_writes_nothing(store):
+    sid = _save(store)
+    rid = R.create_run(store, dataset="ds", split_id=sid, algorithm="als", k=2)
+    bad_metrics = pd.DataFrame({"metric": ["ndcg"], "k": [10], "value": ["not a number"]})
+    with pytest.raises(Exception):
+        R.finish_run(store, rid, recs=_recs(), metrics=bad_metrics)
+    assert R.recommendations(store, rid).empty
+    assert R.get_run(store, rid)["status"] == "running"
+
+
+def test_unknown_run_is_one_sentence(store):
+    with pytest.raises(NotFound, match=r"no run with id 42.*recscope runs"):
+        R.get_run(store, 42)
+    with pytest.raises(DataError, match="whole number"):
+        R.get_run(store, "abc")
+    with pytest.raises(NotFound, match="no split with id 7"):
+        R.get_split(store, 7)
