@@ -1,0 +1,618 @@
+"""Loaders: MovieLens folders, any interactions CSV/Parquet with a column mapping, reviews.
+
+Every loader returns an :class:`engine.data.Dataset` and raises :class:`DataError` with
+one sentence naming the file, column or row and what was expected. Nothing here touches
+the store: the CLI saves the result in one transaction, so bad input never leaves a
+half-written store behind.
+
+Conventions shared by all loaders:
+
+* Row numbers in messages count data rows from 1, the header not included (so "row 3"
+  is line 4 of a CSV file with a header, line 3 of a file without one).
+* Ids are read as text, verbatim except for surrounding spaces ("007" stays "007").
+* Timestamps may be unix seconds, unix milliseconds (any number of 1e11 or more, i.e.
+  after 1973 in ms) or ISO dates ("2024-05-01", "2024-05-01T12:30:00+02:00"); aware
+  times are converted to UTC and stored without a zone. Empty cells become NaT and are
+  counted in ``info["missing_timestamps"]``.
+* Separators: ``sep=None`` means "," (or a tab for .tsv/.tab files). The two characters
+  backslash-t, or the word "tab", mean a tab. Tab-separated files are read without
+  quote handling (a '"' is an ordinary character), as TSV has no quoting rules and
+  real TSV corpora such as the SMS Spam Collection contain stray quotes.
+* Duplicate events -- same user, item, event and timestamp -- are collapsed into one
+  (the first is kept; weights are not summed) and their number is reported in
+  ``info["duplicates_collapsed"]``. Without a time column all timestamps are NaT, so
+  repeated (user, item, event) rows collapse too.
+* Items and users are those that appear in the interactions: catalogue rows with no
+  interaction are dropped and counted in ``info["items_without_interactions"]``.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from engine.data.dataset import Dataset
+from engine.errors import DataError
+from engine.progress import ProgressFn, null_progress
+
+#: What a timestamp may look like, for error messages.
+TIMESTAMP_HINT = "unix seconds, unix milliseconds or an ISO date such as 2024-05-01T12:30:00"
+#: Review label spellings (compared lower-case, stripped) -> 1/0.
+LABEL_VALUES = {"1": 1, "1.0": 1, "true": 1, "spam": 1, "yes": 1,
+                "0": 0, "0.0": 0, "false": 0, "ham": 0, "no": 0}
+_PARQUET_EXT = {".parquet", ".pq"}
+_SEP_NAMES = {",": "','", ";": "';'", "\t": "'\\t'", "|": "'|'"}
+
+ML100K_GENRES = ["unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime",
+                 "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery",
+                 "Romance", "Sci-Fi", "Thriller", "War", "Western"]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def parse_sep(sep: str | None) -> str | None:
+    """A separator as given on a command line -> one character (None stays None)."""
+    if sep is None:
+        return None
+    if sep in ("\\t", "tab", "TAB", "\t"):
+        return "\t"
+    if len(sep) != 1:
+        raise DataError(f"The separator {sep!r} is not one character; expected e.g. ',', ';', "
+                        f"'|' or '\\t' for a tab.")
+    return sep
+
+
+def _sep_name(sep: str) -> str:
+    return _SEP_NAMES.get(sep, repr(sep))
+
+
+def _existing_file(path, what: str = "file") -> Path:
+    p = Path(path)
+    if not p.exists():
+        raise DataError(f"The {what} {p} does not exist.")
+    if p.is_dir():
+        raise DataError(f"{p} is a folder; expected a {what}.")
+    return p
+
+
+def _default_sep(path: Path, sep: str | None) -> str:
+    sep = parse_sep(sep)
+    if sep is not None:
+        return sep
+    return "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
+
+
+def read_table(path, sep: str | None = None, header: bool = True, encoding: str = "utf-8-sig",
+               names: list[str] | None = None) -> pd.DataFrame:
+    """Read a CSV/TSV (every cell as text, empty cells as NaN) or a Parquet file.
+
+    Raises DataError for a missing, empty, header-only, undecodable or ragged file.
+    """
+    p = _existing_file(path)
+    if p.suffix.lower() in _PARQUET_EXT:
+        try:
+            df = pd.read_parquet(p)
+        except Exception as exc:  # pyarrow raises many types; all mean "not Parquet"
+            raise DataError(f"{p} could not be read as Parquet ({_first_line(exc)}).") from None
+        if df.empty:
+            raise DataError(f"{p} has no rows; expected at least one.")
+        df.columns = [str(c) for c in df.columns]
+        return df.reset_index(drop=True)
+    sep = _default_sep(p, sep)
+    if p.stat().st_size == 0:
+        raise DataError(f"{p} is empty; expected a header line and at least one row.")
+    try:
+        df = pd.read_csv(p, sep=sep, header=0 if header else None, names=names, dtype=str,
+                         keep_default_na=False, na_values=[""], encoding=encoding,
+                         quoting=csv.QUOTE_NONE if sep == "\t" else csv.QUOTE_MINIMAL,
+                         skip_blank_lines=True)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{p} is empty; expected a header line and at least one row.") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{p} is not {encoding.replace('-sig', '').upper()} text (byte "
+                        f"0x{exc.object[exc.start]:02x} at offset {exc.start}); save it as UTF-8.") from None
+    except pd.errors.ParserError as exc:
+        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        if m:
+            raise DataError(f"{p} line {m.group(2)} has {m.group(3)} fields where earlier lines have "
+                            f"{m.group(1)}; check the separator (--sep) and the quoting.") from None
+        raise DataError(f"{p} could not be parsed as {_sep_name(sep)}-separated text "
+                        f"({_first_line(exc)}).") from None
+    if df.empty:
+        if header:
+            raise DataError(f"{p} has a header but no data rows; expected at least one row.")
+        raise DataError(f"{p} is empty; expected at least one row.")
+    if header:
+        df.columns = [str(c).strip() for c in df.columns]
+    return df
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0].rstrip(".") if text else type(exc).__name__
+
+
+def _delimiter_hint(path: Path, df: pd.DataFrame, sep: str | None) -> str | None:
+    """If the file came out as one column whose name holds another separator, say so."""
+    if df.shape[1] != 1 or path.suffix.lower() in _PARQUET_EXT:
+        return None
+    header = str(df.columns[0])
+    used = _default_sep(path, sep)
+    counts = {c: header.count(c) for c in (",", ";", "\t", "|") if c != used}
+    best = max(counts, key=counts.get)
+    if counts[best] == 0:
+        return None
+    return (f"{path} seems to be separated by {_sep_name(best)}, not {_sep_name(used)}; "
+            f"pass --sep {_sep_name(best)}.")
+
+
+def require_columns(df: pd.DataFrame, path: Path, columns: dict[str, object],
+                    sep: str | None = None, extra_hint: str = "") -> None:
+    """Each mapped column must exist; suggest the closest name (difflib) when it does not.
+
+    ``columns`` maps a role (e.g. "--user-col") to the column name given for it.
+    """
+    present = list(df.columns)
+    for role, col in columns.items():
+        if col is None or col in present:
+            continue
+        hint = _delimiter_hint(path, df, sep)
+        if hint:
+            raise DataError(hint)
+        by_lower = {str(c).lower(): c for c in present}
+        close = difflib.get_close_matches(str(col).lower(), list(by_lower), n=1, cutoff=0.6)
+        suggestion = f"did you mean {by_lower[close[0]]!r}? " if close else ""
+        shown = ", ".join(repr(c) for c in present[:12]) + (", ..." if len(present) > 12 else "")
+        raise DataError(f"{path} has no column {col!r} (given as {role}); {suggestion}"
+                        f"its columns are {shown}.{extra_hint}")
+
+
+def _ids(s: pd.Series, path: Path, col, what: str) -> pd.Series:
+    """Ids as stripped text; an empty id is an error naming its row."""
+    if pd.api.types.is_float_dtype(s) and s.dropna().apply(float.is_integer).all():
+        s = s.astype("Int64")
+    text = s.astype("string").str.strip()
+    empty = text.isna() | (text == "")
+    if empty.any():
+        row = int(np.flatnonzero(empty.to_numpy())[0]) + 1
+        raise DataError(f"{path} row {row} has an empty {what} in column {col!r}; "
+                        f"every row needs one.")
+    return text.astype(object)
+
+
+def parse_timestamps(s: pd.Series, path: Path, col) -> pd.Series:
+    """Unix seconds / unix milliseconds / ISO dates -> naive UTC datetime64[us].
+
+    Numbers of 1e11 or more are taken as milliseconds (1e11 s would be the year 5138).
+    Empty cells become NaT; anything else unparsable is an error naming the first bad row.
+    """
+    if pd.api.types.is_datetime64_any_dtype(s):
+        out = s.dt.tz_convert("UTC").dt.tz_localize(None) if getattr(s.dt, "tz", None) else s
+        return out.astype("datetime64[us]").reset_index(drop=True)
+    if pd.api.types.is_numeric_dtype(s):
+        raw = s.reset_index(drop=True)
+        present = raw.notna()
+    else:
+        raw = s.astype("string").str.strip().reset_index(drop=True)
+        present = (raw.notna() & (raw != "")).fillna(False).astype(bool)
+    nums = pd.to_numeric(raw, errors="coerce")
+    is_num = nums.notna() & present
+
+    def fail(mask: pd.Series) -> None:
+        i = int(np.flatnonzero(mask.to_numpy())[0])
+        raise DataError(f"{path} row {i + 1} has the timestamp {str(raw.iloc[i])!r} in column "
+                        f"{col!r}; expected {TIMESTAMP_HINT}.")
+
+    if present.any() and is_num[present].iloc[0]:  # numeric file: every value must be a number
+        if (present & ~is_num).any():
+            fail(present & ~is_num)
+        vals = nums.where(present)
+        ms = vals.abs() >= 1e11
+        seconds = vals.where(~ms, vals / 1000.0)
+        try:
+            out = pd.to_datetime(seconds, unit="s")
+        except (OverflowError, pd.errors.OutOfBoundsDatetime, ValueError):
+            fail(present & (vals.abs() >= 1e14))
+        return out.astype("datetime64[us]").reset_index(drop=True)
+    parsed = pd.to_datetime(raw.where(present), format="ISO8601", utc=True, errors="coerce")
+    bad = present & parsed.isna()
+    if bad.any():
+        fail(bad)
+    return parsed.dt.tz_localize(None).astype("datetime64[us]").reset_index(drop=True)
+
+
+def _numbers(s: pd.Series, path: Path, col, what: str) -> pd.Series:
+    """A numeric column; an empty or non-numeric cell is an error naming its row."""
+    vals = pd.to_numeric(s, errors="coerce")
+    bad = vals.isna() | ~np.isfinite(vals.astype("float64"))
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        shown = s.iloc[i]
+        shown = "an empty cell" if (shown is None or (isinstance(shown, float) and np.isnan(shown))
+                                    or str(shown).strip() == "") else f"{str(shown)!r}"
+        raise DataError(f"{path} row {i + 1} has {shown} in the {what} column {col!r}; "
+                        f"expected a number.")
+    return vals.astype("float64").reset_index(drop=True)
+
+
+def _interactions(df: pd.DataFrame, path: Path, user_col, item_col, time_col=None, event_col=None,
+                  weight_col=None, event: str = "interaction") -> tuple[pd.DataFrame, dict]:
+    """Mapped columns -> INTERACTION_COLUMNS frame with duplicates collapsed, and info."""
+    out = pd.DataFrame({"user_id": _ids(df[user_col], path, user_col, "user id").to_numpy(),
+                        "item_id": _ids(df[item_col], path, item_col, "item id").to_numpy()})
+    info: dict = {}
+    if time_col is not None:
+        out["timestamp"] = parse_timestamps(df[time_col], path, time_col).to_numpy()
+        missing = int(out["timestamp"].isna().sum())
+        if missing:
+            info["missing_timestamps"] = missing
+    else:
+        out["timestamp"] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[us]")
+    if event_col is not None:
+        ev = df[event_col].astype("string").str.strip()
+        out["event"] = ev.where(ev.notna() & (ev != ""), "interaction").astype(object).to_numpy()
+    else:
+        out["event"] = event
+    if weight_col is not None:
+        out["weight"] = _numbers(df[weight_col], path, weight_col, "weight").to_numpy()
+    dup = out.duplicated(["user_id", "item_id", "event", "timestamp"], keep="first")
+    info["duplicates_collapsed"] = int(dup.sum())
+    return out[~dup].reset_index(drop=True), info
+
+
+def _restrict(table: pd.DataFrame | None, key: str, ids: pd.Series) -> tuple[pd.DataFrame | None, int]:
+    if table is None:
+        return None, 0
+    keep = table[key].isin(set(ids))
+    return table[keep].reset_index(drop=True), int((~keep).sum())
+
+
+def _dataset(name: str, inter: pd.DataFrame, info: dict, users=None, items=None,
+             source: str = "") -> Dataset:
+    items, n_items_dropped = _restrict(items, "item_id", inter["item_id"])
+    users, _ = _restrict(users, "user_id", inter["user_id"])
+    if n_items_dropped:
+        info["items_without_interactions"] = n_items_dropped
+    return Dataset(name=name, interactions=inter, users=users, items=items, source=source, info=info)
+
+
+# --------------------------------------------------------------------------- MovieLens
+
+
+def load_movielens(path, name: str, progress: ProgressFn = null_progress) -> Dataset:
+    """A MovieLens folder, its format detected from the files it holds.
+
+    * ml-100k: ``u.data`` (tab: user item rating unix_ts), ``u.item`` ('|', Latin-1:
+      id|title|release date|video release|IMDb URL|19 genre flags), ``u.user``
+      ('|': id|age|gender|occupation|zip).
+    * ml-latest(-small): ``ratings.csv`` (userId,movieId,rating,timestamp),
+      ``movies.csv`` (movieId,title,genres).
+    * ml-1m (and ml-10m): ``ratings.dat``, ``movies.dat`` (Latin-1), ``users.dat``, all
+      '::'-separated without a header.
+
+    Events are "rating" with weight = the rating; timestamps come from unix seconds.
+    Items get ``category`` = their first genre, plus ``genres`` ("A|B") and ``year``.
+    """
+    folder = Path(path)
+    if not folder.exists():
+        raise DataError(f"The folder {folder} does not exist.")
+    if not folder.is_dir():
+        raise DataError(f"{folder} is a file; expected a MovieLens folder holding u.data "
+                        f"(ml-100k), ratings.csv (ml-latest-small) or ratings.dat (ml-1m).")
+    if (folder / "u.data").exists():
+        return _load_ml100k(folder, name, progress)
+    if (folder / "ratings.csv").exists():
+        return _load_ml_latest(folder, name, progress)
+    if (folder / "ratings.dat").exists():
+        return _load_ml1m(folder, name, progress)
+    raise DataError(f"{folder} holds no MovieLens ratings file; expected u.data (ml-100k), "
+                    f"ratings.csv (ml-latest-small) or ratings.dat (ml-1m).")
+
+
+def _year_from_title(titles: pd.Series) -> pd.Series:
+    return pd.to_numeric(titles.astype("string").str.extract(r"\((\d{4})\)\s*$")[0],
+                         errors="coerce").astype("Int64")
+
+
+def _load_ml100k(folder: Path, name: str, progress: ProgressFn) -> Dataset:
+    stage = "read MovieLens 100K"
+    progress(stage, 0, 3)
+    rpath = folder / "u.data"
+    ratings = read_table(rpath, sep="\t", header=False,
+                         names=["user", "item", "rating", "ts"])
+    inter, info = _interactions(ratings, rpath, "user", "item", "ts", None, "rating", event="rating")
+    progress(stage, 1, 3)
+    items = None
+    ipath = folder / "u.item"
+    if ipath.exists():
+        genres = ML100K_GENRES
+        gpath = folder / "u.genre"
+        if gpath.exists():
+            g = read_table(gpath, sep="|", header=False, encoding="latin-1", names=["genre", "idx"])
+            genres = g.sort_values("idx", key=lambda s: pd.to_numeric(s))["genre"].tolist()
+        cols = ["item_id", "title", "release_date", "video_release", "imdb_url"] + genres
+        raw = read_table(ipath, sep="|", header=False, encoding="latin-1", names=cols)
+        flags = raw[genres].fillna("0").astype(str).eq("1")
+        names = np.array(genres, dtype=object)
+        genre_lists = ["|".join(names[row]) for row in flags.to_numpy()]
+        items = pd.DataFrame({
+            "item_id": _ids(raw["item_id"], ipath, 0, "movie id").to_numpy(),
+            "title": raw["title"].to_numpy(),
+            "category": [g.split("|")[0] if g else "" for g in genre_lists],
+            "genres": genre_lists,
+            "year": pd.to_datetime(raw["release_date"], format="%d-%b-%Y", errors="coerce")
+                      .dt.year.astype("Int64"),
+            "imdb_url": raw["imdb_url"].to_numpy(),
+        })
+    progress(stage, 2, 3)
+    users = None
+    upath = folder / "u.user"
+    if upath.exists():
+        raw = read_table(upath, sep="|", header=False, encoding="latin-1",
+                         names=["user_id", "age", "gender", "occupation", "zip"])
+        raw["user_id"] = _ids(raw["user_id"], upath, 0, "user id")
+        raw["age"] = pd.to_numeric(raw["age"], errors="coerce").astype("Int64")
+        users = raw
+    progress(stage, 3, 3)
+    return _dataset(name, inter, info, users, items, source=f"movielens ml-100k {folder}")
+
+
+def _genre_items(movies: pd.DataFrame, path: Path, id_col, title_col, genres_col) -> pd.DataFrame:
+    genres = movies[genres_col].fillna("").astype(str).replace("(no genres listed)", "")
+    return pd.DataFrame({
+        "item_id": _ids(movies[id_col], path, id_col, "movie id").to_numpy(),
+        "title": movies[title_col].astype(object).to_numpy(),
+        "category": genres.str.split("|").str[0].fillna("").to_numpy(),
+        "genres": genres.to_numpy(),
+        "year": _year_from_title(movies[title_col]).reset_index(drop=True),
+    })
+
+
+def _load_ml_latest(folder: Path, name: str, progress: ProgressFn) -> Dataset:
+    stage = "read MovieLens (CSV)"
+    progress(stage, 0, 2)
+    rpath = folder / "ratings.csv"
+    ratings = read_table(rpath, sep=",")
+    require_columns(ratings, rpath, {"user": "userId", "movie": "movieId", "rating": "rating",
+                                     "timestamp": "timestamp"}, sep=",")
+    inter, info = _interactions(ratings, rpath, "userId", "movieId", "timestamp", None, "rating",
+                                event="rating")
+    progress(stage, 1, 2)
+    items = None
+    mpath = folder / "movies.csv"
+    if mpath.exists():
+        movies = read_table(mpath, sep=",")
+        require_columns(movies, mpath, {"movie": "movieId", "title": "title", "genres": "genres"},
+                        sep=",")
+        items = _genre_items(movies, mpath, "movieId", "title", "genres")
+    progress(stage, 2, 2)
+    return _dataset(name, inter, info, None, items, source=f"movielens {folder.name} {folder}")
+
+
+def _read_dat(path: Path, names: list[str]) -> pd.DataFrame:
+    """ml-1m '::' files: pandas needs its slow python engine for a two-character separator,
+    so swap '::' for a control character first and use the C parser."""
+    text = _existing_file(path).read_bytes().decode("latin-1")
+    if not text.strip():
+        raise DataError(f"{path} is empty; expected '::'-separated rows.")
+    from io import StringIO
+
+    text = text.replace("::", "\x1f")
+    try:
+        df = pd.read_csv(StringIO(text), sep="\x1f", header=None, names=names, dtype=str,
+                         keep_default_na=False, na_values=[""], quoting=csv.QUOTE_NONE,
+                         index_col=False)
+    except pd.errors.ParserError as exc:
+        raise DataError(f"{path} could not be parsed as '::'-separated text ({_first_line(exc)}).") from None
+    return df
+
+
+def _load_ml1m(folder: Path, name: str, progress: ProgressFn) -> Dataset:
+    stage = "read MovieLens 1M"
+    progress(stage, 0, 3)
+    rpath = folder / "ratings.dat"
+    ratings = _read_dat(rpath, ["user", "item", "rating", "ts"])
+    inter, info = _interactions(ratings, rpath, "user", "item", "ts", None, "rating", event="rating")
+    progress(stage, 1, 3)
+    items = None
+    mpath = folder / "movies.dat"
+    if mpath.exists():
+        movies = _read_dat(mpath, ["movieId", "title", "genres"])
+        items = _genre_items(movies, mpath, "movieId", "title", "genres")
+    progress(stage, 2, 3)
+    users = None
+    upath = folder / "users.dat"
+    if upath.exists():
+        users = _read_dat(upath, ["user_id", "gender", "age", "occupation", "zip"])
+        users["user_id"] = _ids(users["user_id"], upath, 0, "user id")
+        users["age"] = pd.to_numeric(users["age"], errors="coerce").astype("Int64")
+    progress(stage, 3, 3)
+    return _dataset(name, inter, info, users, items, source=f"movielens {folder.name} {folder}")
+
+
+# --------------------------------------------------------------------------- any CSV / Parquet
+
+
+def load_interactions_csv(path, name: str, user_col: str, item_col: str, time_col: str | None = None,
+                          event_col: str | None = None, weight_col: str | None = None,
+                          items_path=None, item_id_col: str | None = None,
+                          title_col: str | None = None, sep: str | None = None,
+                          progress: ProgressFn = null_progress) -> Dataset:
+    """Interactions from a CSV or Parquet file (.parquet/.pq) with a column mapping.
+
+    ``time_col``: unix seconds, unix ms or ISO dates (see the module docstring).
+    ``event_col``: the event type (empty cells -> "interaction"); without it every row is
+    an "interaction". ``weight_col``: numeric; without it the weight follows the event
+    (``DEFAULT_EVENT_WEIGHTS``, else 1). ``items_path``: an optional items file (CSV or
+    Parquet) keyed by ``item_id_col`` (default: ``item_col``) with titles in ``title_col``;
+    a column named "category" (any case) becomes the category, every other column is
+    display metadata. Duplicate events (same user, item, event, timestamp) are collapsed,
+    keeping the first, and counted in ``info["duplicates_collapsed"]``.
+    """
+    stage = "read interactions"
+    progress(stage, 0, 2 if items_path else 1)
+    p = _existing_file(path)
+    df = read_table(p, sep=sep)
+    require_columns(df, p, {"--user-col": user_col, "--item-col": item_col, "--time-col": time_col,
+                            "--event-col": event_col, "--weight-col": weight_col}, sep=sep)
+    inter, info = _interactions(df, p, user_col, item_col, time_col, event_col, weight_col)
+    progress(stage, 1, 2 if items_path else 1)
+    items = None
+    if items_path is not None:
+        ip = _existing_file(items_path, "items file")
+        raw = read_table(ip, sep=sep)
+        id_col = item_id_col or item_col
+        require_columns(raw, ip, {"--item-id-col": id_col, "--title-col": title_col}, sep=sep)
+        items = raw.copy()
+        items.insert(0, "__id", _ids(raw[id_col], ip, id_col, "item id").to_numpy())
+        items = items.drop(columns=[id_col])
+        rename = {"__id": "item_id"}
+        if title_col is not None:
+            rename[title_col] = "title"
+        cat = next((c for c in raw.columns if str(c).lower() == "category" and c != id_col), None)
+        if cat is not None:
+            rename[cat] = "category"
+        # keep metadata columns from clashing with the fixed ones
+        for c in items.columns:
+            if c not in rename and c in ("item_id", "title", "category"):
+                rename[c] = f"{c}_original"
+        items = items.rename(columns=rename)
+        progress(stage, 2, 2)
+    return _dataset(name, inter, info, None, items, source=f"csv {p}")
+
+
+# --------------------------------------------------------------------------- reviews
+
+
+def _column_spec(specs: dict[str, object]) -> bool:
+    """True when every given column is a 0-based number (file without a header)."""
+    given = {k: v for k, v in specs.items() if v is not None}
+    numeric = {k: isinstance(v, int) or str(v).strip().isdigit() for k, v in given.items()}
+    if any(numeric.values()) and not all(numeric.values()):
+        shown = ", ".join(f"{k} {given[k]!r}" for k in given)
+        raise DataError(f"Columns must be all names (file with a header) or all 0-based numbers "
+                        f"(file without one); got {shown}.")
+    return bool(given) and all(numeric.values())
+
+
+def parse_votes(expr: str) -> tuple[list[str], list[str]]:
+    """"Toxic+Very Toxic>Not Toxic" -> (["Toxic", "Very Toxic"], ["Not Toxic"])."""
+    parts = expr.split(">")
+    lhs, rhs = ([c.strip() for c in side.split("+")] for side in parts) if len(parts) == 2 else ([], [])
+    if not lhs or not rhs or "" in lhs or "" in rhs:
+        raise DataError(f"--label-from-votes {expr!r} is not of the form 'A+B>C' "
+                        f"(label 1 when the votes in columns A and B outnumber those in C).")
+    return lhs, rhs
+
+
+def _labels(s: pd.Series, path: Path, col) -> pd.Series:
+    text = s.astype("string").str.strip().str.lower()
+    mapped = text.map(LABEL_VALUES)
+    bad = text.notna() & (text != "") & mapped.isna()
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(f"{path} row {i + 1} has the label {str(s.iloc[i])!r} in column {col!r}; "
+                        f"expected 1/0, true/false, spam/ham or yes/no.")
+    return pd.array(mapped.to_numpy(dtype=object), dtype="Int64")
+
+
+def _one_review_file(p: Path, text_col, label_col, sep, id_col, time_col, votes, prefix: str) -> pd.DataFrame:
+    headerless = _column_spec({"--text-col": text_col, "--label-col": label_col,
+                               "--id-col": id_col, "--time-col": time_col})
+    if headerless:
+        text_col, label_col, id_col, time_col = (None if c is None else int(c)
+                                                 for c in (text_col, label_col, id_col, time_col))
+        df = read_table(p, sep=sep, header=False)
+        for role, c in {"--text-col": text_col, "--label-col": label_col, "--id-col": id_col,
+                        "--time-col": time_col}.items():
+            if c is not None and c >= df.shape[1]:
+                raise DataError(f"{p} has {df.shape[1]} column(s) (numbered from 0), so {role} {c} "
+                                f"does not exist.")
+    else:
+        df = read_table(p, sep=sep)
+        vote_cols = {f"--label-from-votes ({c})": c for c in (votes[0] + votes[1])} if votes else {}
+        require_columns(df, p, {"--text-col": text_col, "--label-col": label_col, "--id-col": id_col,
+                                "--time-col": time_col, **vote_cols}, sep=sep,
+                        extra_hint=" If the file has no header, give 0-based column numbers "
+                                   "(e.g. --text-col 1 --label-col 0).")
+    out = pd.DataFrame(index=df.index)
+    if id_col is not None:
+        ids = _ids(df[id_col], p, id_col, "review id")
+    else:
+        ids = pd.Series([str(i + 1) for i in range(len(df))], index=df.index, dtype=object)
+    out["review_id"] = (prefix + ids).to_numpy() if prefix else ids.to_numpy()
+    out["text"] = df[text_col].fillna("").astype(str).to_numpy()
+    if label_col is not None:
+        out["label"] = _labels(df[label_col], p, label_col)
+    elif votes:
+        lhs = sum(_numbers(df[c].fillna("0"), p, c, "vote") for c in votes[0])
+        rhs = sum(_numbers(df[c].fillna("0"), p, c, "vote") for c in votes[1])
+        out["label"] = pd.array((lhs > rhs).astype(int).to_numpy(), dtype="Int64")
+    if time_col is not None:
+        out["created_at"] = parse_timestamps(df[time_col], p, time_col).to_numpy()
+    used = {c for c in (text_col, label_col, id_col, time_col) if c is not None}
+    for c in df.columns:
+        if c in used:
+            continue
+        key = f"col{c}" if headerless else str(c)
+        out[f"{key}_original" if key in out.columns or key in ("review_id", "text", "label",
+                                                               "created_at") else key] = df[c].to_numpy()
+    return out
+
+
+def load_reviews(path, name: str, text_col, label_col=None, sep: str | None = None, id_col=None,
+                 label_from_votes: str | None = None, time_col=None,
+                 progress: ProgressFn = null_progress) -> Dataset:
+    """Reviews from a CSV/TSV file, or from every .csv/.tsv file of a folder (concatenated).
+
+    Columns are names when the file has a header. A file without a header (such as the
+    SMS Spam Collection) is read by giving every column as a 0-based number instead,
+    e.g. ``sep="\\t", text_col=1, label_col=0``: numbers mean "no header".
+
+    Labels (``label_col``): 1/0, true/false, spam/ham, yes/no in any case -> 1/0; an empty
+    cell -> unknown (<NA>); anything else is an error naming the row. Or, instead,
+    ``label_from_votes="Toxic+Very Toxic>Not Toxic"``: label 1 when the votes summed over
+    the left-hand columns outnumber those summed over the right (empty cells count 0).
+
+    Review ids come from ``id_col`` (else the row number from 1). Files of a folder get
+    their ids prefixed with the file stem ("Youtube01-Psy/<id>"). An id repeated within
+    one source gets "#2", "#3"... appended so that every review keeps its own id; how
+    many were renamed is in ``info["duplicate_ids_renamed"]``. ``time_col`` fills
+    ``created_at``. Every other column is kept as display metadata.
+    """
+    p = Path(path)
+    votes = parse_votes(label_from_votes) if label_from_votes else None
+    if votes and label_col is not None:
+        raise DataError("Give either --label-col or --label-from-votes, not both.")
+    if p.is_dir():
+        files = sorted(f for f in p.iterdir() if f.suffix.lower() in (".csv", ".tsv") and f.is_file())
+        if not files:
+            raise DataError(f"The folder {p} holds no .csv or .tsv files.")
+    else:
+        files = [_existing_file(p)]
+    stage = "read reviews"
+    frames = []
+    for i, f in enumerate(files):
+        progress(stage, i, len(files))
+        prefix = f"{f.stem}/" if p.is_dir() else ""
+        frames.append(_one_review_file(f, text_col, label_col, sep, id_col, time_col, votes, prefix))
+    progress(stage, len(files), len(files))
+    reviews = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    occurrence = reviews.groupby("review_id", sort=False).cumcount()
+    renamed = int((occurrence > 0).sum())
+    if renamed:
+        reviews["review_id"] = np.where(occurrence > 0,
+                                        reviews["review_id"] + "#" + (occurrence + 1).astype(str),
+                                        reviews["review_id"])
+    if "label" not in reviews.columns:
+        reviews["label"] = pd.array([pd.NA] * len(reviews), dtype="Int64")
+    empty = pd.DataFrame({"user_id": pd.Series([], dtype=object), "item_id": pd.Series([], dtype=object)})
+    info = {"duplicate_ids_renamed": renamed, "n_files": len(files)}
+    return Dataset(name=name, interactions=empty, users=None, items=None, reviews=reviews,
+                   source=f"reviews {p}", info=info)
