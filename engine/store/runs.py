@@ -104,6 +104,8 @@ def save_split(store: Store, dataset: str, train: pd.DataFrame, test: pd.DataFra
                    else pd.Series(pd.NaT, index=frame.index, dtype="datetime64[us]")),
             "weight": (pd.to_numeric(frame["weight"]).astype("float64")
                        if "weight" in frame.columns else 1.0),
+            "event": (frame["event"].astype(object).where(frame["event"].notna(), None)
+                      if "event" in frame.columns else None),
         })
         parts.append(f)
     rows = pd.concat(parts, ignore_index=True)
@@ -116,7 +118,8 @@ def save_split(store: Store, dataset: str, train: pd.DataFrame, test: pd.DataFra
             [split_id, dataset, method, canonical_json(doc), int(len(train)), int(len(test)),
              int(test["user_id"].nunique())])
         con.register("_split_rows", rows)
-        con.execute("INSERT INTO splits SELECT ?, user_id, item_id, part, ts, weight "
+        con.execute("INSERT INTO splits (split_id, user_id, item_id, part, ts, weight, event) "
+                    "SELECT ?, user_id, item_id, part, ts, weight, event "
                     "FROM _split_rows ORDER BY user_id, part, ts", [split_id])
         con.unregister("_split_rows")
     return int(split_id)
@@ -150,7 +153,7 @@ def latest_split_id(store: Store, dataset: str) -> int | None:
 
 
 def _split_part(store: Store, split_id: int, part: str, user_id: str | None) -> pd.DataFrame:
-    sql = ("SELECT user_id, item_id, ts AS timestamp, weight FROM splits "
+    sql = ("SELECT user_id, item_id, ts AS timestamp, weight, event FROM splits "
            "WHERE split_id = ? AND part = ?")
     params: list = [int(split_id), part]
     if user_id is not None:
@@ -160,12 +163,12 @@ def _split_part(store: Store, split_id: int, part: str, user_id: str | None) -> 
 
 
 def test_items(store: Store, split_id: int, user_id: str | None = None) -> pd.DataFrame:
-    """The test part of a split: DataFrame[user_id, item_id, timestamp, weight]."""
+    """The test part of a split: DataFrame[user_id, item_id, timestamp, weight, event]."""
     return _split_part(store, split_id, "test", user_id)
 
 
 def train_items(store: Store, split_id: int, user_id: str | None = None) -> pd.DataFrame:
-    """The train part of a split: DataFrame[user_id, item_id, timestamp, weight]."""
+    """The train part of a split: DataFrame[user_id, item_id, timestamp, weight, event]."""
     return _split_part(store, split_id, "train", user_id)
 
 

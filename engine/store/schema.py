@@ -41,6 +41,9 @@ CORE_DDL = [
         split_id INTEGER, user_id VARCHAR, item_id VARCHAR, part VARCHAR, -- 'train' | 'test'
         ts TIMESTAMP, weight DOUBLE
     )""",
+    # the event of each split row (so a run on a stored split can weight events); added
+    # for files created before the column existed
+    "ALTER TABLE splits ADD COLUMN IF NOT EXISTS event VARCHAR",
     # runs
     "CREATE SEQUENCE IF NOT EXISTS run_id_seq START 1",
     """CREATE TABLE IF NOT EXISTS runs (

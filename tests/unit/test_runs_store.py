@@ -18,7 +18,7 @@ def store(tmp_path):
 def _frames():
     train = pd.DataFrame({"user_id": ["u1", "u1", "u2"], "item_id": ["a", "b", "a"],
                           "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"]),
-                          "weight": [1.0, 2.0, 3.0]})
+                          "weight": [1.0, 2.0, 3.0], "event": ["view", "apply", "view"]})
     test = pd.DataFrame({"user_id": ["u1", "u2"], "item_id": ["c", "b"],
                          "timestamp": pd.to_datetime(["2024-02-01", "2024-02-02"]),
                          "weight": [1.0, 1.0]})
@@ -35,10 +35,12 @@ def _save(store, request=None):
 def test_split_round_trip_and_reuse(store):
     sid = _save(store)
     train, test = R.load_split(store, sid)
-    assert list(train.columns) == R.SPLIT_COLUMNS
+    assert list(train.columns) == R.SPLIT_COLUMNS + ["event"]
     assert sorted(zip(train.user_id, train.item_id)) == [("u1", "a"), ("u1", "b"), ("u2", "a")]
     assert sorted(zip(test.user_id, test.item_id)) == [("u1", "c"), ("u2", "b")]
     assert train.loc[train.item_id == "b", "weight"].item() == 2.0
+    assert train.loc[train.item_id == "b", "event"].item() == "apply"
+    assert test["event"].isna().all()  # the test frame had no event column
     assert R.test_items(store, sid, "u2")["item_id"].tolist() == ["b"]
     assert R.train_items(store, sid, "u1")["item_id"].tolist() == ["a", "b"]
     d = R.get_split(store, sid)
