@@ -167,10 +167,17 @@ def require_columns(df: pd.DataFrame, path: Path, columns: dict[str, object],
             raise DataError(hint)
         by_lower = {str(c).lower(): c for c in present}
         close = difflib.get_close_matches(str(col).lower(), list(by_lower), n=1, cutoff=0.6)
-        suggestion = f"did you mean {by_lower[close[0]]!r}? " if close else ""
-        shown = ", ".join(repr(c) for c in present[:12]) + (", ..." if len(present) > 12 else "")
-        raise DataError(f"{path} has no column {col!r} (given as {role}); {suggestion}"
-                        f"its columns are {shown}.{extra_hint}")
+        if close:
+            raise DataError(f"{path} has no column {col!r} (given as {role}); "
+                            f"did you mean {by_lower[close[0]]!r}?")
+        shown = ", ".join(repr(_clip(c)) for c in present[:12]) + (", ..." if len(present) > 12 else "")
+        raise DataError(f"{path} has no column {col!r} (given as {role}); its columns are "
+                        f"{shown}{extra_hint}.")
+
+
+def _clip(name, width: int = 30) -> str:
+    name = str(name)
+    return name if len(name) <= width else name[: width - 3] + "..."
 
 
 def _ids(s: pd.Series, path: Path, col, what: str) -> pd.Series:
@@ -539,8 +546,8 @@ def _one_review_file(p: Path, text_col, label_col, sep, id_col, time_col, votes,
         vote_cols = {f"--label-from-votes ({c})": c for c in (votes[0] + votes[1])} if votes else {}
         require_columns(df, p, {"--text-col": text_col, "--label-col": label_col, "--id-col": id_col,
                                 "--time-col": time_col, **vote_cols}, sep=sep,
-                        extra_hint=" If the file has no header, give 0-based column numbers "
-                                   "(e.g. --text-col 1 --label-col 0).")
+                        extra_hint="; if the file has no header, give 0-based column numbers "
+                                   "instead (e.g. --text-col 1 --label-col 0)")
     out = pd.DataFrame(index=df.index)
     if id_col is not None:
         ids = _ids(df[id_col], p, id_col, "review id")
