@@ -154,3 +154,35 @@ def _select_into(S: np.ndarray, k: int, out_items: np.ndarray, out_scores: np.nd
     take = pos < kk
     out_items[rows[take], pos[take]] = cols[take]
     out_scores[rows[take], pos[take]] = vals[take]
+
+
+def topk_dense(scores: np.ndarray, k: int, exclude: sp.csr_matrix | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Top ``k`` of each row of an already computed score block [n_rows, n_items].
+
+    Same contract as ``topk`` (ties by lower item index, padding -1 / -inf); ``exclude``
+    is a CSR matrix of the same shape. ``scores`` is converted to float32 and may be
+    modified in place. Scores of ``-inf`` (or NaN) are treated as not selectable.
+    For score-based models (popularity, kNN, EASE) that produce a dense block per batch.
+    """
+    S = np.asarray(scores, dtype=np.float32)
+    if S.ndim != 2:
+        raise DataError(f"topk_dense needs a 2-D score block; got shape {S.shape}.")
+    k = int(k)
+    if k < 0:
+        raise DataError(f"topk_dense needs k >= 0; got k={k}.")
+    c, n = S.shape
+    items = np.full((c, k), -1, dtype=np.int64)
+    out = np.full((c, k), -np.inf, dtype=np.float32)
+    if c == 0 or n == 0 or k == 0:
+        return items, out
+    if np.isnan(S).any():
+        S = np.where(np.isnan(S), np.float32(-np.inf), S)
+    if exclude is not None:
+        if exclude.shape != S.shape:
+            raise DataError(f"topk_dense's exclude matrix must be {c} x {n}; got "
+                            f"{exclude.shape[0]} x {exclude.shape[1]}.")
+        exclude = sp.csr_matrix(exclude) if not sp.isspmatrix_csr(exclude) else exclude
+        _apply_exclusions(S, exclude, 0, c)
+    _select_into(S, k, items, out)
+    return items, out
