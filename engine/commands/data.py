@@ -31,6 +31,7 @@ def register(sub) -> None:
                          description="Import a dataset into the store.")
     isub = imp.add_subparsers(dest="source", metavar="SOURCE", parser_class=type(imp))
     isub.required = True
+    imp._recscope_sub = isub  # other command modules add sources (e.g. `import run`)
 
     p = isub.add_parser("movielens", help="a MovieLens folder (ml-100k, ml-latest-small, ml-1m)",
                         description="Import a MovieLens folder; the format (ml-100k u.data, "
