@@ -1,0 +1,162 @@
+"""engine/store/compare.py against a tiny store written row by row (values hand-computed)."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from engine.store import Store
+from engine.store import compare as C
+
+
+def build_tiny(path) -> Store:
+    """dataset "ds": 3 users, 6 items, split 1, runs 1 (als) and 2 (popularity) on it,
+    run 3 on another dataset "other". u1's test item is i3; u2's is i4; u3's is i5."""
+    store = Store(path, lock_timeout=5)
+    items = [("i1", "看護師（日勤）", "医療", '{"prefecture": "東京都", "hourly_wage": 1500}'),
+             ("i2", "倉庫内ピッキング", "物流", '{"prefecture": "大阪府", "hourly_wage": 1100}'),
+             ("i3", "カフェスタッフ", "飲食", '{"prefecture": "東京都", "hourly_wage": 1200}'),
+             ("i4", "コンビニ店員", "販売", None),
+             ("i5", "データ入力", "事務", '{"employer": "株式会社テスト"}'),
+             ("i6", "", "事務", None)]
+    inter = [("u1", "i1", "2024-01-01"), ("u1", "i2", "2024-01-02"), ("u1", "i3", "2024-01-03"),
+             ("u2", "i1", "2024-01-01"), ("u2", "i4", "2024-01-05"),
+             ("u3", "i2", "2024-01-01"), ("u3", "i3", "2024-01-02"), ("u3", "i5", "2024-01-04")]
+    split = [("u1", "i1", "train"), ("u1", "i2", "train"), ("u1", "i3", "test"),
+             ("u2", "i1", "train"), ("u2", "i4", "test"),
+             ("u3", "i2", "train"), ("u3", "i3", "train"), ("u3", "i5", "test")]
+    recs = {1: {"u1": ["i3", "i4", "i5"], "u2": ["i4", "i2", "i3"]},
+            2: {"u1": ["i4", "i6", "i3"], "u2": ["i4", "i2", "i3"]},
+            3: {"u1": ["x1"]}}
+    with store.transaction() as con:
+        con.execute("INSERT INTO datasets (name, n_users, n_items, n_interactions, n_reviews) "
+                    "VALUES ('ds', 3, 6, 8, 0), ('other', 1, 1, 1, 0)")
+        for u in ("u1", "u2", "u3"):
+            con.execute("INSERT INTO users (dataset, user_id) VALUES ('ds', ?)", [u])
+        con.execute("INSERT INTO users (dataset, user_id) VALUES ('other', 'u1')")
+        for row in items:
+            con.execute("INSERT INTO items (dataset, item_id, title, category, attrs) VALUES ('ds', ?, ?, ?, ?)", list(row))
+        for u, i, ts in inter:
+            con.execute("INSERT INTO interactions (dataset, user_id, item_id, ts, event, weight) "
+                        "VALUES ('ds', ?, ?, ?, 'view', 1.0)", [u, i, ts])
+        con.execute("INSERT INTO split_defs (split_id, dataset, method) VALUES (1, 'ds', 'leave_last_n')")
+        for u, i, part in split:
+            con.execute("INSERT INTO splits (split_id, user_id, item_id, part, weight) VALUES (1, ?, ?, ?, 1.0)", [u, i, part])
+        for rid, ds, algo in ((1, "ds", "als"), (2, "ds", "popularity"), (3, "other", "als")):
+            con.execute("INSERT INTO runs (run_id, dataset, split_id, algorithm, name, status, k) "
+                        "VALUES (?, ?, ?, ?, ?, 'done', 3)", [rid, ds, 1 if ds == "ds" else None,
+                                                              algo, algo])
+        for rid, by_user in recs.items():
+            for u, lst in by_user.items():
+                for rank, item in enumerate(lst, 1):
+                    con.execute("INSERT INTO recommendations (run_id, user_id, rank, item_id, score) "
+                                "VALUES (?, ?, ?, ?, ?)",
+                                [rid, u, rank, item, 1.0 / rank])
+        for rid, vals in ((1, {"u1": 1.0, "u2": 0.2}), (2, {"u1": 0.5, "u2": 0.2})):
+            for u, v in vals.items():
+                con.execute("INSERT INTO user_metrics (run_id, user_id, metric, k, value) "
+                                "VALUES (?, ?, 'ndcg', 3, ?)", [rid, u, v])
+    return store
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    return build_tiny(tmp_path / "tiny.duckdb")
+
+
+def test_history_newest_first_with_metadata_and_held_out(tiny):
+    hist, n = C.user_history(tiny, "ds", "u1", split_id=1, limit=2)
+    assert n == 3
+    assert hist["item_id"].tolist() == ["i3", "i2"]          # newest first, limited to 2
+    assert hist["held_out"].tolist() == [True, False]
+    assert hist["title"].tolist() == ["カフェスタッフ", "倉庫内ピッキング"]
+    assert hist["category"].tolist() == ["飲食", "物流"]
+
+
+def test_lists_marks_hits_shared_unique(tiny):
+    view = C.user_view(tiny, "ds", [1, 2], "u1", k=3)
+    lists = view["lists"]
+    r1 = lists[lists.run_id == 1].set_index("item_id")
+    r2 = lists[lists.run_id == 2].set_index("item_id")
+    assert list(r1.index) == ["i3", "i4", "i5"] and list(r2.index) == ["i4", "i6", "i3"]
+    assert r1.loc["i3", "hit"] and r2.loc["i3", "hit"] and not r1.loc["i4", "hit"]
+    assert r1.loc["i3", "shared"] and r1.loc["i4", "shared"] and r1.loc["i5", "unique"]
+    assert r2.loc["i6", "unique"] and not r2.loc["i6", "shared"]
+    assert r1.loc["i3", "other_ranks"] == [(2, 3)]
+    assert r2.loc["i6", "title"] == "i6"                      # empty title falls back to the id
+    assert r1.loc["i3", "title"] == "カフェスタッフ"
+    assert view["tests"]["item_id"].tolist() == ["i3"]
+    assert view["missing_runs"] == []
+    m = view["metrics"]
+    assert m.set_index("run_id")["value"].to_dict() == {1: 1.0, 2: 0.5}
+
+
+def test_pair_overlap_hand_computed(tiny):
+    ov = C.user_view(tiny, "ds", [1, 2], "u1", k=3)["overlaps"].iloc[0]
+    # [i3,i4,i5] vs [i4,i6,i3]: 2 shared of 4 distinct; i3/i4 in opposite order.
+    assert ov["jaccard"] == pytest.approx(0.5)
+    assert ov["kendall_tau"] == pytest.approx(-1.0)
+    # RBO_ext (Webber 2010), p=0.9, X_1..3 = 0, 1, 2:
+    # (1-p)/p * (0*.9 + 1/2*.81 + 2/3*.729) + 2/3 * .729 = 0.099 + 0.486
+    assert ov["rbo"] == pytest.approx(0.585)
+    assert ov["n_shared"] == 2
+
+
+def test_missing_run_for_user_and_k_truncation(tiny):
+    view = C.user_view(tiny, "ds", [1, 2], "u3", k=3)
+    assert view["missing_runs"] == [1, 2] and view["lists"].empty
+    lists = C.user_lists(tiny, "ds", [2, 1], "u1", k=1)
+    assert list(zip(lists.run_id, lists.item_id)) == [(1, "i3"), (2, "i4")]
+
+
+def test_drivers_cosine_over_training_columns(tiny):
+    d = C.drivers(tiny, "ds", 1, "u1", ["i3", "i4"], n=2)
+    # train users: i1 {u1,u2}, i2 {u1,u3}, i3 {u3}; u1's train history is i1, i2.
+    # cos(i3, i2) = |{u3}| / sqrt(1 * 2); cos(i3, i1) = 0 (no common user: no row);
+    # i4 has no training users at all, so no driver.
+    assert d["item_id"].tolist() == ["i3"]
+    assert d["driver_id"].tolist() == ["i2"]
+    assert d["similarity"].iloc[0] == pytest.approx(1 / math.sqrt(2))
+    assert d["driver_title"].iloc[0] == "倉庫内ピッキング"
+
+
+def test_disagreement_orders_by_rbo_and_metric_diff(tiny):
+    dis = C.disagreement(tiny, 1, 2, k=3)
+    assert dis["user_id"].tolist() == ["u1", "u2"]            # u2's lists are identical
+    assert dis.loc[1, "rbo"] == pytest.approx(1.0)
+    assert dis.loc[0, "rbo"] == pytest.approx(0.585)
+    assert dis.loc[0, "metric_diff"] == pytest.approx(-0.5)   # run 2 minus run 1
+    assert dis.loc[1, "metric_diff"] == pytest.approx(0.0)
+
+
+def test_exposure_counts_and_contrast(tiny):
+    expo = C.exposure(tiny, "ds", [1, 2], k=3).set_index("item_id")
+    # run 1: i3 x2, i4 x2, i5 x1, i2 x1; run 2: i4 x2, i3 x2, i6 x1, i2 x1; 2 users each
+    assert expo.loc["i4", "n_1"] == 2 and expo.loc["i5", "n_1"] == 1 and expo.loc["i5", "n_2"] == 0
+    assert expo.loc["i6", "share_2"] == pytest.approx(0.5)
+    assert "i1" not in expo.index                              # nobody recommends i1
+    con = C.exposure_contrast(expo.reset_index(), 1, 2)
+    assert con["item_id"].tolist() == ["i5"] and con.loc[0, "diff"] == pytest.approx(0.5)
+    summ = C.exposure_summary(expo.reset_index(), [1, 2], n_items=6).set_index("run_id")
+    assert summ.loc[1, "items"] == 4 and summ.loc[1, "coverage"] == pytest.approx(4 / 6)
+    assert summ.loc[1, "top10_share"] == pytest.approx(1.0)
+
+
+def test_search_random_exists_runs_info(tiny):
+    assert C.search_users(tiny, "ds", "u") == ["u1", "u2", "u3"]
+    assert C.search_users(tiny, "ds", "u2") == ["u2"]
+    assert C.search_users(tiny, "ds", "zz") == []
+    u = C.random_user(tiny, [1, 2], 1, seed=3)
+    assert u in {"u1", "u2"}                                  # u3 has no list in run 1
+    assert C.random_user(tiny, [1, 2], 1, seed=3) == u        # deterministic per seed
+    assert C.user_exists(tiny, "ds", "u3") and not C.user_exists(tiny, "ds", "nobody")
+    info = C.runs_info(tiny, [2, 99, 1])
+    assert info["run_id"].tolist() == [2, 1] and info["dataset"].tolist() == ["ds", "ds"]
+
+
+def test_format_attrs():
+    assert C.format_attrs('{"prefecture": "東京都", "hourly_wage": 1500.0, "x": null}') == \
+        "prefecture: 東京都 · hourly wage: 1,500"
+    assert C.format_attrs(None) == "" and C.format_attrs("not json") == ""
