@@ -7,4 +7,36 @@ DDL = [
         company VARCHAR, user_id VARCHAR, created_at TIMESTAMP,
         attrs VARCHAR             -- JSON of any further columns
     )""",
+    "CREATE SEQUENCE IF NOT EXISTS review_model_id_seq START 1",
+    """CREATE TABLE IF NOT EXISTS review_models (
+        model_id INTEGER PRIMARY KEY, dataset VARCHAR,
+        created_at TIMESTAMP DEFAULT current_timestamp,
+        parent_model_id INTEGER,  -- the model this one retrained, if any
+        params VARCHAR,           -- JSON (ModelParams)
+        n_train BIGINT, n_positive BIGINT,
+        n_human_labels BIGINT,    -- training labels that came from people, not the shipped truth
+        cv_folds INTEGER,
+        roc_auc DOUBLE, pr_auc DOUBLE, f1 DOUBLE, precision DOUBLE, recall DOUBLE,
+        cv_threshold DOUBLE,      -- the F1-maximising threshold on out-of-fold scores
+        threshold DOUBLE,         -- the threshold in use (cv_threshold unless a person moved it)
+        n_scored BIGINT, n_flagged BIGINT,  -- n_flagged at cv_threshold
+        top_ngrams VARCHAR,       -- JSON [{ngram, coef}]
+        code_version VARCHAR
+    )""",
+    """CREATE TABLE IF NOT EXISTS review_scores (
+        model_id INTEGER, review_id VARCHAR,
+        score DOUBLE,             -- calibrated probability of 'meaningless'
+        out_of_fold BOOLEAN,      -- true: a training review scored by a model that did not see it
+        reasons VARCHAR,          -- JSON [{code, text}]
+        spans VARCHAR             -- JSON [{ngram, weight, spans: [[start, end], ...]}], original offsets
+    )""",
+    "CREATE SEQUENCE IF NOT EXISTS review_label_id_seq START 1",
+    """CREATE TABLE IF NOT EXISTS review_labels (
+        label_id BIGINT,          -- order of events; history is append-only
+        dataset VARCHAR, review_id VARCHAR,
+        label VARCHAR,            -- 'meaningless' | 'fine' | 'skip' | 'undo' (cancels the latest standing row)
+        reviewer VARCHAR, labelled_at TIMESTAMP DEFAULT current_timestamp,
+        model_id INTEGER,         -- the model whose queue the person was working from, if any
+        batch_id VARCHAR          -- rows written by one bulk action share it
+    )""",
 ]

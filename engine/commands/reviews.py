@@ -1,0 +1,110 @@
+"""Review commands: `recscope reviews train | models | export-labels`."""
+
+from __future__ import annotations
+
+import sys
+
+from engine.cli import add_db_arg, add_json_arg, get_store, print_json
+
+
+def _progress():
+    from engine.progress import TqdmProgress
+
+    return TqdmProgress(disable=not sys.stderr.isatty())
+
+
+def register(sub) -> None:
+    rv = sub.add_parser("reviews", help="train the review classifier, list models, export labels",
+                        description="The review-quality classifier: character n-gram TF-IDF and rule "
+                                    "signals, calibrated logistic regression.")
+    rsub = rv.add_subparsers(dest="reviews_command", metavar="ACTION", parser_class=type(rv))
+    rsub.required = True
+
+    p = rsub.add_parser("train", help="train, cross-validate and score all reviews of a dataset",
+                        description="Train on the dataset's labelled reviews (human labels override "
+                                    "the shipped ones), cross-validate, and score every review; "
+                                    "stores a new model version.")
+    p.add_argument("--dataset", required=True, metavar="NAME")
+    p.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--C", type=float, default=None, dest="C", help="inverse regularisation (default 10)")
+    add_db_arg(p)
+    add_json_arg(p)
+    p.set_defaults(func=cmd_train)
+
+    p = rsub.add_parser("models", help="list a dataset's review model versions")
+    p.add_argument("--dataset", required=True, metavar="NAME")
+    add_db_arg(p)
+    add_json_arg(p)
+    p.set_defaults(func=cmd_models)
+
+    p = rsub.add_parser("export-labels", help="write the human labels as CSV",
+                        description="Write each review's standing human label (or, with --history, "
+                                    "every label event) as CSV.")
+    p.add_argument("--dataset", required=True, metavar="NAME")
+    p.add_argument("--out", metavar="FILE", help="output file (default: standard output)")
+    p.add_argument("--history", action="store_true", help="every event, undos included")
+    add_db_arg(p)
+    p.set_defaults(func=cmd_export)
+
+
+def cmd_train(args) -> int:
+    from engine.errors import DataError
+    from engine.reviews.model import ModelParams
+    from engine.reviews.service import summary, train_dataset
+
+    if args.folds < 2:
+        raise DataError(f"--folds must be at least 2, not {args.folds}.")
+    params = ModelParams(cv_folds=args.folds, seed=args.seed)
+    if args.C is not None:
+        if args.C <= 0:
+            raise DataError(f"--C must be positive, not {args.C}.")
+        params.C = args.C
+    bar = _progress()
+    try:
+        row = train_dataset(get_store(args), args.dataset, params, progress=bar)
+    finally:
+        bar.close()
+    out = summary(row)
+    if args.json:
+        print_json(out)
+    else:
+        print(f"model {out['model_id']} on {args.dataset}: {row['n_train']} training reviews "
+              f"({row['n_positive']} meaningless, {row['n_human_labels']} human labels), "
+              f"{row['cv_folds']}-fold ROC-AUC {out['roc_auc']:.4f}, PR-AUC {out['pr_auc']:.4f}, "
+              f"F1 {out['f1']:.3f} at threshold {out['threshold']:.3f}; "
+              f"{out['n_flagged']} of {row['n_scored']} reviews flagged")
+    return 0
+
+
+def cmd_models(args) -> int:
+    from engine.store.datasets import require_dataset
+    from engine.store.reviews import list_models
+
+    store = get_store(args)
+    require_dataset(store, args.dataset)
+    df = list_models(store, args.dataset)
+    cols = ["model_id", "created_at", "n_train", "n_human_labels", "roc_auc", "pr_auc", "f1",
+            "threshold", "n_flagged"]
+    if args.json:
+        print_json(df[cols].to_dict(orient="records"))
+    elif df.empty:
+        print(f"no review models for {args.dataset} yet; run `recscope reviews train --dataset {args.dataset}`")
+    else:
+        print(df[cols].to_string(index=False))
+    return 0
+
+
+def cmd_export(args) -> int:
+    from engine.reviews.labels import export_frame
+    from engine.store.reviews import label_history, load_reviews
+
+    store = get_store(args)
+    reviews = load_reviews(store, args.dataset)
+    df = export_frame(label_history(store, args.dataset), reviews, full_history=args.history)
+    if args.out:
+        df.to_csv(args.out, index=False)
+        print(f"wrote {len(df)} rows to {args.out}", file=sys.stderr)
+    else:
+        df.to_csv(sys.stdout, index=False)
+    return 0

@@ -1,0 +1,53 @@
+"""Human labels: replaying the append-only history into each review's standing label.
+
+Each review's events are replayed in order: 'meaningless', 'fine' and 'skip' push a
+label, 'undo' pops the latest standing one (an undo with nothing to pop does nothing).
+History is never deleted; the standing label is what remains on top.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+#: Human label -> training target (skip is no target).
+TARGET = {"meaningless": 1, "fine": 0}
+
+
+def current_labels(history: pd.DataFrame) -> pd.DataFrame:
+    """From label_history rows (label_id, review_id, label, reviewer, labelled_at, ...):
+    one row per review whose stack is non-empty, with its standing label, reviewer and
+    time. Columns: review_id, label, reviewer, labelled_at."""
+    stacks: dict[str, list[tuple]] = {}
+    for row in history.sort_values("label_id").itertuples(index=False):
+        st = stacks.setdefault(str(row.review_id), [])
+        if row.label == "undo":
+            if st:
+                st.pop()
+        else:
+            st.append((row.label, row.reviewer, row.labelled_at))
+    rows = [(rid, *st[-1]) for rid, st in stacks.items() if st]
+    return pd.DataFrame(rows, columns=["review_id", "label", "reviewer", "labelled_at"])
+
+
+def training_targets(reviews: pd.DataFrame, labels: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Targets for training: the human label where a person gave 'meaningless' or 'fine',
+    else the shipped truth; NA where neither. Returns (target Int64, from_human bool),
+    indexed like ``reviews``."""
+    human = labels.set_index("review_id")["label"].map(TARGET) if len(labels) else pd.Series(dtype=float)
+    h = reviews["review_id"].astype(str).map(human)
+    truth = reviews["label"].astype("Int64")
+    from_human = h.notna()
+    target = truth.where(~from_human, h.astype("Int64"))
+    return target.astype("Int64"), from_human
+
+
+def export_frame(history: pd.DataFrame, reviews: pd.DataFrame, full_history: bool = False) -> pd.DataFrame:
+    """Labels for CSV export: the standing label per review (or every event when
+    ``full_history``), with the review's text and shipped truth."""
+    if full_history:
+        out = history.copy()
+    else:
+        out = current_labels(history)
+    txt = reviews[["review_id", "text", "label"]].rename(columns={"label": "truth"})
+    out = out.merge(txt, on="review_id", how="left")
+    return out
