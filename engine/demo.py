@@ -29,6 +29,8 @@ def _build_dataset(store: Store, name: str, seed: int, progress: ProgressFn) -> 
 def _steps():
     steps = [_build_dataset]
     # Features append their demo steps here (one import + one append each).
+    from engine.reviews.service import demo_step as train_review_classifier
+    steps.append(train_review_classifier)
     return steps
 
 

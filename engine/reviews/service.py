@@ -123,3 +123,8 @@ def compare_models(store: Store, old_id: int, new_id: int) -> tuple[pd.DataFrame
              "no_longer_flagged": int((fo & ~fn).sum()), "flagged_by_both": int((fo & fn).sum()),
              "score_correlation": float(np.corrcoef(both["old"], both["new"])[0, 1]) if len(both) > 1 else float("nan")}
     return table, moves
+
+
+def demo_step(store: Store, dataset_name: str, seed: int, progress: ProgressFn = null_progress) -> None:
+    """The demo's review step: train and score the demo dataset's reviews."""
+    train_dataset(store, dataset_name, M.ModelParams(seed=seed), progress=progress)
