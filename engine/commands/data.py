@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from engine.cli import add_db_arg, add_json_arg, get_store, print_json
+from engine.errors import DataError
 
 
 def _progress():
@@ -152,6 +153,8 @@ def cmd_import_reviews(args) -> int:
     from engine.data.loaders import load_reviews, parse_sep
     from engine.store.datasets import save_reviews
 
+    if not args.name.strip():
+        raise DataError("A dataset needs a non-empty --name.")
     progress = _progress()
     ds = load_reviews(args.file, args.name, args.text_col, label_col=args.label_col,
                       sep=parse_sep(args.sep), id_col=args.id_col,

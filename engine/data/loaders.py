@@ -114,9 +114,10 @@ def read_table(path, sep: str | None = None, header: bool = True, encoding: str 
                          skip_blank_lines=True)
     except pd.errors.EmptyDataError:
         raise DataError(f"{p} is empty; expected a header line and at least one row.") from None
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{p} is not {encoding.replace('-sig', '').upper()} text (byte "
-                        f"0x{exc.object[exc.start]:02x} at offset {exc.start}); save it as UTF-8.") from None
+    except UnicodeDecodeError:
+        line, byte = _first_undecodable(p, encoding)
+        raise DataError(f"{p} is not {encoding.replace('-sig', '').upper()} text (line {line} "
+                        f"has the byte 0x{byte:02x}); save it as UTF-8.") from None
     except pd.errors.ParserError as exc:
         m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
         if m:
@@ -131,6 +132,17 @@ def read_table(path, sep: str | None = None, header: bool = True, encoding: str 
     if header:
         df.columns = [str(c).strip() for c in df.columns]
     return df
+
+
+def _first_undecodable(path: Path, encoding: str) -> tuple[int, int]:
+    """(line number from 1, offending byte) of the first line that does not decode."""
+    with open(path, "rb") as fh:
+        for n, raw in enumerate(fh, start=1):
+            try:
+                raw.decode(encoding)
+            except UnicodeDecodeError as exc:
+                return n, raw[exc.start]
+    return 0, 0
 
 
 def _first_line(exc: Exception) -> str:
@@ -219,13 +231,14 @@ def parse_timestamps(s: pd.Series, path: Path, col) -> pd.Series:
     if present.any() and is_num[present].iloc[0]:  # numeric file: every value must be a number
         if (present & ~is_num).any():
             fail(present & ~is_num)
-        vals = nums.where(present)
-        ms = vals.abs() >= 1e11
-        seconds = vals.where(~ms, vals / 1000.0)
-        try:
-            out = pd.to_datetime(seconds, unit="s")
-        except (OverflowError, pd.errors.OutOfBoundsDatetime, ValueError):
-            fail(present & (vals.abs() >= 1e14))
+        vals = nums.where(present).astype("float64")
+        # whole microseconds since the epoch; ms values scaled exactly, not via float seconds
+        micros = np.round(np.where(vals.abs() >= 1e11, vals * 1e3, vals * 1e6))
+        # keep within what datetime64[ns] holds (years 1677-2262), which pandas needs
+        bad = present & ~(np.abs(np.nan_to_num(micros)) < 9.2e15)
+        if bad.any():
+            fail(bad)
+        out = pd.to_datetime(pd.Series(micros, dtype="float64"), unit="us")
         return out.astype("datetime64[us]").reset_index(drop=True)
     parsed = pd.to_datetime(raw.where(present), format="ISO8601", utc=True, errors="coerce")
     bad = present & parsed.isna()

@@ -307,11 +307,45 @@ def test_multi_character_separator_is_refused():
                             "or '\\t' for a tab.")
 
 
+def test_parquet_datetime_columns_naive_and_aware(tmp_path):
+    when = pd.to_datetime(["2024-05-01 12:00:00", "2024-05-01 13:00:00"])
+    pd.DataFrame({"u": [1, 2], "i": [10, 20], "t": when}).to_parquet(tmp_path / "a.pq")
+    pd.DataFrame({"u": [1, 2], "i": [10, 20],
+                  "t": when.tz_localize("Europe/Paris")}).to_parquet(tmp_path / "b.pq")
+    a = load_interactions_csv(tmp_path / "a.pq", "a", "u", "i", time_col="t")
+    b = load_interactions_csv(tmp_path / "b.pq", "b", "u", "i", time_col="t")
+    assert a.interactions["user_id"].tolist() == ["1", "2"]
+    assert a.interactions["timestamp"].tolist() == list(when)
+    # 12:00 in Paris in May (UTC+2) is 10:00 UTC
+    assert b.interactions["timestamp"].tolist() == list(when - pd.Timedelta(hours=2))
+
+
+def test_not_utf8_names_the_byte(tmp_path):
+    p = tmp_path / "latin.csv"
+    p.write_bytes("u,i,title\na,x,Caf\u00e9\n".encode("latin-1"))
+    with pytest.raises(DataError) as e:
+        load_interactions_csv(p, "x", "u", "i")
+    assert str(e.value) == f"{p} is not UTF-8 text (line 2 has the byte 0xe9); save it as UTF-8."
+
+
+def test_timestamps_out_of_range_and_fractional_ms():
+    out = parse_timestamps(pd.Series(["1700000060123", "1700000060.5", ""]), Path("f.csv"), "t")
+    assert out.tolist()[:2] == [pd.Timestamp("2023-11-14 22:14:20.123"),
+                                pd.Timestamp("2023-11-14 22:14:20.500")]
+    assert pd.isna(out.iloc[2])
+    with pytest.raises(DataError) as e:
+        parse_timestamps(pd.Series(["1700000060", "1e20"]), Path("f.csv"), "t")
+    assert str(e.value).startswith("f.csv row 2 has the timestamp '1e20' in column 't'; expected")
+
+
 def test_parse_timestamps_ms_threshold():
-    s = pd.Series(["99999999999", "100000000000"])  # just below 1e11 -> seconds, 1e11 -> ms
-    out = parse_timestamps(s, Path("f.csv"), "t")
-    assert out.iloc[0] == pd.Timestamp(99999999999, unit="s")
-    assert out.iloc[1] == pd.Timestamp(100000000000, unit="ms")
+    # 1e11 and above are milliseconds (1e11 ms = 1973-03-03 09:46:40)
+    out = parse_timestamps(pd.Series(["100000000000"]), Path("f.csv"), "t")
+    assert out.iloc[0] == pd.Timestamp("1973-03-03 09:46:40")
+    # just below is seconds: the year 5138, which no datetime64[ns] holds -> a clear error
+    with pytest.raises(DataError) as e:
+        parse_timestamps(pd.Series(["99999999999"]), Path("f.csv"), "t")
+    assert "row 1 has the timestamp '99999999999'" in str(e.value)
 
 
 # --------------------------------------------------------------------------- reviews
