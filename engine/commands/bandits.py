@@ -1,0 +1,205 @@
+"""`recscope bandit ...`: simulate, create/start/pause/step/show experiments, and
+off-policy evaluation from logs."""
+
+from __future__ import annotations
+
+import argparse
+
+from engine.cli import add_db_arg, add_json_arg, get_store, print_json
+from engine.errors import DataError
+
+
+def _floats(text: str, what: str) -> list[float]:
+    try:
+        vals = [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise DataError(f"{what} must be comma-separated numbers, e.g. 0.04,0.05; got {text!r}.") from None
+    if not vals:
+        raise DataError(f"{what} is empty.")
+    return vals
+
+
+def _ints(text: str, what: str) -> list[int]:
+    try:
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise DataError(f"{what} must be comma-separated integers; got {text!r}.") from None
+
+
+def _add_experiment_args(p: argparse.ArgumentParser) -> None:
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--arms", help="comma-separated click rates of fixed arms, e.g. 0.04,0.05")
+    src.add_argument("--runs", help="comma-separated run ids: recommender runs as arms")
+    p.add_argument("--names", help="comma-separated arm names (default: from rates/runs)")
+    p.add_argument("--drift", help="per-arm change of the rate per 10,000 decisions")
+    p.add_argument("--k", type=int, default=10, help="list length for recommender arms")
+    p.add_argument("--policy", default="thompson",
+                   choices=["thompson", "ucb1", "epsilon_greedy", "uniform"])
+    p.add_argument("--epsilon", type=float, default=0.1, help="for epsilon_greedy")
+    p.add_argument("--batch", type=int, default=100, help="decisions per batch")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--prior", default="1,1", help="Beta prior alpha,beta (default 1,1)")
+    p.add_argument("--delay", type=int, default=0, help="batches before a reward arrives")
+    p.add_argument("--name", default=None)
+    add_db_arg(p)
+    add_json_arg(p)
+
+
+def _experiment_kwargs(args) -> dict:
+    prior = _floats(args.prior, "--prior")
+    if len(prior) != 2:
+        raise DataError("--prior needs two numbers, alpha,beta.")
+    kw = dict(policy=args.policy, batch_size=args.batch, seed=args.seed,
+              prior_alpha=prior[0], prior_beta=prior[1], delay=args.delay,
+              policy_params={"epsilon": args.epsilon} if args.policy == "epsilon_greedy" else {},
+              arm_names=[n.strip() for n in args.names.split(",")] if args.names else None)
+    if args.arms:
+        kw["rates"] = _floats(args.arms, "--arms")
+        kw["drift"] = _floats(args.drift, "--drift") if args.drift else None
+    else:
+        kw["run_ids"] = _ints(args.runs, "--runs")
+        kw["k"] = args.k
+    return kw
+
+
+def _cmd_simulate(args) -> int:
+    from engine.bandits.experiments import simulate_and_store
+
+    store = get_store(args)
+    kw = _experiment_kwargs(args)
+    name = args.name or f"simulation {args.policy} seed {args.seed}"
+    exp_id, res = simulate_and_store(store, name=name, steps=args.steps, **kw)
+    out = {"experiment_id": exp_id, "pulls": [int(x) for x in res.pulls],
+           "rewards": [float(x) for x in res.rewards], "regret": float(res.regret),
+           "prob_best": [float(x) for x in res.prob_best]}
+    if args.json:
+        print_json(out)
+    else:
+        print(f"experiment {exp_id}: {args.steps} decisions, {args.policy}, "
+              f"expected regret {res.regret:.2f}")
+        print(f"{'arm':<24}{'pulls':>8}{'rewards':>9}{'P(best)':>9}")
+        for arm, n, r, p in zip(res.arms, out["pulls"], out["rewards"], out["prob_best"]):
+            print(f"{arm:<24}{n:>8}{r:>9.0f}{p:>9.3f}")
+    return 0
+
+
+def _cmd_create(args) -> int:
+    from engine.bandits.experiments import new_experiment, start
+
+    store = get_store(args)
+    max_steps = args.max_steps
+    exp_id = new_experiment(store, name=args.name or "experiment", max_steps=max_steps,
+                            **_experiment_kwargs(args))
+    if args.start:
+        start(store, exp_id)
+    print_json({"experiment_id": exp_id}) if args.json else print(f"experiment {exp_id} created")
+    return 0
+
+
+def _cmd_status(args, action: str) -> int:
+    from engine.bandits import experiments as ex
+
+    store = get_store(args)
+    if action == "start":
+        ex.start(store, args.experiment)
+    elif action == "pause":
+        ex.pause(store, args.experiment)
+    else:
+        n = ex.step(store, args.experiment, args.batches)
+        print(f"experiment {args.experiment}: {n} decisions")
+        return 0
+    print(f"experiment {args.experiment}: {action}")
+    return 0
+
+
+def _cmd_list(args) -> int:
+    from engine.store.bandits import list_experiments
+
+    df = list_experiments(get_store(args))
+    if args.json:
+        print_json(df.to_dict(orient="records"))
+    else:
+        print(df.to_string(index=False) if len(df) else "no experiments")
+    return 0
+
+
+def _cmd_show(args) -> int:
+    from engine.bandits.experiments import report
+
+    rep = report(get_store(args), args.experiment)
+    cols = ["arm", "pulls", "n_obs", "successes", "mean", "lo", "hi", "prob_best", "expected_loss"]
+    if args.json:
+        print_json({"experiment": rep.experiment, "arms": rep.summary[cols].to_dict("records"),
+                    "stop": rep.stopping.stop, "stopping": rep.stopping.reasons,
+                    "sample_ratio": rep.sample_ratio.message,
+                    "simpson": [a.message for a in rep.simpson]})
+        return 0
+    e = rep.experiment
+    print(f"experiment {e['experiment_id']} {e['name']!r}: {e['status']}, {e['policy']}, "
+          f"{e['n_steps']} decisions")
+    print(rep.summary[cols].to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    for line in rep.stopping.reasons + [rep.sample_ratio.message] + [a.message for a in rep.simpson]:
+        print("-", line)
+    return 0
+
+
+def _cmd_ope(args) -> int:
+    from engine.bandits.ope import evaluate_file
+
+    res = evaluate_file(args.logs, args.target, args.reward_model)
+    keys = ["ipw", "snipw", "dm", "dr", "ess", "max_weight", "n"]
+    if args.json:
+        print_json({k: getattr(res, k) for k in keys})
+    else:
+        print(f"click rate per impression of the {res.target} policy, from {args.logs} "
+              f"({res.n:,} impressions; logged policy's own rate {res.logged_rate:.5f})")
+        for k in ["ipw", "snipw", "dm", "dr"]:
+            print(f"  {k:<6}{getattr(res, k):.5f}")
+        print(f"  IPW standard error {res.ipw_se:.5f}; effective sample size {res.ess:,.0f}; "
+              f"largest weight {res.max_weight:.1f}; reward model {res.reward_model}")
+    return 0
+
+
+def register(subparsers) -> None:
+    bandit = subparsers.add_parser("bandit", help="multi-armed bandit experiments")
+    sub = bandit.add_subparsers(dest="bandit_command", metavar="ACTION",
+                                parser_class=type(bandit))
+    sub.required = True
+
+    p = sub.add_parser("simulate", help="simulate an experiment in one go and store it")
+    _add_experiment_args(p)
+    p.add_argument("--steps", type=int, default=10_000, help="decisions in all")
+    p.set_defaults(func=_cmd_simulate)
+
+    p = sub.add_parser("create", help="create an experiment to run step by step")
+    _add_experiment_args(p)
+    p.add_argument("--max-steps", type=int, default=None)
+    p.add_argument("--start", action="store_true", help="start it at once")
+    p.set_defaults(func=_cmd_create)
+
+    for action in ("start", "pause", "step"):
+        p = sub.add_parser(action, help=f"{action} an experiment")
+        p.add_argument("experiment", type=int)
+        if action == "step":
+            p.add_argument("--batches", type=int, default=1)
+        add_db_arg(p)
+        p.set_defaults(func=lambda a, _act=action: _cmd_status(a, _act))
+
+    p = sub.add_parser("list", help="list experiments")
+    add_db_arg(p)
+    add_json_arg(p)
+    p.set_defaults(func=_cmd_list)
+
+    p = sub.add_parser("show", help="posterior summaries and checks of an experiment")
+    p.add_argument("experiment", type=int)
+    add_db_arg(p)
+    add_json_arg(p)
+    p.set_defaults(func=_cmd_show)
+
+    p = sub.add_parser("ope", help="off-policy estimate of a policy's click rate from logs")
+    p.add_argument("--logs", required=True, help="CSV in the Open Bandit Dataset format")
+    p.add_argument("--target", default="uniform", help="policy to evaluate: uniform")
+    p.add_argument("--reward-model", default="means", choices=["means", "logistic"],
+                   help="reward model of DM and DR (default: smoothed per-(item, position) means)")
+    add_json_arg(p)
+    p.set_defaults(func=_cmd_ope)
