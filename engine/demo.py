@@ -29,8 +29,12 @@ def _build_dataset(store: Store, name: str, seed: int, progress: ProgressFn) -> 
 def _steps():
     steps = [_build_dataset]
     # Features append their demo steps here (one import + one append each).
+    from engine.pipeline import demo_step as train_default_recommenders
+    steps.append(train_default_recommenders)
     from engine.reviews.service import demo_step as train_review_classifier
     steps.append(train_review_classifier)
+    from engine.bandits.experiments import demo_step as start_bandit_experiment
+    steps.append(start_bandit_experiment)
     return steps
 
 

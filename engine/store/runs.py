@@ -391,3 +391,17 @@ def recommendations(store: Store, run_id: int, user_ids: Iterable[str] | None = 
         con.register("_want_users", pd.DataFrame({"user_id": pd.Series(ids, dtype=object)}))
         return con.execute(f"SELECT {cols} FROM recommendations JOIN _want_users USING (user_id) "
                            f"WHERE {where} ORDER BY user_id, rank", params).df()
+
+
+def unknown_ids(store: Store, dataset: str, what: str, ids: Iterable[str]) -> list[str]:
+    """Those of ``ids`` that are not ``what`` ('user' or 'item') ids of ``dataset``, in order."""
+    if what not in ("user", "item"):
+        raise ValueError(f"what must be 'user' or 'item', not {what!r}")
+    table, col = ("users", "user_id") if what == "user" else ("items", "item_id")
+    want = pd.DataFrame({"id": pd.Series(list(dict.fromkeys(str(i) for i in ids)), dtype=object)})
+    want["pos"] = np.arange(len(want))
+    with store.connect() as con:
+        con.register("_want_ids", want)
+        df = con.execute(f"SELECT w.id FROM _want_ids w WHERE NOT EXISTS (SELECT 1 FROM {table} t "
+                         f"WHERE t.dataset = ? AND t.{col} = w.id) ORDER BY w.pos", [dataset]).df()
+    return df["id"].tolist()

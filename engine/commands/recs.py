@@ -1,0 +1,282 @@
+"""Recommender commands: `recscope train`, `runs`, `metrics`, `compare`, `import run`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+
+from engine.cli import add_db_arg, add_json_arg, get_store, print_json
+from engine.errors import DataError
+
+
+def _progress():
+    from engine.progress import TqdmProgress
+
+    # Bars in a terminal only: logs and captured output stay clean.
+    return TqdmProgress(disable=not sys.stderr.isatty())
+
+
+def register(sub) -> None:
+    p = sub.add_parser("train", help="train recommenders on a dataset (one run each)",
+                       description="Split a dataset (or reuse the identical stored split), train "
+                                   "each algorithm, recommend top-K for every test user, evaluate "
+                                   "and store one run per algorithm.")
+    add_db_arg(p)
+    p.add_argument("--dataset", required=True, metavar="NAME", help="dataset name in the store")
+    p.add_argument("--algos", required=True, metavar="A,B,...",
+                   help="comma-separated algorithms: popularity, random, itemknn, bm25, als, bpr, "
+                        "lmf, ease")
+    p.add_argument("--k", type=int, default=20, help="list length (default 20; lists are at "
+                                                     "least 20 long so @10 and @20 are comparable)")
+    p.add_argument("--split", default="auto",
+                   choices=["auto", "leave_last_n", "random", "time_cut"],
+                   help="how to split train/test (default auto)")
+    p.add_argument("--test-n", type=int, metavar="N", help="leave_last_n: test items per user (default 1)")
+    p.add_argument("--test-fraction", type=float, metavar="F",
+                   help="random: fraction of each user's items in test (default 0.2)")
+    p.add_argument("--time-cut", metavar="T", help="time_cut: interactions at or after T are test")
+    p.add_argument("--min-history", type=int, metavar="N",
+                   help="users need at least N positives to be tested (default 2)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--min-weight", type=float, metavar="W",
+                   help="positives only: interactions with weight >= W (e.g. 4 for ratings)")
+    p.add_argument("--param", action="append", default=[], metavar="ALGO.NAME=VALUE",
+                   help="algorithm parameter, repeatable, e.g. --param als.factors=64")
+    add_json_arg(p)
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("runs", help="list runs with their status and main metrics",
+                       description="List the runs in the store (one row per run).")
+    add_db_arg(p)
+    p.add_argument("--dataset", metavar="NAME", help="only this dataset's runs")
+    add_json_arg(p)
+    p.set_defaults(func=cmd_runs)
+
+    p = sub.add_parser("metrics", help="the metrics of one run",
+                       description="Print the summary metrics of one run.")
+    add_db_arg(p)
+    p.add_argument("run_id", metavar="RUN_ID", type=_run_id)
+    add_json_arg(p)
+    p.set_defaults(func=cmd_metrics)
+
+    p = sub.add_parser("compare", help="compare two runs: list overlap and paired tests",
+                       description="Overlap of two runs' lists (mean Jaccard, RBO, Kendall tau "
+                                   "over the users both cover) and a paired test of one "
+                                   "per-user metric.")
+    add_db_arg(p)
+    p.add_argument("run_a", metavar="RUN_A", type=_run_id)
+    p.add_argument("run_b", metavar="RUN_B", type=_run_id)
+    p.add_argument("--metric", default="ndcg", help="per-user metric to test (default ndcg)")
+    p.add_argument("--k", type=int, default=10, help="cut-off for the metric and overlap (default 10)")
+    add_json_arg(p)
+    p.set_defaults(func=cmd_compare)
+
+    imp = sub.choices.get("import")
+    isub = getattr(imp, "_recscope_sub", None) if imp is not None else None
+    if isub is None:  # the data commands are absent: make the group here
+        imp = sub.add_parser("import", help="import a dataset or a run",
+                             description="Import into the store.")
+        isub = imp.add_subparsers(dest="source", metavar="SOURCE", parser_class=type(imp))
+        isub.required = True
+        imp._recscope_sub = isub
+    p = isub.add_parser("run", help="top-K lists from another system (CSV/Parquet), as a run",
+                        description="Import the top-K lists of a system outside recscope from a "
+                                    "CSV or Parquet file with columns user_id, item_id and rank "
+                                    "(1 = best) or score (higher = better), and evaluate them on "
+                                    "a split of the dataset like a trained run.")
+    p.add_argument("file", metavar="FILE")
+    add_db_arg(p)
+    p.add_argument("--dataset", required=True, metavar="NAME", help="dataset the ids belong to")
+    p.add_argument("--name", required=True, help="name of the run (its algorithm column)")
+    p.add_argument("--split-id", type=int, metavar="N",
+                   help="split to evaluate on (default: the dataset's latest split)")
+    p.add_argument("--k", type=int, metavar="K", help="keep each user's first K items")
+    add_json_arg(p)
+    p.set_defaults(func=cmd_import_run)
+
+
+def _run_id(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a run id is a whole number, not {text!r}") from None
+
+
+def _value(text: str):
+    low = text.strip().lower()
+    if low in ("true", "false"):
+        return low == "true"
+    if low in ("none", "null"):
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def parse_params(items: list[str]) -> dict[str, dict]:
+    """['als.factors=64', 'bpr.learning_rate=0.05'] -> {'als': {'factors': 64}, ...}."""
+    out: dict[str, dict] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        algo, dot, name = key.strip().partition(".")
+        if not sep or not dot or not algo or not name:
+            raise DataError(f"--param {item!r} is not of the form ALGO.NAME=VALUE "
+                            f"(e.g. als.factors=64).")
+        out.setdefault(algo, {})[name] = _value(value)
+    return out
+
+
+def _clean(v):
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if hasattr(v, "item") and not isinstance(v, (str, bytes)):
+        try:
+            v = v.item()
+        except (ValueError, AttributeError):
+            return v
+        return None if isinstance(v, float) and math.isnan(v) else v
+    return v
+
+
+def _records(df) -> list[dict]:
+    import pandas as pd
+
+    recs = []
+    for row in df.to_dict(orient="records"):
+        recs.append({k: (None if (v is pd.NaT or v is None or (not isinstance(v, (str, dict, list))
+                                                              and pd.isna(v))) else _clean(v))
+                     for k, v in row.items()})
+    return recs
+
+
+# --------------------------------------------------------------------------- commands
+
+def cmd_train(args) -> int:
+    from engine.pipeline import train_runs
+
+    split_params = {}
+    if args.test_n is not None:
+        split_params["n"] = args.test_n
+    if args.test_fraction is not None:
+        split_params["fraction"] = args.test_fraction
+    if args.time_cut is not None:
+        split_params["cut"] = args.time_cut
+    if args.min_history is not None:
+        split_params["min_history"] = args.min_history
+    progress = _progress()
+    try:
+        results = train_runs(get_store(args), args.dataset, args.algos.split(","), k=args.k,
+                             split=args.split, split_params=split_params or None, seed=args.seed,
+                             params=parse_params(args.param), min_weight=args.min_weight,
+                             progress=progress)
+    finally:
+        progress.close()
+    if args.json:
+        print_json([{"run_id": r["run_id"], "algorithm": r["algorithm"], "split_id": r["split_id"]}
+                    for r in results])
+    else:
+        for r in results:
+            state = "done" if r.get("status", "done") == "done" else "FAILED"
+            print(f"run {r['run_id']}: {r['algorithm']} on split {r['split_id']} - {state}")
+    failed = [r for r in results if r.get("status") == "failed"]
+    for r in failed:
+        print(f"error: run {r['run_id']} ({r['algorithm']}) failed: {r['error']}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_runs(args) -> int:
+    from engine.store.runs import runs_with_metrics
+
+    df = runs_with_metrics(get_store(args), args.dataset)
+    if args.json:
+        rows = _records(df)
+        for r in rows:
+            r["params"] = json.loads(r["params"] or "{}")
+        print_json(rows)
+        return 0
+    if df.empty:
+        print("no runs" + (f" for dataset {args.dataset!r}" if args.dataset else "")
+              + "; `recscope train --dataset NAME --algos als,bpr` makes some.")
+        return 0
+    cols = ["run_id", "dataset", "split_id", "algorithm", "source", "status", "k", "n_users",
+            "fit_seconds", "recommend_seconds"]
+    cols += [c for c in ("ndcg@10", "recall@10", "precision@10", "coverage@10") if c in df.columns]
+    show = df[cols].rename(columns={"fit_seconds": "fit_s", "recommend_seconds": "rec_s"})
+    print(show.to_string(index=False, float_format=lambda x: f"{x:.4f}", na_rep="-"))
+    for _, r in df[df["status"] == "failed"].iterrows():
+        print(f"run {r['run_id']} failed: {r['error']}")
+    return 0
+
+
+def cmd_metrics(args) -> int:
+    from engine.store.runs import get_run, run_metrics
+
+    store = get_store(args)
+    run = get_run(store, args.run_id)
+    m = run_metrics(store, args.run_id)
+    if args.json:
+        print_json({"run_id": run["run_id"],
+                    "metrics": [{"metric": r["metric"], "k": int(r["k"]), "value": _clean(r["value"])}
+                                for r in m.to_dict(orient="records")]})
+        return 0
+    print(f"run {run['run_id']}: {run['algorithm']} on {run['dataset']} (split {run['split_id']}), "
+          f"status {run['status']}")
+    if run["status"] == "failed":
+        print(f"failed: {run['error']}")
+        return 0
+    if m.empty:
+        print("no metrics")
+        return 0
+    wide = m.pivot_table(index="metric", columns="k", values="value", aggfunc="first")
+    wide.columns = [f"@{c}" for c in wide.columns]
+    print(wide.to_string(float_format=lambda x: f"{x:.4f}", na_rep="-"))
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from engine.pipeline import compare_runs
+
+    res = compare_runs(get_store(args), args.run_a, args.run_b, metric=args.metric, k=args.k)
+    if args.json:
+        print_json({k: _clean(v) for k, v in res.items()})
+        return 0
+    m = f"{res['metric']}@{res['k']}"
+    print(f"run {res['run_a']} ({res['algorithm_a']}) vs run {res['run_b']} ({res['algorithm_b']})")
+    if not res["same_split"]:
+        print("note: the two runs were evaluated on different splits; the paired test uses the "
+              "users both evaluated.")
+    print(f"list overlap @{res['k']} over {res['n_overlap_users']} shared users: "
+          f"Jaccard {_fmt(res['mean_jaccard'])}, RBO {_fmt(res['mean_rbo'])}, "
+          f"Kendall tau {_fmt(res['mean_kendall_tau'])}")
+    print(f"{m} over {res['n']} paired users: A {_fmt(res['mean_a'])}, B {_fmt(res['mean_b'])}, "
+          f"B - A {_fmt(res['mean_diff'])} (95% CI {_fmt(res['ci_low'])} .. {_fmt(res['ci_high'])})")
+    print(f"paired t-test p = {_fmt(res['p_value_t'], 'g')}, Wilcoxon p = "
+          f"{_fmt(res['p_value_wilcoxon'], 'g')}; B wins {res['wins']}, ties {res['ties']}, "
+          f"loses {res['losses']}")
+    return 0
+
+
+def _fmt(v, spec: str = ".4f") -> str:
+    v = _clean(v)
+    return "-" if v is None else format(v, spec)
+
+
+def cmd_import_run(args) -> int:
+    from engine.importrun import import_run
+    from engine.store.runs import get_run, run_metrics
+
+    store = get_store(args)
+    run_id = import_run(store, args.file, args.dataset, args.name, split_id=args.split_id, k=args.k)
+    run = get_run(store, run_id)
+    if args.json:
+        print_json({"run_id": run_id, "algorithm": run["algorithm"], "split_id": run["split_id"]})
+        return 0
+    m = run_metrics(store, run_id)
+    nd = m[(m["metric"] == "ndcg") & (m["k"] == 10)]["value"]
+    extra = f", ndcg@10 {nd.iloc[0]:.4f}" if len(nd) else ""
+    print(f"imported run {run_id}: {run['algorithm']!r} with lists for {run['n_users']:,} users, "
+          f"evaluated on split {run['split_id']}{extra}")
+    return 0

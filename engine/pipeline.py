@@ -1,0 +1,338 @@
+"""dataset -> split -> fit -> recommend -> evaluate -> store, with progress.
+
+``train_runs`` is what ``recscope train``, the demo and the viewer call. Each algorithm
+becomes one immutable run: its row is created (status 'running') before training, and
+its lists, metrics and timings are written in one transaction at the end. An algorithm
+that fails (EASE refusing a large catalogue, say) leaves a 'failed' run with its reason
+and the other algorithms carry on.
+
+Progress stages: ``split``, ``fit <algo>``, ``recommend <algo>``, ``evaluate <algo>``,
+``store``.
+"""
+
+from __future__ import annotations
+
+import functools
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from engine.errors import DataError, RecscopeError
+from engine.progress import ProgressFn, null_progress
+from engine.store import Store
+from engine.store import runs as store_runs
+
+#: K values every run is evaluated at (plus the run's own k when different).
+EVAL_KS = (10, 20)
+#: Users scored per recommend call (bounds memory; one progress tick per batch).
+RECOMMEND_BATCH = 2048
+#: Split parameters a request may carry, with make_split's defaults.
+SPLIT_DEFAULTS = {"n": 1, "fraction": 0.2, "cut": None, "min_history": 2}
+SPLIT_METHODS = ("auto", "leave_last_n", "random", "time_cut")
+
+
+@functools.lru_cache(maxsize=1)
+def code_version() -> str:
+    """engine.__version__ plus the git short hash when the code sits in a git checkout."""
+    from engine import __version__
+
+    root = Path(__file__).resolve().parents[1]
+    try:
+        out = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+                             capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return __version__
+    h = out.stdout.strip()
+    return f"{__version__}+g{h}" if out.returncode == 0 and h else __version__
+
+
+def eval_ks(k: int) -> list[int]:
+    return sorted({*EVAL_KS, int(k)})
+
+
+def positives(interactions: pd.DataFrame, min_weight: float | None, dataset: str = "") -> pd.DataFrame:
+    """Interactions whose weight is at least ``min_weight`` (all when None)."""
+    if min_weight is None:
+        return interactions
+    out = interactions[interactions["weight"] >= float(min_weight)].reset_index(drop=True)
+    if out.empty:
+        raise DataError(f"No interaction of dataset {dataset!r} has weight >= {min_weight} "
+                        f"(--min-weight); the largest weight is {interactions['weight'].max()}.")
+    return out
+
+
+def split_request(method: str = "auto", split_params: dict | None = None, seed: int = 0,
+                  min_weight: float | None = None) -> dict:
+    """The full description of a split request (defaults filled in), used to reuse splits."""
+    if method not in SPLIT_METHODS:
+        raise DataError(f"Unknown split method {method!r}; expected one of {', '.join(SPLIT_METHODS)}.")
+    params = dict(SPLIT_DEFAULTS)
+    for key, value in (split_params or {}).items():
+        if key not in SPLIT_DEFAULTS:
+            raise DataError(f"Unknown split parameter {key!r}; expected one of "
+                            f"{', '.join(SPLIT_DEFAULTS)}.")
+        params[key] = value
+    if params["cut"] is not None:
+        params["cut"] = str(params["cut"])
+    return {"method": method, "params": params, "seed": int(seed),
+            "min_weight": None if min_weight is None else float(min_weight)}
+
+
+def ensure_split(store: Store, dataset: str, interactions: pd.DataFrame | None = None, *,
+                 method: str = "auto", split_params: dict | None = None, seed: int = 0,
+                 min_weight: float | None = None, progress: ProgressFn = null_progress,
+                 ) -> tuple[int, pd.DataFrame, pd.DataFrame]:
+    """(split_id, train, test): the stored split for this request, or a new one saved.
+
+    ``interactions`` are the dataset's interactions (loaded when None); the positive
+    filter ``min_weight`` is applied before splitting.
+    """
+    from engine.evaluate import make_split
+
+    request = split_request(method, split_params, seed, min_weight)
+    progress("split", 0, 1)
+    split_id = store_runs.find_split(store, dataset, request)
+    if split_id is not None:
+        train, test = store_runs.load_split(store, split_id)
+        progress("split", 1, 1)
+        return split_id, train, test
+    if interactions is None:
+        from engine.store.datasets import load_dataset
+
+        interactions = load_dataset(store, dataset).interactions
+    pos = positives(interactions, min_weight, dataset)
+    p = request["params"]
+    cut = None if p["cut"] is None else pd.Timestamp(p["cut"])
+    split = make_split(pos, method, n=int(p["n"]), fraction=float(p["fraction"]), cut=cut,
+                       seed=int(seed), min_history=int(p["min_history"]))
+    if split.test is None or len(split.test) == 0:
+        raise DataError(f"The {method} split of dataset {dataset!r} left no test interactions; "
+                        f"try another --split or a smaller --test-n/--test-fraction.")
+    split_id = store_runs.save_split(store, dataset, split.train, split.test, method=split.method,
+                                     request=request, params=dict(split.params or {}),
+                                     info=dict(split.info or {}))
+    progress("split", 1, 1)
+    train, test = store_runs.load_split(store, split_id)
+    return split_id, train, test
+
+
+def evaluate(recs: pd.DataFrame, train: pd.DataFrame, test: pd.DataFrame, items: pd.DataFrame,
+             ks, n_items: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(metrics[metric, k, value], user_metrics[user_id, metric, k, value]) of one run."""
+    from engine.evaluate.metrics import accuracy_metrics, beyond_accuracy, summarise
+
+    ks = tuple(int(k) for k in ks)
+    per_user = accuracy_metrics(recs, test, ks=ks)
+    summary = summarise(per_user)
+    beyond = beyond_accuracy(recs, train, items, ks=ks, n_items=n_items)
+    metrics = pd.concat([summary[["metric", "k", "value"]], beyond[["metric", "k", "value"]]],
+                        ignore_index=True)
+    return metrics, per_user[["user_id", "metric", "k", "value"]]
+
+
+def _reason(algo: str, exc: BaseException) -> str:
+    """One sentence for a failed run."""
+    if isinstance(exc, RecscopeError):
+        return str(exc)
+    if isinstance(exc, MemoryError):
+        return f"{algo} ran out of memory; try a smaller dataset or smaller parameters."
+    first = (str(exc).strip().splitlines() or [""])[0]
+    return f"{algo} failed with {type(exc).__name__}: {first}".rstrip(": ")
+
+
+def _recs_frame(user_ids: np.ndarray, items: np.ndarray, scores: np.ndarray,
+                item_ids: np.ndarray) -> pd.DataFrame:
+    """Top-k arrays -> DataFrame[user_id, rank, item_id, score] without the -1 padding."""
+    n, k = items.shape
+    keep = items >= 0
+    rows, cols = np.nonzero(keep)
+    return pd.DataFrame({
+        "user_id": np.asarray(user_ids, dtype=object)[rows],
+        "rank": (cols + 1).astype(np.int32),
+        "item_id": np.asarray(item_ids, dtype=object)[items[rows, cols]],
+        "score": scores[rows, cols].astype(np.float64),
+    })
+
+
+def recommend_all(model, matrix, user_idx: np.ndarray, user_ids: np.ndarray, item_ids: np.ndarray,
+                  k: int, stage: str = "recommend", progress: ProgressFn = null_progress,
+                  ) -> pd.DataFrame:
+    """Top-k (seen items excluded) for the given matrix rows, as a recs frame."""
+    frames = []
+    n = len(user_idx)
+    progress(stage, 0, n)
+    for start in range(0, n, RECOMMEND_BATCH):
+        idx = np.asarray(user_idx[start:start + RECOMMEND_BATCH], dtype=np.int64)
+        items, scores = model.recommend(idx, matrix, k, exclude_seen=True)
+        frames.append(_recs_frame(np.asarray(user_ids)[idx], np.asarray(items), np.asarray(scores),
+                                  item_ids))
+        progress(stage, min(start + RECOMMEND_BATCH, n), n)
+    if not frames:
+        return pd.DataFrame({"user_id": pd.Series([], dtype=object), "rank": pd.Series([], dtype=np.int32),
+                             "item_id": pd.Series([], dtype=object), "score": pd.Series([], dtype=float)})
+    return pd.concat(frames, ignore_index=True)
+
+
+def _parse_algos(algos, params: dict | None) -> tuple[list[str], dict[str, dict]]:
+    from engine.recommend import registry
+
+    if isinstance(algos, str):
+        algos = [a for a in algos.split(",")]
+    names = [a.strip() for a in algos if a and a.strip()]
+    if not names:
+        raise DataError("Name at least one algorithm (--algos), e.g. als,bpr; known: "
+                        f"{', '.join(registry.available())}.")
+    unknown = [a for a in names if a not in registry.ALGORITHMS]
+    if unknown:
+        raise DataError(f"Unknown algorithm(s) {', '.join(map(repr, unknown))} in --algos; known: "
+                        f"{', '.join(registry.available())}.")
+    params = dict(params or {})
+    stray = [a for a in params if a not in names]
+    if stray:
+        raise DataError(f"--param names algorithm(s) {', '.join(map(repr, stray))} that are not "
+                        f"in --algos ({', '.join(names)}).")
+    return names, {a: dict(params.get(a) or {}) for a in names}
+
+
+def train_runs(store: Store, dataset: str, algos: list[str], *, k: int = 20, split: str = "auto",
+               split_params: dict | None = None, seed: int = 0,
+               params: dict[str, dict] | None = None, event_weights: dict | None = None,
+               min_weight: float | None = None, progress: ProgressFn = null_progress) -> list[dict]:
+    """Train ``algos`` on one split of ``dataset``; one run per algorithm.
+
+    Returns ``[{run_id, algorithm, split_id, status, error}, ...]`` in ``algos`` order;
+    status is 'done' or 'failed' (error then holds the one-sentence reason).
+    """
+    from engine.recommend import registry
+    from engine.recommend.matrix import build_matrix
+    from engine.store.datasets import load_dataset
+
+    if int(k) < 1:
+        raise DataError(f"--k must be at least 1; got {k}.")
+    names, algo_params = _parse_algos(algos, params)
+    # build every model before anything is stored: bad parameters fail fast, no run rows
+    models = {name: registry.make(name, seed=seed, **algo_params[name]) for name in names}
+    ds = load_dataset(store, dataset)
+    split_id, train, test = ensure_split(store, dataset, ds.interactions, method=split,
+                                         split_params=split_params, seed=seed,
+                                         min_weight=min_weight, progress=progress)
+    ks = eval_ks(k)
+    list_len = max(ks)
+    user_ids = np.asarray(sorted(set(train["user_id"]) | set(test["user_id"])), dtype=object)
+    item_ids = np.asarray(sorted(set(train["item_id"])), dtype=object)
+    matrix = build_matrix(train, user_ids, item_ids, event_weights=event_weights)
+    test_users = np.asarray(sorted(set(test["user_id"])), dtype=object)
+    test_idx = pd.Index(user_ids).get_indexer(pd.Index(test_users))
+    version = code_version()
+
+    results = []
+    for name in names:
+        # every effective parameter (defaults included; seed for seeded algorithms)
+        run_params = dict(getattr(models[name], "params", None) or algo_params[name])
+        if event_weights is not None:
+            run_params["event_weights"] = dict(event_weights)
+        if min_weight is not None:
+            run_params["min_weight"] = float(min_weight)
+        run_id = store_runs.create_run(store, dataset=dataset, split_id=split_id, algorithm=name,
+                                       params=run_params, source="trained", k=list_len,
+                                       code_version=version)
+        model = models[name]
+        fit_s = None
+        try:
+            stage = f"fit {name}"
+            progress(stage, 0, 0)
+            t0 = time.perf_counter()
+            model.fit(matrix, progress=lambda *a, _s=stage: progress(_s, a[-2], a[-1]))
+            fit_s = time.perf_counter() - t0
+            progress(stage, 1, 1)
+
+            t0 = time.perf_counter()
+            recs = recommend_all(model, matrix, test_idx, user_ids, item_ids, list_len,
+                                 stage=f"recommend {name}", progress=progress)
+            rec_s = time.perf_counter() - t0
+
+            progress(f"evaluate {name}", 0, 1)
+            t0 = time.perf_counter()
+            metrics, per_user = evaluate(recs, train, test, ds.items, ks, n_items=len(item_ids))
+            eval_s = time.perf_counter() - t0
+            progress(f"evaluate {name}", 1, 1)
+
+            progress("store", 0, 1)
+            store_runs.finish_run(store, run_id, recs=recs, metrics=metrics, user_metrics=per_user,
+                                  fit_seconds=fit_s, recommend_seconds=rec_s,
+                                  evaluate_seconds=eval_s, n_users=len(test_users))
+            progress("store", 1, 1)
+            results.append({"run_id": run_id, "algorithm": name, "split_id": split_id,
+                            "status": "done", "error": None})
+        except KeyboardInterrupt:
+            store_runs.fail_run(store, run_id, f"{name} was interrupted.", fit_seconds=fit_s)
+            raise
+        except Exception as exc:  # one algorithm failing must not stop the others
+            reason = _reason(name, exc)
+            store_runs.fail_run(store, run_id, reason, fit_seconds=fit_s)
+            results.append({"run_id": run_id, "algorithm": name, "split_id": split_id,
+                            "status": "failed", "error": reason})
+        finally:
+            models[name] = None  # free the model's memory before the next one trains
+    return results
+
+
+def compare_runs(store: Store, run_a: int, run_b: int, *, metric: str = "ndcg", k: int = 10,
+                 p: float = 0.9, n_boot: int = 2000, seed: int = 0) -> dict:
+    """Overlap of two runs' top-k lists and a paired test of one per-user metric.
+
+    Returns run_a, run_b, algorithm_a, algorithm_b, metric, k, same_split,
+    n_overlap_users, mean_jaccard, mean_rbo, mean_kendall_tau, and the keys of
+    ``engine.evaluate.stats.paired_test`` (n, mean_a, mean_b, mean_diff, ci_low, ci_high,
+    p_value_t, p_value_wilcoxon, wins, ties, losses); wins count users where B beats A.
+    """
+    from engine.evaluate.overlap import user_overlap
+    from engine.evaluate.stats import paired_test
+
+    a, b = store_runs.get_run(store, run_a), store_runs.get_run(store, run_b)
+    for run in (a, b):
+        if run["status"] != "done":
+            raise DataError(f"Run {run['run_id']} is {run['status']}"
+                            + (f" ({run['error']})" if run.get("error") else "")
+                            + "; only finished runs can be compared.")
+    if a["dataset"] != b["dataset"]:
+        raise DataError(f"Run {a['run_id']} is on dataset {a['dataset']!r} and run {b['run_id']} on "
+                        f"{b['dataset']!r}; compare runs of one dataset.")
+    k = int(k)
+    if k < 1:
+        raise DataError(f"--k must be at least 1; got {k}.")
+    sa = store_runs.user_metric_series(store, a["run_id"], metric, k)
+    sb = store_runs.user_metric_series(store, b["run_id"], metric, k)
+    if sa.empty or sb.empty:
+        have = store_runs.user_metrics(store, a["run_id"])
+        pairs = sorted({f"{m}@{kk}" for m, kk in zip(have["metric"], have["k"])})
+        raise DataError(f"No per-user {metric}@{k} for run "
+                        f"{a['run_id'] if sa.empty else b['run_id']}; per-user metrics available: "
+                        f"{', '.join(pairs) or 'none'}.")
+    shared = sa.index.intersection(sb.index)
+    test = paired_test(sa.loc[shared], sb.loc[shared], n_boot=n_boot, seed=seed)
+    ov = user_overlap(store_runs.recommendations(store, a["run_id"], k=k),
+                      store_runs.recommendations(store, b["run_id"], k=k), k=k, p=p)
+
+    def mean(col):
+        v = ov[col].dropna()
+        return float(v.mean()) if len(v) else None
+
+    out = {"run_a": a["run_id"], "run_b": b["run_id"], "algorithm_a": a["algorithm"],
+           "algorithm_b": b["algorithm"], "metric": metric, "k": k,
+           "same_split": a["split_id"] == b["split_id"], "n_overlap_users": int(len(ov)),
+           "mean_jaccard": mean("jaccard"), "mean_rbo": mean("rbo"),
+           "mean_kendall_tau": mean("kendall_tau")}
+    out.update(test)
+    return out
+
+
+def demo_step(store: Store, dataset_name: str, seed: int, progress: ProgressFn = null_progress,
+              ) -> list[dict]:
+    """The demo's recommender step: train ``DEFAULT_ALGOS`` on the demo dataset."""
+    from engine.recommend.registry import DEFAULT_ALGOS
+
+    return train_runs(store, dataset_name, list(DEFAULT_ALGOS), seed=seed, progress=progress)

@@ -1,0 +1,112 @@
+"""`recscope train | runs | metrics | compare | import run` (engine/commands/recs.py)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pandas as pd
+import pytest
+
+from engine.cli import main
+from engine.commands.recs import parse_params
+from engine.errors import DataError
+from engine.store import Store
+from engine.store import runs as R
+from engine.store.datasets import save_dataset
+from tests.unit.test_pipeline import tiny_dataset
+
+
+@pytest.fixture()
+def db(tmp_path):
+    path = tmp_path / "cli.duckdb"
+    save_dataset(Store(path), tiny_dataset())
+    return str(path)
+
+
+def _json(capsys, argv):
+    code = main(argv)
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    return json.loads(out.out)
+
+
+def test_train_runs_metrics_compare(db, capsys):
+    trained = _json(capsys, ["train", "--db", db, "--dataset", "tiny", "--algos", "popularity,als",
+                             "--split", "leave_last_n", "--param", "als.factors=4",
+                             "--param", "als.iterations=2", "--json"])
+    assert [sorted(r) for r in trained] == [["algorithm", "run_id", "split_id"]] * 2
+    assert [r["algorithm"] for r in trained] == ["popularity", "als"]
+    assert trained[0]["split_id"] == trained[1]["split_id"]
+    pop, als = trained[0]["run_id"], trained[1]["run_id"]
+    assert R.get_run(Store(db), als)["params"]["factors"] == 4
+
+    runs = _json(capsys, ["runs", "--db", db, "--dataset", "tiny", "--json"])
+    assert [r["run_id"] for r in runs] == [pop, als]
+    assert runs[0]["status"] == "done" and runs[0]["params"] == {}
+    assert runs[0]["ndcg@10"] == pytest.approx((1 + 1 / math.log2(3)) / 4)
+
+    m = _json(capsys, ["metrics", str(pop), "--db", db, "--json"])
+    assert m["run_id"] == pop
+    vals = {(r["metric"], r["k"]): r["value"] for r in m["metrics"]}
+    assert vals[("precision", 10)] == pytest.approx(0.05)
+    assert vals[("hit_rate", 20)] == pytest.approx(0.5)
+    assert {"precision", "recall", "ndcg", "map", "mrr", "hit_rate", "coverage"} <= \
+        {r["metric"] for r in m["metrics"]}
+
+    c = _json(capsys, ["compare", str(pop), str(pop), "--db", db, "--json"])
+    for key in ("mean_a", "mean_b", "p_value_t", "p_value_wilcoxon", "ci_low", "ci_high", "wins",
+                "ties", "losses", "mean_jaccard", "mean_rbo", "mean_kendall_tau"):
+        assert key in c, key
+    assert c["mean_a"] == c["mean_b"] and c["ties"] == 4 and c["wins"] == c["losses"] == 0
+    assert c["mean_jaccard"] == pytest.approx(1.0)
+
+    # the plain-text forms print without error
+    for argv in (["runs", "--db", db], ["metrics", str(als), "--db", db],
+                 ["compare", str(pop), str(als), "--db", db]):
+        assert main(argv) == 0
+    text = capsys.readouterr().out
+    assert "popularity" in text and "Wilcoxon" in text
+
+
+def test_failed_algorithm_exits_non_zero_with_its_sentence(db, capsys):
+    code = main(["train", "--db", db, "--dataset", "tiny", "--algos", "ease,popularity",
+                 "--param", "ease.max_items=2", "--split", "leave_last_n"])
+    out = capsys.readouterr()
+    assert code == 1
+    assert "error: run 1 (ease) failed: EASE needs" in out.err
+    statuses = R.list_runs(Store(db)).set_index("algorithm")["status"].to_dict()
+    assert statuses == {"ease": "failed", "popularity": "done"}
+
+
+def test_bad_input_is_one_sentence_exit_2(db, capsys):
+    assert main(["metrics", "99", "--db", db]) == 2
+    assert "no run with id 99" in capsys.readouterr().err
+    assert main(["train", "--db", db, "--dataset", "nope", "--algos", "als"]) == 2
+    assert "no dataset named 'nope'" in capsys.readouterr().err
+    assert main(["train", "--db", db, "--dataset", "tiny", "--algos", "als",
+                 "--param", "factors=3"]) == 2
+    assert "ALGO.NAME=VALUE" in capsys.readouterr().err
+    assert R.list_runs(Store(db)).empty
+
+
+def test_import_run_command(db, tmp_path, capsys):
+    _json(capsys, ["train", "--db", db, "--dataset", "tiny", "--algos", "popularity",
+                   "--split", "leave_last_n", "--json"])
+    f = tmp_path / "prod.csv"
+    pd.DataFrame({"user_id": ["u1", "u4"], "item_id": ["c", "c"], "rank": [1, 1]}).to_csv(f, index=False)
+    assert main(["import", "run", str(f), "--dataset", "tiny", "--name", "prod", "--db", db]) == 0
+    assert "imported run 2: 'prod'" in capsys.readouterr().out
+    run = R.get_run(Store(db), 2)
+    assert (run["source"], run["split_id"]) == ("imported", 1)
+    bad = tmp_path / "bad.csv"
+    pd.DataFrame({"user_id": ["zz"], "item_id": ["c"], "rank": [1]}).to_csv(bad, index=False)
+    assert main(["import", "run", str(bad), "--dataset", "tiny", "--name", "x", "--db", db]) == 2
+    assert "1 user(s)" in capsys.readouterr().err
+
+
+def test_parse_params():
+    assert parse_params(["als.factors=64", "bpr.learning_rate=0.05", "als.x=true", "als.s=abc"]) == \
+        {"als": {"factors": 64, "x": True, "s": "abc"}, "bpr": {"learning_rate": 0.05}}
+    with pytest.raises(DataError):
+        parse_params(["als.factors"])
