@@ -226,3 +226,36 @@ def report(store: Store, experiment_id: int, n_periods: int = 4,
         sample_ratio=checks.sample_ratio_check(sql.batch_intended(store, experiment_id)),
         stopping=checks.stopping_decision(summary, int(n_obs.sum()), rule),
         true_rates=true_rates)
+
+
+# --- the demo -----------------------------------------------------------------------
+
+DEMO_ARMS = {"headline A": 0.04, "headline B": 0.05, "headline C": 0.045}
+
+
+def demo_step(store: Store, dataset_name: str, seed: int, progress=None) -> None:
+    """`recscope demo`: a running Thompson-sampling experiment on three fixed arms with
+    some history (rewards arrive one batch late), and, when the dataset has at least two
+    finished runs on one split, a paused experiment whose arms are those runs."""
+    progress = progress or (lambda *a: None)
+    progress("bandit experiment", 0, 2)
+    exp_id = new_experiment(store, name="Demo: three headlines (Thompson sampling)",
+                            policy="thompson", rates=list(DEMO_ARMS.values()),
+                            arm_names=list(DEMO_ARMS), batch_size=100, seed=seed, delay=1,
+                            max_steps=200_000, status="running")
+    step(store, exp_id, 30)
+    progress("bandit experiment", 1, 2)
+    runs = sql.finished_runs(store, dataset_name)
+    if len(runs):
+        sizes = runs.groupby("split_id")["run_id"].count()
+        split = sizes.idxmax()
+        ids = [int(r) for r in runs.loc[runs["split_id"] == split, "run_id"]][:4]
+        if len(ids) >= 2:
+            try:
+                rec_id = new_experiment(store, name="Demo: recommender runs as arms",
+                                        policy="thompson", run_ids=ids, k=10, batch_size=50,
+                                        seed=seed, status="paused")
+                step(store, rec_id, 10)
+            except DataError:
+                pass  # runs without held-out users in common: nothing to show
+    progress("bandit experiment", 2, 2)
