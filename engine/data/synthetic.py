@@ -264,8 +264,10 @@ REVIEW_ASPECTS: dict[str, dict[str, list[str]]] = {
         neg=["時給が{wage}円からなかなか上がりません。", "仕事量の割に時給が安すぎます。",
              "昇給は年に一回、しかも{raise}円だけでした。", "交通費が上限ありで実質赤字の日も。",
              "求人に書いてあった時給と実際が違いました。", "研修期間中は時給が下がります。"],
-        short_pos=["時給が良い", "時給高め", "昇給あり", "交通費全額支給", "給料は満足"],
-        short_neg=["時給安い", "昇給なし", "給料が低い", "交通費が出ない", "時給に見合わない"],
+        short_pos=["時給が良い", "時給高め", "昇給あり", "交通費全額支給", "給料は満足", "深夜の時給が高い",
+                   "稼げる", "時給は相場より上"],
+        short_neg=["時給安い", "昇給なし", "給料が低い", "交通費が出ない", "時給に見合わない", "最低賃金レベル",
+                   "稼げない", "手当がない"],
     ),
     "シフト": dict(
         pos=["シフトは{period}ごとの提出で、希望はほぼ通ります。", "テスト期間はシフトを減らしてもらえました。",
@@ -274,8 +276,10 @@ REVIEW_ASPECTS: dict[str, dict[str, list[str]]] = {
         neg=["シフトの希望がほとんど通りません。", "人が足りないと急にシフトを入れられます。",
              "週{days}日以上入れないと嫌な顔をされます。", "休みの連絡を入れると代わりを探せと言われる。",
              "シフトが出るのが直前で予定が立てにくい。", "土日は必ず出勤するよう求められました。"],
-        short_pos=["シフト自由", "シフトの融通がきく", "休みが取りやすい", "希望休が通る"],
-        short_neg=["シフトが厳しい", "休みが取りにくい", "急な呼び出しあり", "シフトが不安定"],
+        short_pos=["シフト自由", "シフトの融通がきく", "休みが取りやすい", "希望休が通る", "テスト期間は休める",
+                   "週1からでもOK"],
+        short_neg=["シフトが厳しい", "休みが取りにくい", "急な呼び出しあり", "シフトが不安定", "希望が通らない",
+                   "シフト提出が面倒"],
     ),
     "人間関係": dict(
         pos=["店長がとても優しくて、困ったときはすぐに助けてくれます。", "スタッフ同士の仲が良く、居心地が良いです。",
@@ -294,32 +298,32 @@ REVIEW_ASPECTS: dict[str, dict[str, list[str]]] = {
         neg=["研修はほぼなく、初日からいきなり現場でした。", "マニュアルがなくて人によって言うことが違います。",
              "教育係が決まっていないので質問しにくいです。", "研修の時間は無給だと後から知りました。",
              "覚えることが多すぎて最初の{n}週間はきつかった。"],
-        short_pos=["研修が丁寧", "未経験でも安心", "マニュアルあり"],
-        short_neg=["研修なし", "教え方が雑", "放置される"],
+        short_pos=["研修が丁寧", "未経験でも安心", "マニュアルあり", "教育係がつく", "覚えやすい"],
+        short_neg=["研修なし", "教え方が雑", "放置される", "いきなり現場", "教える人がいない"],
     ),
     "通勤": dict(
         pos=["駅から徒歩{walk}分なので通いやすいです。", "家から自転車で{walk}分なのが決め手でした。",
              "駅直結なので雨の日も濡れずに通えます。", "車通勤OKで駐車場もあります。"],
         neg=["駅から歩いて{walk2}分以上かかります。", "バスの本数が少なくて通勤が不便です。",
              "駐車場がなく、車で通えないのが難点。", "朝の電車が混んでいて通勤だけで疲れます。"],
-        short_pos=["駅近", "通勤が楽", "家から近い"],
-        short_neg=["駅から遠い", "通勤が不便"],
+        short_pos=["駅近", "通勤が楽", "家から近い", "車通勤OK", "駅直結"],
+        short_neg=["駅から遠い", "通勤が不便", "駐車場なし", "バスが少ない"],
     ),
     "職場環境": dict(
         pos=["休憩室がきれいで、ゆっくり休めます。", "制服が貸与されるので服装に困りません。",
              "空調が効いていて快適に働けます。", "設備が新しくて作業しやすいです。"],
         neg=["休憩室が狭くて落ち着きません。", "冬は寒くて夏は暑い職場です。",
              "ロッカーが足りず荷物の置き場に困りました。", "休憩がまともに取れない日もあります。"],
-        short_pos=["休憩室がきれい", "職場がきれい", "設備が新しい"],
-        short_neg=["休憩が取れない", "職場が汚い", "環境が悪い"],
+        short_pos=["休憩室がきれい", "職場がきれい", "設備が新しい", "空調が快適", "制服がかわいい"],
+        short_neg=["休憩が取れない", "職場が汚い", "環境が悪い", "夏は暑い", "ロッカーが狭い"],
     ),
     "忙しさ": dict(
         pos=["程よく忙しくて時間が経つのが早いです。", "平日は落ち着いているので楽です。",
              "忙しい時間帯は決まっているので慣れれば大丈夫。"],
         neg=["常に人手不足で休む暇がありません。", "繁忙期は残業が当たり前になります。",
              "一人に任される仕事が多すぎます。"],
-        short_pos=["ほどよい忙しさ", "暇な時間もある", "楽な方"],
-        short_neg=["忙しすぎる", "常に人手不足", "残業が多い"],
+        short_pos=["ほどよい忙しさ", "暇な時間もある", "楽な方", "のんびり働ける", "時間が経つのが早い"],
+        short_neg=["忙しすぎる", "常に人手不足", "残業が多い", "休む暇がない", "とにかくきつい"],
     ),
 }
 
@@ -340,7 +344,8 @@ REVIEW_CLOSERS = {
     "neg": ["正直あまりおすすめはしません。", "長く続けるのは難しいと感じました。", "応募する前に一度見学した方がいいです。",
             "二度と働きたくないです。", "もう少し待遇が改善されれば良いのですが。"],
 }
-SHORT_ENDINGS = ["。", "です。", "！", "。", "", "です", "と思います。", "かな。"]
+SHORT_ENDINGS = ["。", "！", "。", "", "…", "!!", "。。", "w"]
+SHORT_HEDGES = ["正直", "個人的には", "とにかく", "まあ", "一言でいうと", "結論、", "ぶっちゃけ", "強いて言えば"]
 
 OFF_TOPIC = [
     "今日はすごくいい天気でした。", "明日は雨が降るらしいので傘を持っていこうと思います。", "最近朝晩が冷えてきましたね。",
@@ -459,15 +464,16 @@ def _genuine_review(rng: np.random.Generator, category: str, rating: int) -> str
     p_pos = {1: 0.08, 2: 0.25, 3: 0.5, 4: 0.75, 5: 0.92}[rating]
     aspects = list(REVIEW_ASPECTS)
     form = rng.random()
-    if form < 0.14:  # short: one or two clipped remarks
-        k = 1 if rng.random() < 0.55 else 2
+    if form < 0.12:  # short: one or two clipped remarks
+        k = 1 if rng.random() < 0.35 else 2
         parts = []
         for a in rng.choice(len(aspects), size=k, replace=False):
             tone = "short_pos" if rng.random() < p_pos else "short_neg"
             parts.append(_pick(rng, REVIEW_ASPECTS[aspects[a]][tone]))
         sep = _pick(rng, ["、", "。", "けど", " ", "。"]) if k == 2 else ""
-        return _pick(rng, REVIEW_HEDGES[:2] + [""] * 4) + sep.join(parts) + _pick(rng, SHORT_ENDINGS)
-    n_aspects = int(rng.integers(1, 4)) if form < 0.62 else int(rng.integers(3, 7))
+        hedge = _pick(rng, SHORT_HEDGES) if rng.random() < 0.4 else ""
+        return hedge + sep.join(parts) + _pick(rng, SHORT_ENDINGS)
+    n_aspects = int(rng.choice([1, 2, 3], p=[0.2, 0.45, 0.35])) if form < 0.6 else int(rng.integers(3, 7))
     sentences = []
     opener = _pick(rng, REVIEW_OPENERS)
     if opener:
@@ -498,7 +504,7 @@ def _genuine_review(rng: np.random.Generator, category: str, rating: int) -> str
 
 def _keyboard_mash(rng: np.random.Generator) -> str:
     row = _pick(rng, KEYBOARD_ROWS)
-    n = int(rng.integers(4, 13)) if rng.random() < 0.8 else int(rng.integers(20, 70))
+    n = int(rng.integers(4, 13)) if rng.random() < 0.65 else int(rng.integers(20, 70))
     if rng.random() < 0.5:  # a row swept repeatedly ("jkljkljkl")
         text = (row * (n // len(row) + 1))[:n]
     else:
@@ -512,7 +518,7 @@ def _keyboard_mash(rng: np.random.Generator) -> str:
 
 
 def _repeated_char(rng: np.random.Generator) -> str:
-    n = int(rng.integers(4, 16)) if rng.random() < 0.75 else int(rng.integers(30, 90))
+    n = int(rng.integers(4, 16)) if rng.random() < 0.65 else int(rng.integers(30, 90))
     return _pick(rng, REPEAT_CHARS) * n
 
 
@@ -560,7 +566,8 @@ def _spam_counts(n_spam: int) -> np.ndarray:
     return counts + 1
 
 
-def _reviews(rng, n_reviews, employers, emp_cat, user_ids, applies, start, end) -> pd.DataFrame:
+def _reviews(rng, n_reviews, employers, emp_cat, hiring, user_ids, applies, start, end) -> pd.DataFrame:
+    """Reviews of companies; ``hiring`` holds the employer indices that have postings."""
     n_spam = int(round(n_reviews * SPAM_RATE))
     n_gen = n_reviews - n_spam
     span = (end - start).total_seconds()
@@ -574,7 +581,7 @@ def _reviews(rng, n_reviews, employers, emp_cat, user_ids, applies, start, end) 
     g_created = [pd.Timestamp(t) + (end - pd.Timestamp(t)) * float(rng.random()) for t in g_time]
     for _ in range(n_gen - len(take)):  # not enough applications: anyone about anyone
         g_user.append(_pick(rng, user_ids))
-        g_emp.append(int(rng.integers(len(employers))))
+        g_emp.append(int(_pick(rng, hiring)))
         g_created.append(start + pd.Timedelta(seconds=float(rng.random()) * span))
     g_rating = rng.choice(5, size=n_gen, p=[0.07, 0.13, 0.30, 0.32, 0.18]) + 1
     g_text = [_genuine_review(rng, CATEGORY_NAMES[emp_cat[e]], int(r)) for e, r in zip(g_emp, g_rating)]
@@ -584,7 +591,7 @@ def _reviews(rng, n_reviews, employers, emp_cat, user_ids, applies, start, end) 
             "kind": ["genuine"] * n_gen}
     for kind, count in zip(SPAM_KINDS, _spam_counts(n_spam)):
         for _ in range(int(count)):
-            company = employers[int(rng.integers(len(employers)))]
+            company = employers[_pick(rng, hiring)]
             if kind == "near_duplicate" and n_gen:
                 src = int(rng.integers(n_gen))
                 text, company, rating = _near_duplicate(rng, g_text[src]), rows["company"][src], int(g_rating[src])
@@ -771,7 +778,8 @@ def make_job_board(seed: int = 0, name: str = "jobboard", n_users: int = 5000, n
                                 "emp": item_emp[applies["i"].to_numpy()],
                                 "timestamp": pd.to_datetime(start_ns + np.round(applies["t"].to_numpy() * 86400)
                                                             * 1_000_000_000)})
-        reviews = _reviews(rng, int(n_reviews), employers, emp_cat, list(user_ids), applies, start, end)
+        reviews = _reviews(rng, int(n_reviews), employers, emp_cat, np.unique(item_emp), list(user_ids),
+                           applies, start, end)
 
     info = {
         "generator": "engine.data.synthetic.make_job_board", "version": GENERATOR_VERSION,
