@@ -76,7 +76,11 @@ def split_request(method: str = "auto", split_params: dict | None = None, seed: 
                             f"{', '.join(SPLIT_DEFAULTS)}.")
         params[key] = value
     if params["cut"] is not None:
-        params["cut"] = str(params["cut"])
+        try:
+            params["cut"] = pd.Timestamp(params["cut"]).isoformat()
+        except (TypeError, ValueError):
+            raise DataError(f"--time-cut {params['cut']!r} is not a date or time; expected e.g. "
+                            f"2024-01-31 or 2024-01-31T12:00.") from None
     return {"method": method, "params": params, "seed": int(seed),
             "min_weight": None if min_weight is None else float(min_weight)}
 

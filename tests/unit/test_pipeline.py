@@ -209,3 +209,9 @@ def test_imported_unknown_ids_and_bad_files(store, tmp_path):
     with pytest.raises(DataError, match="repeats rank 1 for user 'u1'"):
         import_run(store, p, "tiny", "prod")
     assert R.list_runs(store).empty  # nothing stored by a rejected file
+
+
+def test_time_cut_must_be_a_date():
+    assert split_request("time_cut", {"cut": "2024-01-03"})["params"]["cut"] == "2024-01-03T00:00:00"
+    with pytest.raises(DataError, match="--time-cut 'soon' is not a date"):
+        split_request("time_cut", {"cut": "soon"})
