@@ -215,3 +215,15 @@ def test_time_cut_must_be_a_date():
     assert split_request("time_cut", {"cut": "2024-01-03"})["params"]["cut"] == "2024-01-03T00:00:00"
     with pytest.raises(DataError, match="--time-cut 'soon' is not a date"):
         split_request("time_cut", {"cut": "soon"})
+
+
+def test_demo_trains_the_default_recommenders(monkeypatch, store):
+    import engine.demo
+    import engine.pipeline
+    from engine.recommend.registry import DEFAULT_ALGOS
+
+    assert engine.pipeline.demo_step in engine.demo._steps()
+    calls = []
+    monkeypatch.setattr(engine.pipeline, "train_runs", lambda *a, **kw: calls.append((a, kw)))
+    engine.pipeline.demo_step(store, "tiny", 3, engine.pipeline.null_progress)
+    assert calls[0][0][1:] == ("tiny", list(DEFAULT_ALGOS)) and calls[0][1]["seed"] == 3
