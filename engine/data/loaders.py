@@ -154,7 +154,8 @@ def _delimiter_hint(path: Path, df: pd.DataFrame, sep: str | None) -> str | None
     """If the file came out as one column whose name holds another separator, say so."""
     if df.shape[1] != 1 or path.suffix.lower() in _PARQUET_EXT:
         return None
-    header = str(df.columns[0])
+    # the header line, or the first line of a file read without one
+    header = str(df.iloc[0, 0]) if not isinstance(df.columns[0], str) and len(df) else str(df.columns[0])
     used = _default_sep(path, sep)
     counts = {c: header.count(c) for c in (",", ";", "\t", "|") if c != used}
     best = max(counts, key=counts.get)
@@ -300,6 +301,39 @@ def _dataset(name: str, inter: pd.DataFrame, info: dict, users=None, items=None,
     if n_items_dropped:
         info["items_without_interactions"] = n_items_dropped
     return Dataset(name=name, interactions=inter, users=users, items=items, source=source, info=info)
+
+
+def read_mapped(path: Path, sep: str | None, columns: dict[str, object],
+                extra_hint: str = "") -> tuple[pd.DataFrame, dict[str, object]]:
+    """Read a file and check its mapped columns; returns the frame and the column keys.
+
+    Columns are names when the file has a header. When every given column is a 0-based
+    number instead (``"1"`` or ``1``), the file is read without a header and the numbers
+    index its columns.
+    """
+    if _column_spec(columns):
+        df = read_table(path, sep=sep, header=False)
+        keys = {role: None if c is None else int(c) for role, c in columns.items()}
+        for role, c in keys.items():
+            if c is not None and c >= df.shape[1]:
+                hint = _delimiter_hint(path, df, sep)
+                raise DataError(hint or f"{path} has {df.shape[1]} column(s) (numbered from 0), "
+                                        f"so {role} {c} does not exist.")
+        return df, keys
+    df = read_table(path, sep=sep)
+    require_columns(df, path, columns, sep=sep, extra_hint=extra_hint)
+    return df, dict(columns)
+
+
+def _column_spec(specs: dict[str, object]) -> bool:
+    """True when every given column is a 0-based number (file without a header)."""
+    given = {k: v for k, v in specs.items() if v is not None}
+    numeric = {k: isinstance(v, int) or str(v).strip().isdigit() for k, v in given.items()}
+    if any(numeric.values()) and not all(numeric.values()):
+        shown = ", ".join(f"{k} {given[k]!r}" for k in given)
+        raise DataError(f"Columns must be all names (file with a header) or all 0-based numbers "
+                        f"(file without one); got {shown}.")
+    return bool(given) and all(numeric.values())
 
 
 # --------------------------------------------------------------------------- MovieLens
@@ -466,6 +500,9 @@ def load_interactions_csv(path, name: str, user_col: str, item_col: str, time_co
                           progress: ProgressFn = null_progress) -> Dataset:
     """Interactions from a CSV or Parquet file (.parquet/.pq) with a column mapping.
 
+    Columns are names, or -- for a text file without a header -- all 0-based numbers
+    (``user_col="0", item_col="1"``).
+
     ``time_col``: unix seconds, unix ms or ISO dates (see the module docstring).
     ``event_col``: the event type (empty cells -> "interaction"); without it every row is
     an "interaction". ``weight_col``: numeric; without it the weight follows the event
@@ -478,10 +515,10 @@ def load_interactions_csv(path, name: str, user_col: str, item_col: str, time_co
     stage = "read interactions"
     progress(stage, 0, 2 if items_path else 1)
     p = _existing_file(path)
-    df = read_table(p, sep=sep)
-    require_columns(df, p, {"--user-col": user_col, "--item-col": item_col, "--time-col": time_col,
-                            "--event-col": event_col, "--weight-col": weight_col}, sep=sep)
-    inter, info = _interactions(df, p, user_col, item_col, time_col, event_col, weight_col)
+    df, cols = read_mapped(p, sep, {"--user-col": user_col, "--item-col": item_col,
+                                    "--time-col": time_col, "--event-col": event_col,
+                                    "--weight-col": weight_col})
+    inter, info = _interactions(df, p, *cols.values())
     progress(stage, 1, 2 if items_path else 1)
     items = None
     if items_path is not None:
@@ -510,17 +547,6 @@ def load_interactions_csv(path, name: str, user_col: str, item_col: str, time_co
 # --------------------------------------------------------------------------- reviews
 
 
-def _column_spec(specs: dict[str, object]) -> bool:
-    """True when every given column is a 0-based number (file without a header)."""
-    given = {k: v for k, v in specs.items() if v is not None}
-    numeric = {k: isinstance(v, int) or str(v).strip().isdigit() for k, v in given.items()}
-    if any(numeric.values()) and not all(numeric.values()):
-        shown = ", ".join(f"{k} {given[k]!r}" for k in given)
-        raise DataError(f"Columns must be all names (file with a header) or all 0-based numbers "
-                        f"(file without one); got {shown}.")
-    return bool(given) and all(numeric.values())
-
-
 def parse_votes(expr: str) -> tuple[list[str], list[str]]:
     """"Toxic+Very Toxic>Not Toxic" -> (["Toxic", "Very Toxic"], ["Not Toxic"])."""
     parts = expr.split(">")
@@ -543,24 +569,14 @@ def _labels(s: pd.Series, path: Path, col) -> pd.Series:
 
 
 def _one_review_file(p: Path, text_col, label_col, sep, id_col, time_col, votes, prefix: str) -> pd.DataFrame:
-    headerless = _column_spec({"--text-col": text_col, "--label-col": label_col,
-                               "--id-col": id_col, "--time-col": time_col})
-    if headerless:
-        text_col, label_col, id_col, time_col = (None if c is None else int(c)
-                                                 for c in (text_col, label_col, id_col, time_col))
-        df = read_table(p, sep=sep, header=False)
-        for role, c in {"--text-col": text_col, "--label-col": label_col, "--id-col": id_col,
-                        "--time-col": time_col}.items():
-            if c is not None and c >= df.shape[1]:
-                raise DataError(f"{p} has {df.shape[1]} column(s) (numbered from 0), so {role} {c} "
-                                f"does not exist.")
-    else:
-        df = read_table(p, sep=sep)
-        vote_cols = {f"--label-from-votes ({c})": c for c in (votes[0] + votes[1])} if votes else {}
-        require_columns(df, p, {"--text-col": text_col, "--label-col": label_col, "--id-col": id_col,
-                                "--time-col": time_col, **vote_cols}, sep=sep,
-                        extra_hint="; if the file has no header, give 0-based column numbers "
-                                   "instead (e.g. --text-col 1 --label-col 0)")
+    vote_cols = {f"--label-from-votes ({c})": c for c in (votes[0] + votes[1])} if votes else {}
+    df, cols = read_mapped(p, sep, {"--text-col": text_col, "--label-col": label_col,
+                                    "--id-col": id_col, "--time-col": time_col, **vote_cols},
+                           extra_hint="; if the file has no header, give 0-based column numbers "
+                                      "instead (e.g. --text-col 1 --label-col 0)")
+    headerless = all(isinstance(c, int) for c in cols.values() if c is not None)
+    text_col, label_col, id_col, time_col = (cols["--text-col"], cols["--label-col"],
+                                             cols["--id-col"], cols["--time-col"])
     out = pd.DataFrame(index=df.index)
     if id_col is not None:
         ids = _ids(df[id_col], p, id_col, "review id")
@@ -571,8 +587,8 @@ def _one_review_file(p: Path, text_col, label_col, sep, id_col, time_col, votes,
     if label_col is not None:
         out["label"] = _labels(df[label_col], p, label_col)
     elif votes:
-        lhs = sum(_numbers(df[c].fillna("0"), p, c, "vote") for c in votes[0])
-        rhs = sum(_numbers(df[c].fillna("0"), p, c, "vote") for c in votes[1])
+        lhs, rhs = (sum(_numbers(df[k].fillna("0"), p, k, "vote") for k in keys)
+                    for keys in ([cols[f"--label-from-votes ({c})"] for c in side] for side in votes))
         out["label"] = pd.array((lhs > rhs).astype(int).to_numpy(), dtype="Int64")
     if time_col is not None:
         out["created_at"] = parse_timestamps(df[time_col], p, time_col).to_numpy()

@@ -201,6 +201,18 @@ def test_tab_separator_spelled_backslash_t(tmp_path):
     assert ds.n_interactions == 2 and parse_sep("\\t") == "\t" and parse_sep("tab") == "\t"
 
 
+def test_headerless_interactions_with_column_numbers(tmp_path):
+    p = write(tmp_path / "u.data", "1\t10\t4\t881250949\n2\t10\t3\t891717742\n")
+    ds = load_interactions_csv(p, "h", "0", "1", time_col="3", weight_col="2", sep="\\t")
+    assert ds.interactions["user_id"].tolist() == ["1", "2"]
+    assert ds.interactions["weight"].tolist() == [4.0, 3.0]
+    assert ds.interactions["timestamp"].iloc[0] == pd.Timestamp(881250949, unit="s")
+    # the same file read with the default ',' is one column: the message names the tab
+    with pytest.raises(DataError) as e:
+        load_interactions_csv(p, "h", "0", "1")
+    assert str(e.value) == f"{p} seems to be separated by '\\t', not ','; pass --sep '\\t'."
+
+
 # --------------------------------------------------------------------------- error sentences
 
 
@@ -394,6 +406,9 @@ def test_label_from_votes(tmp_path):
         load_reviews(p, "v", "text", label_from_votes="Toxic+Very Toxc>Not Toxic")
     assert str(e.value) == (f"{p} has no column 'Very Toxc' (given as --label-from-votes "
                             f"(Very Toxc)); did you mean 'Very Toxic'?")
+    headerless = write(tmp_path / "v.tsv", "a\t3\t1\t1\nb\t1\t1\t1\n")
+    ds = load_reviews(headerless, "v", "0", label_from_votes="2+3>1")
+    assert ds.reviews["label"].tolist() == [0, 1]
     with pytest.raises(DataError) as e:
         load_reviews(p, "v", "text", label_from_votes="Toxic")
     assert str(e.value) == ("--label-from-votes 'Toxic' is not of the form 'A+B>C' (label 1 when "
