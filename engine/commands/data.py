@@ -45,7 +45,8 @@ def register(sub) -> None:
                         description="Import interactions from a CSV or Parquet (.parquet, .pq) "
                                     "file with a column mapping. Timestamps: unix seconds, unix "
                                     "milliseconds or ISO dates. Duplicate events (same user, item, "
-                                    "event, timestamp) are collapsed into one.")
+                                    "event, timestamp) are collapsed into one. For a file without a "
+                                    "header give every column as a 0-based number.")
     p.add_argument("file", metavar="FILE")
     _common(p)
     p.add_argument("--user-col", required=True, metavar="C", help="user id column")
