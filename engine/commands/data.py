@@ -162,7 +162,8 @@ def cmd_import_reviews(args) -> int:
                       label_from_votes=args.label_from_votes, time_col=args.time_col,
                       progress=progress)
     progress("store reviews", 0, 1)
-    save_reviews(get_store(args), args.name, ds.reviews, source=ds.source, replace=args.replace)
+    save_reviews(get_store(args), args.name, ds.reviews, source=ds.source, replace=args.replace,
+                 info=ds.info)
     progress("store reviews", 1, 1)
     progress.close()
     labels = ds.reviews["label"]

@@ -83,7 +83,7 @@ def _insert_reviews(con, dataset: str, reviews: pd.DataFrame) -> None:
 
 
 def save_reviews(store: Store, name: str, reviews: pd.DataFrame, source: str = "",
-                 replace: bool = False) -> None:
+                 replace: bool = False, info: dict | None = None) -> None:
     """Write a reviews-only dataset (or add reviews to an existing one when ``replace``)."""
     with store.transaction() as con:
         exists = con.execute("SELECT count(*) FROM datasets WHERE name = ?", [name]).fetchone()[0]
@@ -94,7 +94,8 @@ def save_reviews(store: Store, name: str, reviews: pd.DataFrame, source: str = "
             _delete_dataset(con, name)
         con.execute(
             "INSERT INTO datasets (name, source, n_users, n_items, n_interactions, n_reviews, info) "
-            "VALUES (?, ?, 0, 0, 0, ?, '{}')", [name, source, int(len(reviews))])
+            "VALUES (?, ?, 0, 0, 0, ?, ?)",
+            [name, source, int(len(reviews)), json.dumps(info or {}, ensure_ascii=False, default=str)])
         _insert_reviews(con, name, reviews)
 
 
