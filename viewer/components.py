@@ -42,3 +42,87 @@ def dataset_picker(key: str = "dataset", label: str = "Dataset", require: str | 
     choice = st.selectbox(label, names, index=index, key=f"_picker_{key}")
     state.set_params(**{key: choice})
     return choice
+
+
+# --------------------------------------------------------------------------- ranked-list card
+
+import html as _html  # noqa: E402
+
+#: CSS for ranked-list cards (emitted with each card; identical blocks are harmless).
+CARD_CSS = """<style>
+.rs-card{border:1px solid #e3e3e3;border-top:6px solid var(--rs-c);border-radius:8px;
+  padding:6px 8px 4px 8px;background:#fff;margin-bottom:8px}
+.rs-head{font-weight:600;font-size:0.95rem;margin-bottom:2px;display:flex;gap:6px;align-items:center}
+.rs-dot{width:11px;height:11px;border-radius:50%;background:var(--rs-c);display:inline-block;flex:none}
+.rs-sub{color:#666;font-size:0.78rem;margin-bottom:4px}
+.rs-list{margin:0;padding:0}
+.rs-row{display:flex;gap:6px;align-items:flex-start;padding:3px 2px;border-top:1px solid #f0f0f0;
+  font-size:0.84rem;line-height:1.25}
+.rs-row.hit{background:#e6f4ea}
+.rs-rank{flex:none;width:1.6em;text-align:right;color:#555;font-variant-numeric:tabular-nums}
+.rs-marks{flex:none;width:1.7em;white-space:nowrap;font-size:0.8rem}
+.rs-m-hit{color:#1a7f37;font-weight:700}
+.rs-m-shared{color:#555}
+.rs-m-unique{color:#b35900}
+.rs-body{flex:1;min-width:0}
+.rs-title{font-weight:500;overflow-wrap:anywhere}
+.rs-title a{color:inherit;text-decoration:none}
+.rs-title a:hover{text-decoration:underline}
+.rs-meta{color:#666;font-size:0.75rem;overflow-wrap:anywhere}
+.rs-why{color:#555;font-size:0.75rem;font-style:italic;overflow-wrap:anywhere}
+.rs-score{flex:none;color:#777;font-size:0.75rem;font-variant-numeric:tabular-nums}
+.rs-empty{color:#777;font-size:0.84rem;padding:6px 2px}
+</style>"""
+
+
+def ranked_list_html(title: str, color: str, rows: list[dict], subtitle: str = "",
+                     empty_text: str = "No items.") -> str:
+    """HTML of a ranked-list card; every text is escaped here.
+
+    rows: dicts with ``title`` and optionally ``rank`` (shown when present), ``meta``,
+    ``why``, ``score`` (float), ``href``, ``hit``/``shared``/``unique`` (bool marks:
+    ✓ hit, ● shared with another list, ◆ only in this list), ``tooltip``.
+    """
+    e = _html.escape
+    out = [f'<div class="rs-card" style="--rs-c:{e(color)}">',
+           f'<div class="rs-head"><span class="rs-dot"></span><span>{e(title)}</span></div>']
+    if subtitle:
+        out.append(f'<div class="rs-sub">{e(subtitle)}</div>')
+    if not rows:
+        out.append(f'<div class="rs-empty">{e(empty_text)}</div>')
+    out.append('<div class="rs-list">')
+    for r in rows:
+        marks = []
+        if r.get("hit"):
+            marks.append('<span class="rs-m-hit" title="hit: a held-out item of this user">✓</span>')
+        if r.get("shared"):
+            marks.append('<span class="rs-m-shared" title="also in another run\'s list">●</span>')
+        if r.get("unique"):
+            marks.append('<span class="rs-m-unique" title="only this run recommends it">◆</span>')
+        name = e(str(r.get("title", "")))
+        if r.get("href"):
+            name = f'<a href="{e(str(r["href"]), quote=True)}" target="_self">{name}</a>'
+        tip = f' title="{e(str(r["tooltip"]), quote=True)}"' if r.get("tooltip") else ""
+        row = [f'<div class="rs-row{" hit" if r.get("hit") else ""}"{tip}>']
+        if r.get("rank") is not None:
+            row.append(f'<span class="rs-rank">{int(r["rank"])}</span>')
+        row.append(f'<span class="rs-marks">{"".join(marks)}</span>')
+        row.append(f'<div class="rs-body"><div class="rs-title">{name}</div>')
+        if r.get("meta"):
+            row.append(f'<div class="rs-meta">{e(str(r["meta"]))}</div>')
+        if r.get("why"):
+            row.append(f'<div class="rs-why">{e(str(r["why"]))}</div>')
+        row.append("</div>")
+        if r.get("score") is not None and r["score"] == r["score"]:
+            row.append(f'<span class="rs-score">{float(r["score"]):.3g}</span>')
+        row.append("</div>")
+        out.append("".join(row))
+    out.append("</div></div>")
+    return "".join(out)
+
+
+def ranked_list_card(title: str, color: str, rows: list[dict], subtitle: str = "",
+                     empty_text: str = "No items.") -> None:
+    """Render ``ranked_list_html`` (a compact card with rank, marks, title, metadata)."""
+    st.markdown(CARD_CSS + ranked_list_html(title, color, rows, subtitle, empty_text),
+                unsafe_allow_html=True)

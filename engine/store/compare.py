@@ -14,6 +14,7 @@ whole runs; the viewer caches them and computes them only when their tab is open
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from typing import Iterable, Sequence
 
@@ -22,6 +23,8 @@ import pandas as pd
 
 from engine.evaluate.overlap import jaccard, kendall_tau, rbo, user_overlap
 from engine.store.core import Store
+
+_ISO_TS = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 
 #: Persistence of RBO everywhere on the Compare page (weight 0.9 puts ~86% on the top 10).
 RBO_P = 0.9
@@ -73,27 +76,40 @@ def _with_meta(con, dataset: str, df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def format_attrs(attrs: str | None, max_len: int = 40) -> str:
-    """A display line from an item's attrs JSON: ``key: value · key: value``."""
+def format_attrs(attrs: str | None, max_len: int = 32, max_parts: int = 3) -> str:
+    """A short display line from an item's attrs JSON.
+
+    Text values appear as they are (``東京都``), numbers with their key (``hourly wage
+    1,500``), timestamps as dates; at most ``max_parts`` values, each cut at ``max_len``.
+    """
     if not attrs:
         return ""
     try:
         d = json.loads(attrs)
     except (TypeError, ValueError):
         return ""
+    if not isinstance(d, dict):
+        return ""
     parts = []
     for key, value in d.items():
-        if value is None or value == "" or (isinstance(value, float) and np.isnan(value)):
+        if value is None or value == "" or isinstance(value, (list, dict)) \
+                or (isinstance(value, float) and np.isnan(value)):
             continue
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            text = f"{value:,}"
+        name = str(key).replace("_", " ")
+        if isinstance(value, bool):
+            text = f"{name}: {'yes' if value else 'no'}"
+        elif isinstance(value, (int, float)):
+            value = int(value) if float(value).is_integer() else value
+            text = f"{name} {value:,}"
         else:
             text = str(value)
+            if _ISO_TS.match(text):
+                text = f"{name} {text[:10]}"
         if len(text) > max_len:
             text = text[: max_len - 1] + "…"
-        parts.append(f"{str(key).replace('_', ' ')}: {text}")
+        parts.append(text)
+        if len(parts) >= max_parts:
+            break
     return " · ".join(parts)
 
 
@@ -112,6 +128,15 @@ def runs_info(store: Store, run_ids: Iterable) -> pd.DataFrame:
     return df.sort_values("run_id", key=lambda s: s.map(order)).reset_index(drop=True)
 
 
+def stored_user_metrics(store: Store, run_ids: Iterable) -> pd.DataFrame:
+    """Which per-user metrics the runs stored: DataFrame[metric, k, n_runs] (small table)."""
+    ids = _run_ids(run_ids)
+    if not ids:
+        return _empty({"metric": "object", "k": "int64", "n_runs": "int64"})
+    return store.df(f"SELECT metric, k, count(DISTINCT run_id) AS n_runs FROM metrics "
+                    f"WHERE run_id IN ({_ph(ids)}) GROUP BY metric, k ORDER BY metric, k", ids)
+
+
 def user_exists(store: Store, dataset: str, user_id: str) -> bool:
     """Whether ``user_id`` is a user of ``dataset`` (users table or any interaction)."""
     return bool(store.scalar(
@@ -126,16 +151,30 @@ def search_users(store: Store, dataset: str, prefix: str, limit: int = 20) -> li
                     "ORDER BY user_id LIMIT ?", [dataset, str(prefix), int(limit)])["user_id"].tolist()
 
 
-def random_user(store: Store, run_ids: Iterable, split_id: int | None, seed: int = 0) -> str | None:
-    """A user with held-out test items in ``split_id`` and a list in the first run
-    ("surprise me"); with no split, any user of the first run. None when there is none.
+#: Per-user metrics that are positive exactly when the list holds a held-out item.
+HIT_METRICS = ("ndcg", "recall", "hit_rate", "hitrate", "precision", "map", "mrr")
 
+
+def random_user(store: Store, run_ids: Iterable, split_id: int | None, seed: int = 0,
+                prefer_hits: bool = True) -> str | None:
+    """A user to look at ("surprise me"); None when no run lists anyone.
+
+    Preference order: a user for whom at least one run has a hit (a positive per-user
+    ndcg/recall/hit rate, when ``prefer_hits``); else a user with held-out items in
+    ``split_id`` and a list in the first run; else any user of the first run.
     Deterministic per seed: users are ordered by a hash of (user_id, seed).
     """
     ids = _run_ids(run_ids)
     if not ids:
         return None
     with store.connect() as con:
+        if prefer_hits:
+            row = con.execute(
+                f"SELECT user_id FROM user_metrics WHERE run_id IN ({_ph(ids)}) "
+                f"AND metric IN ({_ph(HIT_METRICS)}) AND value > 0 "
+                f"ORDER BY hash(user_id, ?) LIMIT 1", ids + list(HIT_METRICS) + [int(seed)]).fetchone()
+            if row is not None:
+                return str(row[0])
         if split_id is not None:
             cands = con.execute(
                 "SELECT user_id FROM splits WHERE split_id = ? AND part = 'test' GROUP BY user_id "

@@ -149,14 +149,20 @@ def test_search_random_exists_runs_info(tiny):
     assert C.search_users(tiny, "ds", "u2") == ["u2"]
     assert C.search_users(tiny, "ds", "zz") == []
     u = C.random_user(tiny, [1, 2], 1, seed=3)
-    assert u in {"u1", "u2"}                                  # u3 has no list in run 1
+    assert u in {"u1", "u2"}                                  # both have ndcg > 0
     assert C.random_user(tiny, [1, 2], 1, seed=3) == u        # deterministic per seed
+    with tiny.transaction() as con:                           # now only u1 has a hit
+        con.execute("UPDATE user_metrics SET value = 0 WHERE user_id = 'u2'")
+    assert {C.random_user(tiny, [1, 2], 1, seed=s) for s in range(20)} == {"u1"}
+    assert {C.random_user(tiny, [2], 1, seed=s, prefer_hits=False) for s in range(20)} \
+        == {"u1", "u2"}                                       # u3 has no list in run 2
     assert C.user_exists(tiny, "ds", "u3") and not C.user_exists(tiny, "ds", "nobody")
     info = C.runs_info(tiny, [2, 99, 1])
     assert info["run_id"].tolist() == [2, 1] and info["dataset"].tolist() == ["ds", "ds"]
 
 
 def test_format_attrs():
-    assert C.format_attrs('{"prefecture": "東京都", "hourly_wage": 1500.0, "x": null}') == \
-        "prefecture: 東京都 · hourly wage: 1,500"
+    assert C.format_attrs('{"prefecture": "東京都", "hourly_wage": 1500.0, "x": null, '
+                          '"posted_at": "2026-07-04T16:07:03", "more": "not shown"}') == \
+        "東京都 · hourly wage 1,500 · posted at 2026-07-04"
     assert C.format_attrs(None) == "" and C.format_attrs("not json") == ""

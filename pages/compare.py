@@ -1,0 +1,44 @@
+"""Compare: several runs' top-K lists for one user side by side, where runs disagree,
+and what each run recommends across all users. Every selection lives in the URL."""
+
+import streamlit as st
+
+from viewer import components, compare_view as V
+
+st.title("Compare runs")
+st.caption("Pick a dataset, 2 to 4 runs and a user: see which algorithm recommends what, "
+           "which recommendations hit the user's held-out items, and where the algorithms "
+           "disagree. The link in the address bar reopens this exact view.")
+
+top = st.columns([1, 3, 1])
+with top[0]:
+    dataset = components.dataset_picker(require="interactions")
+if dataset is None:
+    st.stop()
+runs = V.done_runs(dataset)
+if runs.empty:
+    st.info(f"Dataset “{dataset}” has no finished runs yet. Train some in a terminal, e.g. "
+            f"`recscope train --dataset {dataset} --algos popularity,itemknn,als`, then reload.",
+            icon=":material/info:")
+    st.stop()
+with top[1]:
+    run_ids = V.pick_runs(dataset, runs)
+if not run_ids:
+    st.info("Pick at least one run (two or more to compare).", icon=":material/info:")
+    st.stop()
+labels, max_k, split_id = V.selection_info(runs, run_ids)
+with top[2]:
+    k = V.pick_k(max_k)
+
+one, dis, expo = st.tabs(V.TABS, key="view", bind="query-params")
+if one.open:
+    with one:
+        user = V.pick_user(dataset, run_ids, split_id)
+        if user is not None:
+            V.one_user(dataset, run_ids, runs, user, k)
+if dis.open:
+    with dis:
+        V.disagreement_tab(dataset, run_ids, labels, k)
+if expo.open:
+    with expo:
+        V.exposure_tab(dataset, run_ids, labels, k)

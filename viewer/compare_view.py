@@ -1,0 +1,483 @@
+"""Pieces of the Compare page: selections bound to the URL, the per-user view, the
+disagreement explorer and exposure. All data comes from engine.store.compare through
+``viewer.db.read`` (cached per store version).
+
+URL parameters: dataset, runs (comma-separated run ids), user, k, view (the tab),
+pair (the two runs of the all-user tabs), why (1/0: show history drivers).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from engine.store import compare as C
+from engine.store.datasets import list_datasets
+from engine.store.runs import list_runs
+from viewer import charts, components, db, nav, state
+
+MAX_RUNS = 4
+K_CHOICES = [3, 5, 10, 15, 20, 30, 50, 100]
+DEFAULT_K = 10
+TABS = ["One user", "Where they disagree", "Exposure across users"]
+
+MARKS_CAPTION = ("**✓ hit**: an item this user interacted with later, held out from training "
+                 "(green rows) · **●** also in another run's list · **◆** only this run "
+                 "recommends it · the small number on the right is the run's score.")
+
+
+# --------------------------------------------------------------------------- URL-bound widgets
+
+_UNSEEN = object()
+
+
+def _sync(key: str, name: str, value) -> None:
+    """Before a widget is drawn: when the URL parameter ``name`` changed since this page
+    last wrote it (a link, a click elsewhere, a fresh visit), the widget takes ``value``."""
+    raw = st.query_params.get(name)
+    if st.session_state.get(f"{key}__url", _UNSEEN) != raw:
+        st.session_state[key] = value
+        st.session_state[f"{key}__url"] = raw
+
+
+def _mark(key: str, name: str) -> None:
+    """After the page wrote parameter ``name``: remember it as seen."""
+    st.session_state[f"{key}__url"] = st.query_params.get(name)
+
+
+def run_label(row) -> str:
+    name = row["name"] if row.get("name") else row["algorithm"]
+    return f"#{int(row['run_id'])} {name}"
+
+
+def done_runs(dataset: str) -> pd.DataFrame:
+    runs = db.read(list_runs, dataset)
+    return runs[runs["status"] == "done"].reset_index(drop=True)
+
+
+def selection_info(runs: pd.DataFrame, run_ids: list[int]) -> tuple[dict, int, int | None]:
+    """({run_id: label}, the deepest K every chosen run stores, the first run's split)."""
+    chosen = runs.set_index("run_id").loc[run_ids].reset_index()
+    labels = {int(r["run_id"]): run_label(r) for _, r in chosen.iterrows()}
+    ks = chosen["k"].dropna()
+    max_k = int(ks.min()) if len(ks) == len(chosen) and len(ks) else 20
+    splits = chosen["split_id"].dropna()
+    return labels, max_k, (int(splits.iloc[0]) if len(splits) else None)
+
+
+def pick_runs(dataset: str, runs: pd.DataFrame) -> list[int]:
+    """A multiselect of the dataset's finished runs, bound to ``runs`` in the URL.
+
+    Bad entries in a link (not a number, unknown id, another dataset's run, a run that
+    failed or is still running, more than 4) are named in one warning and dropped.
+    """
+    labels = {int(r["run_id"]): run_label(r) for _, r in runs.iterrows()}
+    raw = state.raw_list("runs")
+    problems, wanted = [], []
+    if raw:
+        asked = C.runs_info(db.get_store(), [int(t) for t in raw if t.lstrip("-").isdigit()])
+        known = {int(r["run_id"]): r for _, r in asked.iterrows()}
+        for tok in raw:
+            if not tok.lstrip("-").isdigit():
+                problems.append(f"“{tok}” is not a run id (run ids are whole numbers)")
+                continue
+            rid = int(tok)
+            if rid in wanted:
+                continue
+            if rid not in known:
+                problems.append(f"there is no run {rid} in this store")
+            elif known[rid]["dataset"] != dataset:
+                problems.append(f"run {rid} belongs to dataset “{known[rid]['dataset']}”, "
+                                f"not “{dataset}”")
+            elif rid not in labels:
+                problems.append(f"run {rid} is {known[rid]['status']}, so it has no lists")
+            else:
+                wanted.append(rid)
+        if len(wanted) > MAX_RUNS:
+            problems.append(f"at most {MAX_RUNS} runs fit side by side; showing the first {MAX_RUNS}")
+            wanted = wanted[:MAX_RUNS]
+    if problems:
+        st.warning("In this link: " + "; ".join(problems) + ". Pick runs below.",
+                   icon=":material/warning:")
+    if not raw or (not wanted and problems):
+        wanted = list(labels)[:3]          # a sensible start: the first three runs
+    key = "_cmp_runs"
+    _sync(key, "runs", list(wanted))
+    st.session_state[key] = [r for r in st.session_state.get(key) or [] if r in labels]
+    chosen = st.multiselect(
+        f"Runs to compare (2 to {MAX_RUNS})", list(labels), key=key,
+        format_func=lambda r: labels.get(r, str(r)), max_selections=MAX_RUNS,
+        help="Each run is one algorithm trained on one split; the Runs page lists them all.")
+    chosen = [int(r) for r in chosen]
+    state.set_params(runs=chosen)
+    _mark(key, "runs")
+    return chosen
+
+
+def pick_k(max_k: int) -> int:
+    """The list depth K, bound to ``k`` in the URL; a bad value gets one warning."""
+    raw = st.query_params.get("k")
+    k = DEFAULT_K
+    if raw not in (None, ""):
+        try:
+            k = int(raw)
+            if not 1 <= k <= max_k:
+                st.warning(f"k={raw} in the link is outside 1 to {max_k} (the runs store "
+                           f"top-{max_k} lists); showing k={min(DEFAULT_K, max_k)}.",
+                           icon=":material/warning:")
+                k = DEFAULT_K
+        except ValueError:
+            st.warning(f"k=“{raw}” in the link is not a whole number; showing k="
+                       f"{min(DEFAULT_K, max_k)}.", icon=":material/warning:")
+            k = DEFAULT_K
+    k = min(k, max_k)
+    options = sorted({c for c in K_CHOICES if c <= max_k} | {k, max_k})
+    key = "_cmp_k"
+    _sync(key, "k", k)
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = k
+    k = int(st.selectbox("Top K", options, key=key,
+                         help="How many of each run's recommendations to show and compare."))
+    state.set_params(k=k)
+    _mark(key, "k")
+    return k
+
+
+def _surprise(dataset: str, run_ids: list[int], split_id) -> None:
+    n = st.session_state.get("_cmp_surprise_n", 0) + 1
+    st.session_state["_cmp_surprise_n"] = n
+    u = db.read(C.random_user, tuple(run_ids), split_id, C.stable_seed(dataset, n))
+    if u is not None:
+        _set_user(u)
+
+
+def _set_user(u: str) -> None:
+    st.session_state["_cmp_user"] = u
+    st.query_params["user"] = u
+    st.session_state["_cmp_user__url"] = u
+
+
+def _from_matches() -> None:
+    u = st.session_state.get("_cmp_match")
+    if u:
+        _set_user(u)
+    st.session_state["_cmp_match"] = None
+
+
+def pick_user(dataset: str, run_ids: list[int], split_id) -> str | None:
+    """A user id box (bound to ``user``), prefix matches and "Surprise me".
+
+    With no user in the URL, a random user with held-out items is shown (and put in the
+    URL, so the link reproduces the view). Returns a user id that exists, or None after
+    a friendly message.
+    """
+    url_user = state.param("user")
+    if url_user is None and run_ids:
+        url_user = db.read(C.random_user, tuple(run_ids), split_id, 0)
+        if url_user is not None:
+            state.set_params(user=url_user)
+    key = "_cmp_user"
+    _sync(key, "user", url_user or "")
+    c1, c2, c3 = st.columns([2, 2, 1], vertical_alignment="bottom")
+    typed = c1.text_input("User id", key=key, placeholder="type a user id",
+                          help="Type an exact id, or the start of one and pick from the matches.")
+    typed = (typed or "").strip()
+    matches = db.read(C.search_users, dataset, typed, 50)
+    c2.selectbox(f"…or pick a user starting with “{typed}”" if typed else "…or pick a user",
+                 matches, index=None, key="_cmp_match", on_change=_from_matches,
+                 placeholder=(f"{len(matches)}{'+' if len(matches) == 50 else ''} matching users"
+                              if matches else "no user id starts with that"))
+    c3.button("Surprise me", icon=":material/casino:", on_click=_surprise,
+              args=(dataset, run_ids, split_id), width="stretch",
+              help="A random user who has held-out test items, so hits are possible.")
+    state.set_params(user=typed or None)
+    _mark(key, "user")
+    if not typed:
+        st.info("Pick a user: type an id, choose from the matches or press **Surprise me**.",
+                icon=":material/person_search:")
+        return None
+    if not db.read(C.user_exists, dataset, typed):
+        hint = (f" Ids starting with “{typed}”: {', '.join(matches[:5])}…" if matches else "")
+        st.warning(f"There is no user “{typed}” in dataset “{dataset}”. Pick one from the "
+                   f"matches, type another id, or press **Surprise me**.{hint}",
+                   icon=":material/person_off:")
+        return None
+    return typed
+
+
+# --------------------------------------------------------------------------- one user
+
+def _item_href(dataset: str, item_id: str) -> str | None:
+    if not nav.has_page("item"):
+        return None
+    from urllib.parse import urlencode
+
+    return "item?" + urlencode({"dataset": dataset, "item": item_id})
+
+
+def _cut(text, n: int) -> str:
+    text = str(text)
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _meta_line(row) -> str:
+    parts = [str(row["category"])] if row.get("category") else []
+    attrs = C.format_attrs(row.get("attrs"), max_parts=2)
+    if attrs:
+        parts.append(attrs)
+    return " · ".join(parts)
+
+
+def history_card(dataset: str, history: pd.DataFrame, n_history: int) -> None:
+    rows = []
+    for _, h in history.iterrows():
+        when = "" if pd.isna(h["ts"]) else pd.Timestamp(h["ts"]).strftime("%Y-%m-%d")
+        ev = "" if pd.isna(h.get("event")) or not h.get("event") else str(h["event"])
+        lead = " · ".join(p for p in (when, ev) if p)
+        rows.append({"title": h["title"], "meta": " · ".join(p for p in (lead, _meta_line(h)) if p),
+                     "hit": bool(h["held_out"]),
+                     "why": "held out: the runs did not see this" if h["held_out"] else "",
+                     "href": _item_href(dataset, h["item_id"])})
+    sub = (f"{n_history} interactions, newest first" +
+           (f" (showing {len(history)})" if n_history > len(history) else ""))
+    components.ranked_list_card("History", "#7F7F7F", rows, subtitle=sub,
+                                empty_text="This user has no interactions in the dataset.")
+
+
+def run_card(dataset: str, rid: int, label: str, lst: pd.DataFrame, labels: dict,
+             why: dict | None, k: int) -> None:
+    rows = []
+    for _, r in lst.iterrows():
+        also = ", ".join(f"{labels.get(o, o).split(' ', 1)[-1]} #{rk}" for o, rk in r["other_ranks"])
+        meta = _meta_line(r)
+        if also:
+            meta = (meta + " · " if meta else "") + f"also: {also}"
+        drv = (why or {}).get(r["item_id"])
+        rows.append({"rank": r["rank"], "title": r["title"], "meta": meta, "score": r["score"],
+                     "hit": bool(r["hit"]), "shared": bool(r["shared"]), "unique": bool(r["unique"]),
+                     "why": f"↳ like {drv}" if drv else "",
+                     "href": _item_href(dataset, r["item_id"]), "tooltip": f"item {r['item_id']}"})
+    n_hit = int(lst["hit"].sum()) if len(lst) else 0
+    n_unique = int(lst["unique"].sum()) if len(lst) else 0
+    sub = f"top {k}: {n_hit} hit{'s' if n_hit != 1 else ''} · {n_unique} only here"
+    components.ranked_list_card(label, charts.run_color(rid), rows, subtitle=sub,
+                                empty_text="No list for this user in this run (the run "
+                                           "lists only the users it evaluated).")
+
+
+def _drivers_text(dataset: str, view: dict, run_split: dict, user: str) -> dict:
+    """{item_id: "title (0.42), title (0.31)"} from co-occurrence drivers."""
+    lists = view["lists"]
+    out: dict[str, str] = {}
+    for sid in sorted({s for s in run_split.values() if s is not None}):
+        items = tuple(sorted(set(lists.loc[lists["run_id"].map(run_split) == sid, "item_id"])))
+        if not items:
+            continue
+        d = db.read(C.drivers, dataset, sid, user, items, 1)
+        for item_id, g in d.groupby("item_id"):
+            g = g.iloc[0]
+            out.setdefault(item_id, f"{_cut(g['driver_title'], 22)} ({g['similarity']:.2f})")
+    return out
+
+
+def one_user(dataset: str, run_ids: list[int], runs: pd.DataFrame, user: str, k: int) -> None:
+    info = runs.set_index("run_id").loc[run_ids].reset_index()
+    labels = {int(r["run_id"]): run_label(r) for _, r in info.iterrows()}
+    run_split = {int(r["run_id"]): (None if pd.isna(r["split_id"]) else int(r["split_id"]))
+                 for _, r in info.iterrows()}
+    view = db.read(C.user_view, dataset, tuple(run_ids), user, k)
+    lists, tests = view["lists"], view["tests"]
+    n_test = tests["item_id"].nunique() if len(tests) else 0
+    st.markdown(f"#### User `{user}` · {view['n_history']} interactions · "
+                f"{n_test} held-out test item{'s' if n_test != 1 else ''}")
+    st.caption(MARKS_CAPTION)
+    if len(set(run_split.values())) > 1:
+        st.caption("These runs were evaluated on different splits: each ✓ refers to the "
+                   "run's own held-out items.")
+    if view["missing_runs"]:
+        names = ", ".join(labels[r] for r in view["missing_runs"])
+        st.info(f"{names} has no list for user “{user}”: runs list only the users they "
+                f"evaluated (users with held-out items). Try **Surprise me**.",
+                icon=":material/info:")
+
+    why_on = state.param("why", "1") != "0"
+    why = _drivers_text(dataset, view, run_split, user) if why_on else None
+
+    cols = st.columns([0.85] + [1] * len(run_ids))
+    with cols[0]:
+        history_card(dataset, view["history"], view["n_history"])
+    for col, rid in zip(cols[1:], run_ids):
+        with col:
+            run_card(dataset, rid, labels[rid], lists[lists["run_id"] == rid], labels, why, k)
+    new_why = st.toggle(
+        "Show “↳ like …”: the history item most like each recommendation", value=why_on,
+        help="Cosine similarity of item columns in the training data (how often the same "
+             "people interacted with both). It describes the data, not the model's internals, "
+             "so it is shown for every run; it is not the model's own explanation.")
+    if new_why != why_on:
+        state.set_params(why=None if new_why else "0")
+        st.rerun()
+
+    left, right = st.columns([3, 2])
+    with left:
+        st.markdown("##### Rank shifts")
+        st.caption("Each column is a run; lines join the same item across runs "
+                   "(dark lines: hits). Items without a line appear in one run only.")
+        if lists.empty:
+            st.caption("No lists to draw.")
+        else:
+            st.plotly_chart(charts.rank_shift_chart(lists, run_ids, labels, k),
+                            width="stretch", config={"displayModeBar": False})
+    with right:
+        st.markdown("##### How much the lists agree")
+        ov = view["overlaps"]
+        if ov.empty:
+            st.caption("Pick at least two runs to compare their lists.")
+        else:
+            table = pd.DataFrame({
+                "Runs": [f"{labels[a]} vs {labels[b]}" for a, b in zip(ov["run_a"], ov["run_b"])],
+                "Shared": ov["n_shared"], "Jaccard": ov["jaccard"], "RBO": ov["rbo"],
+                "Kendall τ": ov["kendall_tau"]})
+            st.dataframe(table, hide_index=True, width="stretch", column_config={
+                "Shared": st.column_config.NumberColumn(help=f"items in both top-{k} lists"),
+                "Jaccard": st.column_config.NumberColumn(format="%.2f", help="shared / all distinct items"),
+                "RBO": st.column_config.NumberColumn(
+                    format="%.2f", help="rank-biased overlap (p=0.9): 1 = same list, 0 = "
+                                        "nothing in common; agreement at the top counts most"),
+                "Kendall τ": st.column_config.NumberColumn(
+                    format="%.2f", help="order agreement of the shared items (-1 to 1); "
+                                        "empty when fewer than 2 are shared")})
+        st.markdown("##### This user's metrics")
+        m = view["metrics"]
+        if m.empty:
+            st.caption("The runs stored no per-user metrics for this user (users without "
+                       "held-out items are not evaluated).")
+        else:
+            m = m.assign(what=m["metric"].astype(str) + "@" + m["k"].astype(int).astype(str))
+            wide = m.pivot_table(index="what", columns="run_id", values="value", aggfunc="first")
+            wide = wide.reindex(columns=[r for r in run_ids if r in wide.columns])
+            wide.columns = [labels[r] for r in wide.columns]
+            wide.index.name = "metric"
+            st.dataframe(wide.reset_index(), hide_index=True, width="stretch",
+                         column_config={c: st.column_config.NumberColumn(format="%.3f")
+                                        for c in wide.columns})
+
+
+# --------------------------------------------------------------------------- all users
+
+def pick_pair(run_ids: list[int], labels: dict, key: str) -> tuple[int, int] | None:
+    """Two of the chosen runs (bound to ``pair`` in the URL)."""
+    if len(run_ids) < 2:
+        st.info("Pick at least two runs above.", icon=":material/info:")
+        return None
+    pairs = [(a, b) for i, a in enumerate(run_ids) for b in run_ids[i + 1:]]
+    want = tuple(state.param_list("pair", int))
+    if want not in pairs:
+        want = pairs[0]
+    if len(pairs) == 1:
+        return pairs[0]
+    _sync(key, "pair", want)
+    if st.session_state.get(key) not in pairs:
+        st.session_state[key] = want
+    chosen = st.selectbox("Which two runs", pairs, key=key,
+                          format_func=lambda p: f"{labels[p[0]]} vs {labels[p[1]]}")
+    state.set_params(pair=list(chosen) if chosen != pairs[0] else None)
+    _mark(key, "pair")
+    return chosen
+
+
+def _open_user(table_key: str, users: list[str]) -> None:
+    sel = st.session_state.get(table_key)
+    rows = sel.selection.rows if sel is not None else []
+    if rows:
+        _set_user(users[rows[0]])
+        st.query_params["view"] = TABS[0]
+        st.session_state["view"] = TABS[0]
+
+
+def disagreement_tab(dataset: str, run_ids: list[int], labels: dict, k: int) -> None:
+    st.caption("Users ordered by how differently two runs rank for them. Click a row to "
+               "open that user's comparison.")
+    pair = pick_pair(run_ids, labels, "_cmp_pair_d")
+    if pair is None:
+        return
+    a, b = pair
+    metrics = db.read(C.stored_user_metrics, (a, b))
+    metric = "ndcg" if (metrics["metric"] == "ndcg").any() else (
+        metrics["metric"].iloc[0] if len(metrics) else "ndcg")
+    with st.spinner(f"Comparing {labels[a]} and {labels[b]} for every user…"):
+        dis = db.read(C.disagreement, a, b, k, metric)
+    if dis.empty:
+        st.info("These two runs have no user in common.", icon=":material/info:")
+        return
+    has_metric = dis["metric_diff"].notna().any()
+    c1, c2 = st.columns([2, 3])
+    with c1:
+        st.metric("Users in both runs", f"{len(dis):,}")
+        st.metric("Median RBO", f"{dis['rbo'].median():.2f}",
+                  help="1 = same lists, 0 = nothing in common")
+        st.metric("Users with no item in common", f"{(dis['jaccard'] == 0).mean():.0%}")
+    with c2:
+        st.plotly_chart(charts.rbo_histogram(dis, labels[a], labels[b]), width="stretch",
+                        config={"displayModeBar": False})
+    order = st.radio("Order by", ["lowest RBO", f"largest {metric}@{k} difference"],
+                     horizontal=True, key="_cmp_dis_order", disabled=not has_metric,
+                     help=None if has_metric else f"The runs stored no per-user {metric}@{k}.")
+    if order != "lowest RBO":
+        dis = dis.assign(_abs=dis["metric_diff"].abs()).sort_values(
+            ["_abs", "rbo"], ascending=[False, True], na_position="last").drop(columns="_abs")
+    top = dis.head(200).reset_index(drop=True)
+    ma, mb = f"{metric}@{k} {labels[a]}", f"{metric}@{k} {labels[b]}"
+    table = pd.DataFrame({"User": top["user_id"], "RBO": top["rbo"], "Jaccard": top["jaccard"],
+                          "Kendall τ": top["kendall_tau"], ma: top["metric_a"], mb: top["metric_b"],
+                          "Difference (B − A)": top["metric_diff"]})
+    tkey = "_cmp_dis_table"
+    st.dataframe(table, hide_index=True, width="stretch", height=420, key=tkey,
+                 on_select=lambda: _open_user(tkey, top["user_id"].tolist()),
+                 selection_mode="single-row",
+                 column_config={c: st.column_config.NumberColumn(format="%.3f")
+                                for c in table.columns if c != "User"})
+    if not has_metric:
+        st.caption(f"No per-user {metric}@{k} was stored for these runs (per-user metrics "
+                   f"are stored at the K the runs were evaluated at).")
+
+
+def exposure_tab(dataset: str, run_ids: list[int], labels: dict, k: int) -> None:
+    st.caption(f"How often each item appears in the runs' top-{k} across all users.")
+    with st.spinner("Counting recommendations across all users…"):
+        expo = db.read(C.exposure, dataset, tuple(run_ids), k)
+    if expo.empty:
+        st.info("These runs have no recommendations.", icon=":material/info:")
+        return
+    ds = db.read(list_datasets)
+    n_items = ds.loc[ds["name"] == dataset, "n_items"]
+    n_items = int(n_items.iloc[0]) if len(n_items) and pd.notna(n_items.iloc[0]) else None
+    summ = C.exposure_summary(expo, run_ids, n_items)
+    st.dataframe(pd.DataFrame({
+        "Run": [labels[r] for r in summ["run_id"]], "Distinct items": summ["items"],
+        "Catalogue coverage": summ["coverage"], "Top-10 items' share of slots": summ["top10_share"]}),
+        hide_index=True, width="stretch", column_config={
+            "Catalogue coverage": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
+            "Top-10 items' share of slots": st.column_config.ProgressColumn(
+                format="percent", min_value=0, max_value=1,
+                help="How concentrated a run is: the share of all its list slots taken by "
+                     "its 10 most recommended items.")})
+    st.markdown("##### Most recommended items")
+    st.plotly_chart(charts.exposure_chart(expo, run_ids, labels, top=15), width="stretch",
+                    config={"displayModeBar": False})
+    st.markdown("##### What one run pushes and the other does not")
+    pair = pick_pair(run_ids, labels, "_cmp_pair_e")
+    if pair is None:
+        return
+    a, b = pair
+    c1, c2 = st.columns(2)
+    for col, (x, y) in ((c1, (a, b)), (c2, (b, a))):
+        con = C.exposure_contrast(expo, x, y, top=15)
+        with col:
+            st.markdown(f"**{labels[x]}** recommends far more often than **{labels[y]}**")
+            st.dataframe(pd.DataFrame({
+                "Item": con["title"], "Category": con["category"],
+                labels[x]: con["share_a"], labels[y]: con["share_b"]}),
+                hide_index=True, width="stretch", column_config={
+                    labels[x]: st.column_config.NumberColumn(format="percent"),
+                    labels[y]: st.column_config.NumberColumn(format="percent")})
