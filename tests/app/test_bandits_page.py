@@ -1,0 +1,118 @@
+"""Bandits page logic without a browser (streamlit.testing AppTest)."""
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from engine.bandits import checks
+from engine.bandits import experiments as ex
+from engine.store import Store
+from engine.store import bandits as sql
+from tests.conftest import ROOT
+
+
+@pytest.fixture(autouse=True)
+def _clear_caches():
+    import streamlit as st
+
+    st.cache_data.clear()
+    yield
+    st.cache_data.clear()
+
+
+def _app(db, monkeypatch, **params) -> AppTest:
+    monkeypatch.setenv("RECSCOPE_DB", str(db))
+    at = AppTest.from_file(str(ROOT / "pages" / "bandits.py"), default_timeout=60)
+    for k, v in params.items():
+        at.query_params[k] = str(v)
+    return at
+
+
+def _run(at):
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _metric(at, label):
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_empty_store_offers_to_create_and_creates(tmp_path, monkeypatch):
+    db = tmp_path / "s.duckdb"
+    at = _run(_app(db, monkeypatch))
+    assert any("No bandit experiments" in i.value for i in at.info)
+    name = next(t for t in at.text_input if t.label == "Name")
+    name.set_value("two arms")
+    rates = next(t for t in at.text_input if t.label.startswith("Arm rates"))
+    rates.set_value("0.1, 0.3")
+    next(b for b in at.button if b.label == "Create and start").click()
+    _run(at)
+    exps = sql.list_experiments(Store(db))
+    assert list(exps["name"]) == ["two arms"] and exps["status"].iloc[0] == "running"
+    assert at.query_params["experiment"] == str(exps["experiment_id"].iloc[0])
+
+
+def test_bad_rates_are_one_sentence(tmp_path, monkeypatch):
+    at = _run(_app(tmp_path / "s.duckdb", monkeypatch))
+    next(t for t in at.text_input if t.label.startswith("Arm rates")).set_value("0.1, high")
+    next(b for b in at.button if b.label == "Create and start").click()
+    _run(at)
+    assert any("comma-separated numbers" in e.value for e in at.error)
+
+
+def test_running_experiment_advances_on_each_run_and_pause_stops_it(tmp_path, monkeypatch):
+    db = tmp_path / "s.duckdb"
+    store = Store(db)
+    eid = ex.new_experiment(store, name="live", rates=[0.04, 0.05], batch_size=50,
+                            status="running")
+    at = _run(_app(db, monkeypatch, experiment=eid))
+    assert _metric(at, "Decisions") == "50"
+    _run(at)
+    assert _metric(at, "Decisions") == "100"
+    assert sql.get_experiment(store, eid)["n_steps"] == 100
+    next(b for b in at.button if b.label == "Pause").click()
+    _run(at)
+    assert sql.get_experiment(store, eid)["status"] == "paused"
+    _run(at)
+    assert sql.get_experiment(store, eid)["n_steps"] == 100
+    # Step advances one batch while paused; Start resumes
+    next(b for b in at.button if b.label == "Step").click()
+    _run(at)
+    assert sql.get_experiment(store, eid)["n_steps"] == 150
+    next(b for b in at.button if b.label == "Start").click()
+    _run(at)
+    assert sql.get_experiment(store, eid)["status"] == "running"
+
+
+def test_shows_leaderboard_stopping_and_charts(tmp_path, monkeypatch):
+    db = tmp_path / "s.duckdb"
+    store = Store(db)
+    eid = ex.new_experiment(store, name="done", rates=[0.02, 0.2], arm_names=["low", "high"],
+                            batch_size=500, status="paused")
+    ex.step(store, eid, 6)
+    at = _run(_app(db, monkeypatch, experiment=eid))
+    board = at.dataframe[0].value
+    assert list(board["Arm"]) == ["high", "low"]
+    assert board["P(best)"].iloc[0] > 0.999
+    assert any("can stop" in s.value for s in at.success)
+    assert _metric(at, "Leading arm") == "high"
+    assert len(at.get("plotly_chart")) == 6
+
+
+def test_alarms_are_shown(tmp_path, monkeypatch):
+    db = tmp_path / "s.duckdb"
+    store = Store(db)
+    eid = ex.new_experiment(store, name="t", rates=[0.05, 0.06], batch_size=100, status="paused")
+    ex.step(store, eid, 4)
+    fake = checks.SimpsonAlarm("a", "b", -0.01, 0.01, "Simpson's paradox here")
+    monkeypatch.setattr(checks, "simpson_alarms", lambda periods, min_obs=30: [fake])
+    at = _run(_app(db, monkeypatch, experiment=eid))
+    assert any("Simpson's paradox here" in e.value for e in at.error)
+
+
+def test_unknown_experiment_in_url_falls_back(tmp_path, monkeypatch):
+    db = tmp_path / "s.duckdb"
+    eid = ex.new_experiment(Store(db), name="only", rates=[0.1, 0.2], status="paused")
+    at = _run(_app(db, monkeypatch, experiment=99))
+    assert any("no experiment #99" in w.value for w in at.warning)
+    assert at.query_params["experiment"] == str(eid)

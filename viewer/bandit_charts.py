@@ -1,0 +1,185 @@
+"""Plotly builders for the Bandits page: pure functions of DataFrames (no Streamlit).
+
+Arms keep one colour everywhere: ``arm_colors(arms)`` gives arm i the i-th colour of the
+shared palette, in the order the experiment lists its arms.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from viewer.charts import PALETTE
+
+_LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=40, b=10), height=320,
+               legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0,
+                           title_text=""),
+               font=dict(size=13), hovermode="x unified")
+
+
+def arm_colors(arms) -> dict:
+    """{arm name: colour}, by position in the experiment's list of arms."""
+    return {str(a): PALETTE[i % len(PALETTE)] for i, a in enumerate(arms)}
+
+
+def _rgba(hex_color: str, alpha: float) -> str:
+    h = hex_color.lstrip("#")
+    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def _empty(title: str, note: str = "No batches yet.") -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(text=note, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
+                       font=dict(size=14, color="#666"))
+    fig.update_layout(**{**_LAYOUT, "hovermode": False}, title=title)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig
+
+
+def allocation_chart(snapshots: pd.DataFrame, arms) -> go.Figure:
+    """Stacked share of each batch's decisions per arm, against decisions so far.
+
+    ``snapshots``: batch, arm, batch_pulls, n_steps (one row per batch and arm)."""
+    title = "Allocation over time (share of each batch)"
+    if snapshots.empty:
+        return _empty(title)
+    colors = arm_colors(arms)
+    tot = snapshots.groupby("batch")["batch_pulls"].transform("sum").clip(lower=1)
+    df = snapshots.assign(share=snapshots["batch_pulls"] / tot)
+    fig = go.Figure()
+    for arm in arms:
+        g = df[df["arm"] == str(arm)].sort_values("batch")
+        fig.add_trace(go.Scatter(
+            x=g["n_steps"], y=g["share"], name=str(arm), mode="lines", stackgroup="one",
+            line=dict(width=0.5, color=colors[str(arm)]),
+            fillcolor=_rgba(colors[str(arm)], 0.75),
+            hovertemplate="%{y:.0%}"))
+    fig.update_layout(**_LAYOUT, title=title)
+    fig.update_yaxes(range=[0, 1], tickformat=".0%", title="share of batch")
+    fig.update_xaxes(title="decisions")
+    return fig
+
+
+def density_chart(density: pd.DataFrame, arms, true_rates=None) -> go.Figure:
+    """Posterior density per arm (``density``: arm, x, density); dotted lines at the true
+    rates of a simulation when given."""
+    title = "Posterior of each arm's rate"
+    if density.empty:
+        return _empty(title)
+    colors = arm_colors(arms)
+    fig = go.Figure()
+    for arm in arms:
+        g = density[density["arm"] == str(arm)]
+        fig.add_trace(go.Scatter(x=g["x"], y=g["density"], name=str(arm), mode="lines",
+                                 fill="tozeroy", fillcolor=_rgba(colors[str(arm)], 0.18),
+                                 line=dict(color=colors[str(arm)], width=2),
+                                 hovertemplate="rate %{x:.4f}: density %{y:.1f}"))
+    if true_rates is not None:
+        for arm, rate in zip(arms, true_rates):
+            fig.add_vline(x=rate, line=dict(color=colors[str(arm)], dash="dot", width=1.5))
+    fig.update_layout(**{**_LAYOUT, "hovermode": "closest"}, title=title)
+    fig.update_xaxes(title="reward rate" + (" (dotted: true rate)" if true_rates else ""),
+                     tickformat=".3f")
+    fig.update_yaxes(title="density", rangemode="tozero")
+    return fig
+
+
+def prob_best_chart(snapshots: pd.DataFrame, arms, threshold: float | None = None) -> go.Figure:
+    """Probability of being best per arm after each batch."""
+    title = "Probability of being best"
+    if snapshots.empty:
+        return _empty(title)
+    colors = arm_colors(arms)
+    fig = go.Figure()
+    for arm in arms:
+        g = snapshots[snapshots["arm"] == str(arm)].sort_values("batch")
+        fig.add_trace(go.Scatter(x=g["n_steps"], y=g["prob_best"], name=str(arm), mode="lines",
+                                 line=dict(color=colors[str(arm)], width=2),
+                                 hovertemplate="%{y:.3f}"))
+    if threshold is not None:
+        fig.add_hline(y=threshold, line=dict(color="#666", dash="dash", width=1),
+                      annotation_text=f"stop at {threshold:.2f}", annotation_position="bottom right")
+    fig.update_layout(**_LAYOUT, title=title)
+    fig.update_yaxes(range=[0, 1.02], title="P(best)")
+    fig.update_xaxes(title="decisions")
+    return fig
+
+
+def reward_regret_chart(snapshots: pd.DataFrame, simulated: bool = True) -> go.Figure:
+    """Cumulative reward (arrived) and, in simulation, cumulative expected regret."""
+    title = "Cumulative reward" + (" and regret" if simulated else "")
+    if snapshots.empty:
+        return _empty(title)
+    per = (snapshots.groupby("batch", as_index=False)
+                    .agg(n_steps=("n_steps", "first"), rewards=("rewards", "sum"),
+                         cum_regret=("cum_regret", "first")))
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_trace(go.Scatter(x=per["n_steps"], y=per["rewards"], name="reward (arrived)",
+                             mode="lines", line=dict(color="#009E73", width=2)),
+                  secondary_y=False)
+    if simulated:
+        fig.add_trace(go.Scatter(x=per["n_steps"], y=per["cum_regret"], name="expected regret",
+                                 mode="lines", line=dict(color="#D55E00", width=2, dash="dash")),
+                      secondary_y=True)
+        fig.update_yaxes(title_text="regret", secondary_y=True, rangemode="tozero",
+                         showgrid=False)
+    fig.update_layout(**_LAYOUT, title=title)
+    fig.update_yaxes(title_text="rewards", secondary_y=False, rangemode="tozero")
+    fig.update_xaxes(title="decisions")
+    return fig
+
+
+def leaderboard_chart(summary: pd.DataFrame) -> go.Figure:
+    """Posterior mean and 95% interval per arm (``summary``: arm, mean, lo, hi and
+    optionally true_rate), best mean on top."""
+    title = "Estimated rate with 95% credible interval"
+    if summary.empty:
+        return _empty(title, "No arms.")
+    colors = arm_colors(summary.sort_values("arm_index")["arm"] if "arm_index" in summary
+                        else summary["arm"])
+    df = summary.sort_values("mean")
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(
+        x=df["mean"], y=df["arm"], mode="markers", name="posterior mean",
+        marker=dict(size=12, color=[colors[a] for a in df["arm"]]),
+        error_x=dict(type="data", symmetric=False, array=df["hi"] - df["mean"],
+                     arrayminus=df["mean"] - df["lo"], thickness=2, width=6, color="#555"),
+        hovertemplate="%{y}: %{x:.4f}<extra></extra>"))
+    if "true_rate" in df:
+        fig.add_trace(go.Scatter(x=df["true_rate"], y=df["arm"], mode="markers",
+                                 name="true rate (simulation)",
+                                 marker=dict(symbol="x-thin", size=12, color="#000",
+                                             line=dict(width=2, color="#000")),
+                                 hovertemplate="true %{x:.4f}<extra></extra>"))
+    fig.update_layout(**{**_LAYOUT, "hovermode": "closest",
+                         "height": 120 + 45 * len(df)}, title=title)
+    fig.update_xaxes(title="reward rate", tickformat=".3f")
+    return fig
+
+
+def period_chart(periods: pd.DataFrame, pooled: pd.DataFrame, arms) -> go.Figure:
+    """Rate per arm in each period (solid, with markers) beside the pooled rate (dashed)."""
+    title = "Rates per period vs pooled (dashed)"
+    if periods.empty:
+        return _empty(title)
+    colors = arm_colors(arms)
+    fig = go.Figure()
+    labels = {p: f"P{p + 1}: batches {a}–{b}" for p, a, b in
+              periods[["period", "first_batch", "last_batch"]].drop_duplicates().itertuples(index=False)}
+    for arm in arms:
+        g = periods[periods["arm"] == str(arm)].sort_values("period")
+        fig.add_trace(go.Scatter(x=g["period"].map(labels), y=g["rate"], name=str(arm),
+                                 mode="lines+markers", line=dict(color=colors[str(arm)], width=2),
+                                 customdata=g["n_obs"],
+                                 hovertemplate="%{y:.4f} (n=%{customdata})"))
+        if not pooled.empty:
+            p = pooled[pooled["arm"] == str(arm)]
+            if len(p) and pd.notna(p["rate"].iloc[0]):
+                fig.add_hline(y=float(p["rate"].iloc[0]),
+                              line=dict(color=colors[str(arm)], dash="dash", width=1))
+    fig.update_layout(**_LAYOUT, title=title)
+    fig.update_yaxes(title="reward rate", tickformat=".3f")
+    return fig

@@ -1,0 +1,178 @@
+"""What the Bandits page needs: cached reads, actions that write (then invalidate the
+cache), and display tables. The page itself only lays these out.
+
+Running without blocking: the page renders its live part in an ``st.fragment`` that
+re-runs every ``REFRESH_SECONDS`` while the experiment is running; each re-run calls
+``tick`` which advances the experiment by a few batches in one short transaction, then
+reads and draws the new state. Pausing sets the status, and the next tick does nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from engine.bandits import experiments as ex
+from engine.bandits import ope as ope_mod
+from engine.bandits.checks import StoppingRule
+from engine.bandits.policies import POLICIES
+from engine.store import bandits as sql
+from viewer import db
+
+REFRESH_SECONDS = 1.5
+SPEEDS = {"1 batch per refresh": 1, "5 batches per refresh": 5, "20 batches per refresh": 20}
+POLICY_LABELS = {"thompson": "Thompson sampling", "ucb1": "UCB1",
+                 "epsilon_greedy": "epsilon-greedy", "uniform": "uniform (plain A/B test)"}
+RULE = StoppingRule()
+assert set(POLICY_LABELS) == set(POLICIES)
+
+
+def experiments() -> pd.DataFrame:
+    return db.read(sql.list_experiments)
+
+
+def label(row) -> str:
+    return f"#{int(row['experiment_id'])} · {row['name']} ({row['status']})"
+
+
+def report(experiment_id: int) -> ex.Report:
+    return db.read(ex.report, int(experiment_id))
+
+
+def finished_runs() -> pd.DataFrame:
+    return db.read(sql.finished_runs)
+
+
+def _write(fn, *args, **kwargs):
+    try:
+        return fn(db.get_store(), *args, **kwargs)
+    finally:
+        db.invalidate()
+
+
+def create(**kwargs) -> int:
+    """Create an experiment (``kwargs`` as ``engine.bandits.experiments.new_experiment``)."""
+    start = kwargs.pop("start", False)
+    exp_id = _write(ex.new_experiment, **kwargs)
+    if start:
+        _write(ex.start, exp_id)
+    return exp_id
+
+
+def parse_rates(text: str) -> list[float]:
+    from engine.commands.bandits import _floats
+
+    return _floats(text, "Arm rates")
+
+
+def parse_names(text: str) -> list[str] | None:
+    names = [n.strip() for n in (text or "").split(",") if n.strip()]
+    return names or None
+
+
+def start(experiment_id: int) -> None:
+    _write(ex.start, int(experiment_id))
+
+
+def pause(experiment_id: int) -> None:
+    _write(ex.pause, int(experiment_id))
+
+
+def step(experiment_id: int, n_batches: int = 1) -> int:
+    return _write(ex.step, int(experiment_id), int(n_batches))
+
+
+def tick(experiment_id: int, n_batches: int) -> int:
+    """Advance the experiment if it is running (the fragment's refresh). Cheap when not:
+    one read of its status."""
+    exp = sql.get_experiment(db.get_store(), int(experiment_id))
+    if exp["status"] != "running":
+        return 0
+    return step(experiment_id, n_batches)
+
+
+def status(experiment_id: int) -> str:
+    return str(sql.get_experiment(db.get_store(), int(experiment_id))["status"])
+
+
+def headline(rep: ex.Report) -> dict:
+    """Figures for the metric row."""
+    e = rep.experiment
+    lead = rep.summary.sort_values("prob_best", ascending=False).iloc[0]
+    return {"decisions": f"{int(e['n_steps'] or 0):,}", "batches": f"{int(e['n_batches'] or 0):,}",
+            "rewards": f"{int(rep.summary['successes'].sum()):,} of {int(rep.summary['n_obs'].sum()):,} arrived",
+            "regret": f"{float(e['cum_regret'] or 0):.1f}",
+            "leader": f"{lead['arm']}", "leader_p": f"P(best) {lead['prob_best']:.3f}"}
+
+
+def describe(rep: ex.Report) -> str:
+    e = rep.experiment
+    bits = [POLICY_LABELS.get(e["policy"], e["policy"]), f"batches of {e['batch_size']}",
+            f"seed {e['seed']}", f"Beta({e['prior_alpha']:g}, {e['prior_beta']:g}) prior"]
+    if e.get("reward_delay"):
+        bits.append(f"rewards arrive {e['reward_delay']} batch(es) late")
+    if e.get("max_steps"):
+        bits.append(f"stops at {int(e['max_steps']):,} decisions")
+    if e["environment"] == "fixed":
+        bits.append("simulated arms with rates " + ", ".join(
+            f"{a['rate']:g}" + (f" (drift {a['drift']:+g}/10k)" if a.get("drift") else "")
+            for a in e["arms"]))
+    elif e["environment"] == "runs":
+        bits.append(f"arms are recommender runs: reward when the top-{e['env_params'].get('k', 10)} "
+                    f"list of a held-out user hits one of their test items")
+    return " · ".join(bits)
+
+
+def leaderboard_table(summary: pd.DataFrame) -> pd.DataFrame:
+    cols = {"arm": "Arm", "pulls": "Decisions", "n_obs": "Rewards arrived",
+            "successes": "Successes", "mean": "Mean", "lo": "95% low", "hi": "95% high",
+            "prob_best": "P(best)", "expected_loss": "Expected loss"}
+    if "true_rate" in summary:
+        cols["true_rate"] = "True rate (sim)"
+    return (summary.sort_values("prob_best", ascending=False)[list(cols)]
+            .rename(columns=cols).reset_index(drop=True))
+
+
+def period_table(rep: ex.Report) -> pd.DataFrame:
+    """One row per arm: its rate in each period, then pooled."""
+    if rep.periods.empty:
+        return pd.DataFrame()
+    p = rep.periods.assign(col=lambda d: "P" + (d["period"] + 1).astype(str) + " (batches "
+                           + d["first_batch"].astype(str) + "–" + d["last_batch"].astype(str) + ")")
+    wide = p.pivot(index="arm", columns="col", values="rate")
+    wide = wide[sorted(wide.columns, key=lambda c: int(c.split()[0][1:]))]
+    wide["pooled"] = rep.pooled.set_index("arm")["rate"]
+    order = rep.summary["arm"].tolist()
+    return wide.reindex(order).reset_index().rename(columns={"arm": "Arm"})
+
+
+def default_logs() -> tuple[str, str]:
+    """Paths of the OBD sample's Thompson-sampling and random logs (may not exist)."""
+    root = Path(os.environ.get("RECSCOPE_SHARED") or
+                Path(__file__).resolve().parents[1].parent / "shared")
+    obd = root / "datasets" / "bandits" / "obd"
+    return str(obd / "bts" / "all.csv"), str(obd / "random" / "all.csv")
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _ope_cached(path: str, mtime: float, reward_model: str):  # noqa: ARG001 (cache key)
+    # Not db.read: the estimate depends on the logs file, not on the store's version.
+    return ope_mod.evaluate_file(path, "uniform", reward_model)
+
+
+def ope(path: str, reward_model: str = "means") -> ope_mod.OPEResult:
+    """Off-policy estimate of the uniform policy from a logs file, cached per file version."""
+    p = Path(path).expanduser()
+    mtime = p.stat().st_mtime if p.exists() else 0.0
+    return _ope_cached(str(p), mtime, reward_model)
+
+
+def ope_table(res: ope_mod.OPEResult, on_policy: float | None = None) -> pd.DataFrame:
+    rows = [("IPW", res.ipw), ("Self-normalised IPW", res.snipw), ("Direct method", res.dm),
+            ("Doubly robust", res.dr)]
+    if on_policy is not None:
+        rows.append(("On-policy click rate of the uniform log", on_policy))
+    return pd.DataFrame(rows, columns=["Estimate of the uniform policy's click rate", "Value"])
