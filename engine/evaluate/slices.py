@@ -1,0 +1,128 @@
+"""Per-user metrics cut by slices of users, and pairwise paired tests between runs.
+
+Pure functions of DataFrames (the SQL that fetches them is in engine/store/runs_views.py).
+
+Slices:
+- *activity*: users bucketed by how many distinct items they have in the train part of
+  the split, at quantiles of that count (default quartiles). Equal counts never straddle
+  two buckets, so a bucket may hold more or fewer than a quarter of the users; each
+  bucket is labelled by the counts it actually holds ("7–12 items").
+- *cold / warm*: users with at most ``cold_max`` train items are cold (default 5, a common
+  cut for "few interactions"; the Runs page lets a person move it).
+
+The interval of a slice mean is Student's t interval (scipy.stats.t), which is what a
+reader expects of "mean ± CI" and is close to the bootstrap for the hundreds of users a
+slice usually holds.
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+from typing import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+#: Default number of activity buckets (quartiles of train items per user).
+ACTIVITY_BUCKETS = 4
+#: Users with at most this many distinct train items are "cold" by default.
+COLD_MAX = 5
+
+
+def activity_buckets(n_train: pd.Series, n_buckets: int = ACTIVITY_BUCKETS) -> pd.Series:
+    """An ordered categorical label per user: the quantile bucket of its train-item count.
+
+    ``n_train``: Series of counts (any index). Bucket edges are quantiles of the counts;
+    edges that coincide are merged, so tied counts share a bucket.
+    """
+    counts = pd.to_numeric(n_train).astype("float64")
+    if counts.empty:
+        return pd.Series(pd.Categorical([], categories=[], ordered=True), index=counts.index)
+    n_buckets = max(1, int(n_buckets))
+    qs = np.quantile(counts.to_numpy(), np.linspace(0, 1, n_buckets + 1))
+    inner = np.unique(np.floor(qs[1:-1]))  # a bucket ends at a whole count
+    code = np.searchsorted(inner, counts.to_numpy(), side="left")
+    # label each bucket by the counts it really holds
+    labels = {}
+    for c in np.unique(code):
+        vals = counts.to_numpy()[code == c]
+        lo, hi = int(vals.min()), int(vals.max())
+        labels[c] = (f"{lo}–{hi} items" if lo != hi else "1 item" if lo == 1 else f"{lo} items")
+    order = [labels[c] for c in sorted(labels)]
+    return pd.Series(pd.Categorical([labels[c] for c in code], categories=order, ordered=True),
+                     index=counts.index)
+
+
+def cold_warm(n_train: pd.Series, cold_max: int = COLD_MAX) -> pd.Series:
+    """'cold (≤ N items)' or 'warm (> N items)' per user, as an ordered categorical."""
+    cold, warm = f"cold (≤ {int(cold_max)} items)", f"warm (> {int(cold_max)} items)"
+    counts = pd.to_numeric(n_train)
+    lab = np.where(counts.to_numpy() <= int(cold_max), cold, warm)
+    return pd.Series(pd.Categorical(lab, categories=[cold, warm], ordered=True), index=counts.index)
+
+
+def slice_summary(values: pd.DataFrame, slice_col: str = "slice",
+                  confidence: float = 0.95) -> pd.DataFrame:
+    """Mean of ``value`` per (run_id, slice) with a t interval.
+
+    values: DataFrame[run_id, <slice_col>, value]. Returns DataFrame[run_id, slice, n_users,
+    mean, ci_low, ci_high] in slice order (empty slices omitted). A one-user slice has no
+    interval (NaN bounds).
+    """
+    cols = ["run_id", "slice", "n_users", "mean", "ci_low", "ci_high"]
+    if values.empty:
+        return pd.DataFrame({c: pd.Series([], dtype="object") for c in cols})
+    g = values.groupby(["run_id", slice_col], observed=True)["value"]
+    out = g.agg(n_users="size", mean="mean", sd="std").reset_index()
+    out = out.rename(columns={slice_col: "slice"})
+    n = out["n_users"].to_numpy(dtype="float64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        half = stats.t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1)) * out["sd"].to_numpy() / np.sqrt(n)
+    half = np.where(n > 1, half, np.nan)
+    out["ci_low"] = out["mean"] - half
+    out["ci_high"] = out["mean"] + half
+    return out[cols].reset_index(drop=True)
+
+
+def pairwise_tests(series: Mapping[int, pd.Series], pairs: Iterable[tuple[int, int]] | None = None,
+                   *, n_boot: int = 2000, seed: int = 0, confidence: float = 0.95) -> pd.DataFrame:
+    """Paired tests of one per-user metric between runs, with Holm's correction.
+
+    series: {run_id: Series of per-user values indexed by user_id}. Each pair (a, b) is
+    tested on the users both runs evaluated (``engine.evaluate.stats.paired_test``; the
+    difference is B − A and a *win* is a user for whom B is higher). ``p_holm`` corrects
+    the t-test p-values over all pairs in the table (Holm 1979), ``p_holm_wilcoxon`` the
+    Wilcoxon ones. Default pairs: every pair in the mapping's order.
+    """
+    from engine.evaluate.stats import holm, paired_test
+
+    ids = list(series)
+    pairs = list(combinations(ids, 2)) if pairs is None else [tuple(p) for p in pairs]
+    rows = []
+    for a, b in pairs:
+        sa, sb = series[a], series[b]
+        shared = sa.index.intersection(sb.index)
+        res = dict(paired_test(sa.loc[shared].to_numpy(dtype="float64"),
+                               sb.loc[shared].to_numpy(dtype="float64"),
+                               n_boot=n_boot, seed=seed, confidence=confidence))
+        res.update({"run_a": int(a), "run_b": int(b)})
+        rows.append(res)
+    cols = ["run_a", "run_b", "n", "mean_a", "mean_b", "mean_diff", "ci_low", "ci_high",
+            "p_value_t", "p_value_wilcoxon", "wins", "ties", "losses"]
+    if not rows:
+        return pd.DataFrame({c: pd.Series([], dtype="float64") for c in cols + ["p_holm", "p_holm_wilcoxon"]})
+    out = pd.DataFrame(rows)[cols]
+    out["p_holm"] = _holm(holm, out["p_value_t"])
+    out["p_holm_wilcoxon"] = _holm(holm, out["p_value_wilcoxon"])
+    return out
+
+
+def _holm(holm, p: pd.Series) -> np.ndarray:
+    """Holm-adjusted p-values, NaN where the test had none (e.g. all differences zero)."""
+    v = p.to_numpy(dtype="float64")
+    out = np.full(len(v), np.nan)
+    ok = ~np.isnan(v)
+    if ok.any():
+        out[ok] = np.asarray(holm(v[ok]), dtype="float64")
+    return out

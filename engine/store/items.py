@@ -1,0 +1,229 @@
+"""SQL for the Item page: one item's metadata, popularity, neighbours and audience.
+
+Runs keep no models, so "similar items" are computed honestly from what the store has:
+
+- ``similar_by_cointeraction``: cosine similarity of two items' columns in the binary
+  user x item matrix of the train data (|users of both| / sqrt(|users of i| x |users of
+  j|)) — what an item-item neighbour model would start from.
+- ``co_recommended``: the items that appear most often in the same top-K lists as this
+  item in one run — what that run treats as going together.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Iterable
+
+import pandas as pd
+
+from engine.errors import NotFound
+from engine.store.core import Store
+
+
+def _ph(values) -> str:
+    return ", ".join("?" for _ in values)
+
+
+def _empty(columns: dict[str, str]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in columns.items()})
+
+
+def _attrs(text) -> dict:
+    try:
+        d = json.loads(text) if text else {}
+    except (TypeError, ValueError):
+        return {}
+    return d if isinstance(d, dict) else {}
+
+
+def item_exists(store: Store, dataset: str, item_id: str) -> bool:
+    return bool(store.scalar("SELECT count(*) FROM items WHERE dataset = ? AND item_id = ?",
+                             [dataset, str(item_id)]))
+
+
+def item_info(store: Store, dataset: str, item_id: str) -> dict:
+    """item_id, title, category and ``attrs`` (dict of further metadata). NotFound if absent."""
+    df = store.df("SELECT item_id, title, category, attrs FROM items WHERE dataset = ? AND "
+                  "item_id = ? LIMIT 1", [dataset, str(item_id)])
+    if df.empty:
+        raise NotFound(f"Dataset {dataset!r} has no item with id {str(item_id)!r}.")
+    row = df.iloc[0]
+    return {"item_id": str(row["item_id"]),
+            "title": None if pd.isna(row["title"]) else str(row["title"]),
+            "category": None if pd.isna(row["category"]) else str(row["category"]),
+            "attrs": _attrs(row["attrs"])}
+
+
+def search_items(store: Store, dataset: str, query: str, limit: int = 25) -> pd.DataFrame:
+    """Items whose id equals or starts with ``query`` or whose title contains it (case-
+    insensitive), exact id first, then by popularity: DataFrame[item_id, title, category,
+    n_users]. An empty query lists the most popular items."""
+    q = (query or "").strip()
+    sql = """
+        WITH pop AS (SELECT item_id, count(DISTINCT user_id) AS n_users FROM interactions
+                     WHERE dataset = $d GROUP BY item_id)
+        SELECT i.item_id, i.title, i.category, coalesce(p.n_users, 0) AS n_users
+        FROM items i LEFT JOIN pop p USING (item_id)
+        WHERE i.dataset = $d AND ($q = '' OR lower(i.item_id) = lower($q)
+              OR starts_with(lower(i.item_id), lower($q))
+              OR contains(lower(coalesce(i.title, '')), lower($q)))
+        ORDER BY (lower(i.item_id) = lower($q)) DESC, n_users DESC, i.item_id
+        LIMIT $n"""
+    return store.df(sql, {"d": dataset, "q": q, "n": int(limit)})
+
+
+def item_stats(store: Store, dataset: str, item_id: str) -> dict:
+    """n_interactions, n_users, events ({event: count}), first_ts, last_ts, and the item's
+    popularity rank among the dataset's items by distinct users (1 = most popular; tied
+    items share the best rank), with n_items."""
+    item_id = str(item_id)
+    with store.connect() as con:
+        row = con.execute(
+            "SELECT count(*), count(DISTINCT user_id), min(ts), max(ts) FROM interactions "
+            "WHERE dataset = ? AND item_id = ?", [dataset, item_id]).fetchone()
+        ev = con.execute(
+            "SELECT coalesce(event, '') AS event, count(*) AS n FROM interactions "
+            "WHERE dataset = ? AND item_id = ? GROUP BY 1 ORDER BY n DESC", [dataset, item_id]).fetchall()
+        rank = con.execute(
+            """WITH pop AS (SELECT i.item_id, count(DISTINCT x.user_id) AS n FROM items i
+                            LEFT JOIN interactions x ON x.dataset = i.dataset AND x.item_id = i.item_id
+                            WHERE i.dataset = ? GROUP BY i.item_id)
+               SELECT 1 + count(*) FILTER (WHERE n > (SELECT n FROM pop WHERE item_id = ?)),
+                      count(*) FROM pop""", [dataset, item_id]).fetchone()
+    return {"n_interactions": int(row[0]), "n_users": int(row[1]), "first_ts": row[2],
+            "last_ts": row[3], "events": {e: int(n) for e, n in ev if e},
+            "popularity_rank": int(rank[0]), "n_items": int(rank[1])}
+
+
+def _with_meta(con, dataset: str, df: pd.DataFrame) -> pd.DataFrame:
+    if df.empty:
+        return df.assign(title=pd.Series([], dtype="object"), category=pd.Series([], dtype="object"),
+                         attrs=pd.Series([], dtype="object"))
+    con.register("_neigh", df)
+    out = con.execute("SELECT n.*, i.title, i.category, i.attrs FROM _neigh n LEFT JOIN items i "
+                      "ON i.dataset = ? AND i.item_id = n.item_id ORDER BY n.pos", [dataset]).df()
+    con.unregister("_neigh")
+    return out.drop(columns=["pos"])
+
+
+def similar_by_cointeraction(store: Store, dataset: str, item_id: str, n: int = 10,
+                             split_id: int | None = None) -> pd.DataFrame:
+    """The ``n`` items most similar to ``item_id`` by cosine over users (binary).
+
+    Uses the train part of ``split_id`` when given (the data the runs learned from),
+    else all the dataset's interactions. Returns DataFrame[item_id, co_users, n_users,
+    similarity, title, category, attrs], most similar first (ties by item id); co_users =
+    users who interacted with both, n_users = users of the neighbour.
+    """
+    if split_id is None:
+        src, params = ("SELECT DISTINCT user_id, item_id FROM interactions WHERE dataset = $d",
+                       {"d": dataset})
+    else:
+        src = ("SELECT DISTINCT user_id, item_id FROM splits WHERE split_id = $s "
+               "AND part = 'train'")
+        params = {"s": int(split_id)}
+    sql = f"""
+        WITH ui AS ({src}),
+        mine AS (SELECT user_id FROM ui WHERE item_id = $i),
+        co AS (SELECT ui.item_id, count(*) AS co_users FROM ui JOIN mine USING (user_id)
+               WHERE ui.item_id <> $i GROUP BY ui.item_id),
+        deg AS (SELECT item_id, count(*) AS n_users FROM ui
+                WHERE item_id IN (SELECT item_id FROM co) GROUP BY item_id)
+        SELECT co.item_id, co.co_users, deg.n_users,
+               co.co_users / sqrt(deg.n_users * (SELECT count(*) FROM mine)) AS similarity
+        FROM co JOIN deg USING (item_id)
+        ORDER BY similarity DESC, co.item_id LIMIT $n"""
+    params.update({"i": str(item_id), "n": int(n)})
+    with store.connect() as con:
+        df = con.execute(sql, params).df()
+        df["pos"] = range(len(df))
+        return _with_meta(con, dataset, df)
+
+
+def co_recommended(store: Store, run_id: int, item_id: str, n: int = 10,
+                   k: int | None = None) -> pd.DataFrame:
+    """Items most often in the same top-``k`` lists of run ``run_id`` as ``item_id``.
+
+    Returns DataFrame[item_id, n_lists, share, title, category, attrs]: n_lists = lists
+    holding both, share = n_lists / lists holding ``item_id``; most frequent first.
+    """
+    kk = 32767 if k is None else int(k)
+    sql = """
+        WITH r AS (SELECT user_id, item_id FROM recommendations WHERE run_id = $r AND rank <= $k),
+        mine AS (SELECT user_id FROM r WHERE item_id = $i)
+        SELECT r.item_id, count(*) AS n_lists,
+               count(*) / (SELECT count(*) FROM mine) AS share
+        FROM r JOIN mine USING (user_id) WHERE r.item_id <> $i
+        GROUP BY r.item_id ORDER BY n_lists DESC, r.item_id LIMIT $n"""
+    dataset = store.scalar("SELECT dataset FROM runs WHERE run_id = ?", [int(run_id)])
+    with store.connect() as con:
+        df = con.execute(sql, {"r": int(run_id), "k": kk, "i": str(item_id), "n": int(n)}).df()
+        df["pos"] = range(len(df))
+        return _with_meta(con, dataset or "", df)
+
+
+def item_audience(store: Store, dataset: str, item_id: str,
+                  run_ids: Iterable | None = None) -> pd.DataFrame:
+    """Per finished run of ``dataset`` (or those listed): how many evaluated users get
+    ``item_id`` in their list, at which ranks, and how often it is a hit.
+
+    Returns DataFrame[run_id, algorithm, name, split_id, k, n_eval_users, n_users, share,
+    best_rank, median_rank, mean_rank, n_hits], by run id. share = n_users / n_eval_users;
+    a hit is the item in the user's test part of the run's split.
+    """
+    ids = None if run_ids is None else [int(r) for r in run_ids]
+    where = "r.dataset = $d AND r.status = 'done'"
+    params = {"d": dataset, "i": str(item_id)}
+    if ids is not None:
+        if not ids:
+            return _empty({"run_id": "int64", "algorithm": "object", "name": "object",
+                           "split_id": "int64", "k": "int64", "n_eval_users": "int64",
+                           "n_users": "int64", "share": "float64", "best_rank": "float64",
+                           "median_rank": "float64", "mean_rank": "float64", "n_hits": "int64"})
+        where += " AND r.run_id IN (" + ", ".join(f"$r{j}" for j in range(len(ids))) + ")"
+        params.update({f"r{j}": r for j, r in enumerate(ids)})
+    sql = f"""
+        WITH rr AS (SELECT run_id, algorithm, name, split_id, k, n_users AS n_eval_users
+                    FROM runs r WHERE {where}),
+        got AS (SELECT x.run_id, x.user_id, x.rank FROM recommendations x
+                WHERE x.item_id = $i AND x.run_id IN (SELECT run_id FROM rr)),
+        test AS (SELECT DISTINCT split_id, user_id FROM splits WHERE part = 'test' AND item_id = $i
+                 AND split_id IN (SELECT split_id FROM rr))
+        SELECT rr.run_id, rr.algorithm, rr.name, rr.split_id, rr.k, rr.n_eval_users,
+               count(got.user_id) AS n_users,
+               count(got.user_id) / nullif(rr.n_eval_users, 0) AS share,
+               CAST(min(got.rank) AS DOUBLE) AS best_rank,
+               CAST(median(got.rank) AS DOUBLE) AS median_rank,
+               avg(got.rank) AS mean_rank, count(test.user_id) AS n_hits
+        FROM rr LEFT JOIN got USING (run_id)
+        LEFT JOIN test ON test.split_id = rr.split_id AND test.user_id = got.user_id
+        GROUP BY rr.run_id, rr.algorithm, rr.name, rr.split_id, rr.k, rr.n_eval_users
+        ORDER BY rr.run_id"""
+    return store.df(sql, params)
+
+
+def item_rank_counts(store: Store, item_id: str, run_ids: Iterable) -> pd.DataFrame:
+    """How many users get ``item_id`` at each rank, per run: DataFrame[run_id, rank, n_users]."""
+    ids = [int(r) for r in run_ids]
+    if not ids:
+        return _empty({"run_id": "int64", "rank": "int64", "n_users": "int64"})
+    return store.df(
+        f"SELECT run_id, CAST(rank AS INTEGER) AS rank, count(*) AS n_users FROM recommendations "
+        f"WHERE item_id = ? AND run_id IN ({_ph(ids)}) GROUP BY ALL ORDER BY run_id, rank",
+        [str(item_id)] + ids)
+
+
+def item_recipients(store: Store, run_id: int, item_id: str, n: int = 10) -> pd.DataFrame:
+    """A sample of users who get ``item_id`` from run ``run_id``: their hits first, then by
+    rank, then a stable hash of the user id (so the sample is spread, not alphabetical).
+    Returns DataFrame[user_id, rank, hit]."""
+    sql = """
+        WITH got AS (SELECT user_id, CAST(rank AS INTEGER) AS rank FROM recommendations
+                     WHERE run_id = $r AND item_id = $i),
+        test AS (SELECT DISTINCT user_id FROM splits
+                 WHERE split_id = (SELECT split_id FROM runs WHERE run_id = $r)
+                   AND part = 'test' AND item_id = $i)
+        SELECT got.user_id, got.rank, test.user_id IS NOT NULL AS hit
+        FROM got LEFT JOIN test USING (user_id)
+        ORDER BY hit DESC, got.rank, hash(got.user_id), got.user_id LIMIT $n"""
+    return store.df(sql, {"r": int(run_id), "i": str(item_id), "n": int(n)})
