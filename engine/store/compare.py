@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 import zlib
+from contextlib import contextmanager
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -28,6 +29,21 @@ _ISO_TS = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 
 #: Persistence of RBO everywhere on the Compare page (weight 0.9 puts ~86% on the top 10).
 RBO_P = 0.9
+
+
+class _OneConnection:
+    """Stands in for a Store so that several reads share one open connection (opening
+    the file costs more than a pruned per-user query). Used inside ``store.connect()``."""
+
+    def __init__(self, con):
+        self.con = con
+
+    @contextmanager
+    def connect(self):
+        yield self.con
+
+    def df(self, sql: str, params: list | None = None) -> pd.DataFrame:
+        return self.con.execute(sql, params or []).df()
 
 
 def _ph(values: Sequence) -> str:
@@ -292,7 +308,9 @@ def pair_overlaps(lists: pd.DataFrame, run_ids: Sequence, p: float = RBO_P) -> p
     is empty; kendall_tau is nan with fewer than 2 shared items.
     """
     ids = _run_ids(run_ids)
-    seqs = {r: lists.loc[lists["run_id"] == r].sort_values("rank")["item_id"].astype(str).tolist()
+    # an item listed twice (possible in imported runs) counts once, at its best rank
+    seqs = {r: list(dict.fromkeys(lists.loc[lists["run_id"] == r].sort_values("rank")["item_id"]
+                                  .astype(str)))
             for r in ids}
     rows = []
     for i, a in enumerate(ids):
@@ -320,20 +338,22 @@ def user_view(store: Store, dataset: str, run_ids: Iterable, user_id: str, k: in
     missing_runs (run ids with no list for this user).
     """
     ids = _run_ids(run_ids)
-    info = runs_info(store, ids)
-    run_split = {int(r): (None if pd.isna(s) else int(s))
-                 for r, s in zip(info["run_id"], info["split_id"])}
-    splits = [s for s in run_split.values() if s is not None]
-    lists = user_lists(store, dataset, ids, user_id, k)
-    tests = user_test_items(store, dataset, splits, user_id)
-    history, n_history = user_history(store, dataset, user_id, splits[0] if splits else None,
-                                      history_limit)
+    with store.connect() as con:
+        one = _OneConnection(con)
+        info = runs_info(one, ids)
+        run_split = {int(r): (None if pd.isna(s) else int(s))
+                     for r, s in zip(info["run_id"], info["split_id"])}
+        splits = [s for s in run_split.values() if s is not None]
+        lists = user_lists(one, dataset, ids, user_id, k)
+        tests = user_test_items(one, dataset, splits, user_id)
+        history, n_history = user_history(one, dataset, user_id, splits[0] if splits else None,
+                                          history_limit)
+        metrics = user_metric_values(one, ids, user_id)
     lists = mark_lists(lists, tests, run_split)
     present = set(lists["run_id"].astype(int))
     return {
         "history": history, "n_history": n_history, "lists": lists, "tests": tests,
-        "metrics": user_metric_values(store, ids, user_id),
-        "overlaps": pair_overlaps(lists, ids),
+        "metrics": metrics, "overlaps": pair_overlaps(lists, ids),
         "missing_runs": [r for r in ids if r not in present],
     }
 
@@ -458,7 +478,8 @@ def exposure(store: Store, dataset: str, run_ids: Iterable, k: int) -> pd.DataFr
         out = out.sort_values(["_total", "item_id"], ascending=[False, True]).drop(columns="_total")
         meta = _items_meta(con, dataset, out["item_id"].head(5000).tolist())
     out = out.merge(meta.drop(columns="attrs"), on="item_id", how="left")
-    out["title"] = out["title"].where(out["title"].notna(), out["item_id"])
+    out["title"] = out["title"].where(out["title"].notna() & (out["title"].astype(str) != ""),
+                                      out["item_id"])
     return out[["item_id", "title", "category"] + [c for c in out.columns
                                                    if c.startswith(("n_", "share_"))]] \
         .reset_index(drop=True)
