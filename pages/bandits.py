@@ -112,9 +112,9 @@ def live() -> None:
     m = st.columns(5)
     m[0].metric("Decisions", h["decisions"])
     m[1].metric("Batches", h["batches"])
-    m[2].metric("Rewards", h["rewards"])
+    m[2].metric("Successes", h["successes"], h["arrived"], delta_color="off", delta_arrow="off")
     m[3].metric("Expected regret (sim)", h["regret"] if simulated else "—")
-    m[4].metric("Leading arm", h["leader"], h["leader_p"], delta_color="off")
+    m[4].metric("Leading arm", h["leader"], h["leader_p"], delta_color="off", delta_arrow="off")
 
     # Warnings first: they decide whether the rest can be read at face value.
     for alarm in rep.simpson:
@@ -142,8 +142,7 @@ def live() -> None:
     c2.plotly_chart(charts.reward_regret_chart(rep.snapshots, simulated), key="regret")
 
     st.subheader("Leaderboard")
-    c1, c2 = st.columns([3, 2])
-    c1.dataframe(view.leaderboard_table(rep.summary), hide_index=True, width="stretch",
+    st.dataframe(view.leaderboard_table(rep.summary), hide_index=True, width="stretch",
                  column_config={
                      "Mean": st.column_config.NumberColumn(format="%.4f"),
                      "95% low": st.column_config.NumberColumn(format="%.4f"),
@@ -151,18 +150,17 @@ def live() -> None:
                      "P(best)": st.column_config.ProgressColumn(format="%.3f", min_value=0,
                                                                 max_value=1),
                      "Expected loss": st.column_config.NumberColumn(format="%.5f"),
-                     "True rate (sim)": st.column_config.NumberColumn(format="%.4f")})
-    c2.plotly_chart(charts.leaderboard_chart(rep.summary), key="board")
-
-    st.subheader("Per period vs pooled")
+                     "True rate now (sim)": st.column_config.NumberColumn(format="%.4f")})
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(charts.leaderboard_chart(rep.summary), key="board")
+    c2.plotly_chart(charts.period_chart(rep.periods, rep.pooled, arms), key="periods")
+    st.markdown("**Per period vs pooled**")
     st.caption("Allocation changes over time; when rates change too, a pooled comparison "
                "can reverse the per-period one (Simpson's paradox). An alarm above says so.")
-    c1, c2 = st.columns([2, 3])
     periods = view.period_table(rep)
-    c1.dataframe(periods, hide_index=True, width="stretch",
+    st.dataframe(periods, hide_index=True, width="stretch",
                  column_config={c: st.column_config.NumberColumn(format="%.4f")
                                 for c in periods.columns if c != "Arm"})
-    c2.plotly_chart(charts.period_chart(rep.periods, rep.pooled, arms), key="periods")
 
 
 live()

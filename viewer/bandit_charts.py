@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from viewer.charts import PALETTE
 
-_LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=40, b=10), height=320,
-               legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0,
-                           title_text=""),
+_LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=80, b=10), height=360,
+               title_y=0.97, title_yanchor="top",
+               legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0,
+                           title_text="", traceorder="normal"),
                font=dict(size=13), hovermode="x unified")
 
 
@@ -116,18 +116,18 @@ def reward_regret_chart(snapshots: pd.DataFrame, simulated: bool = True) -> go.F
     per = (snapshots.groupby("batch", as_index=False)
                     .agg(n_steps=("n_steps", "first"), rewards=("rewards", "sum"),
                          cum_regret=("cum_regret", "first")))
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    # Two y axes by hand (make_subplots is slow, and this chart is redrawn every refresh).
+    fig = go.Figure()
     fig.add_trace(go.Scatter(x=per["n_steps"], y=per["rewards"], name="reward (arrived)",
-                             mode="lines", line=dict(color="#009E73", width=2)),
-                  secondary_y=False)
+                             mode="lines", line=dict(color="#009E73", width=2)))
     if simulated:
         fig.add_trace(go.Scatter(x=per["n_steps"], y=per["cum_regret"], name="expected regret",
-                                 mode="lines", line=dict(color="#D55E00", width=2, dash="dash")),
-                      secondary_y=True)
-        fig.update_yaxes(title_text="regret", secondary_y=True, rangemode="tozero",
-                         showgrid=False)
-    fig.update_layout(**_LAYOUT, title=title)
-    fig.update_yaxes(title_text="rewards", secondary_y=False, rangemode="tozero")
+                                 mode="lines", yaxis="y2",
+                                 line=dict(color="#D55E00", width=2, dash="dash")))
+    fig.update_layout(**_LAYOUT, title=title,
+                      yaxis=dict(title="rewards", rangemode="tozero"),
+                      yaxis2=dict(title="expected regret", overlaying="y", side="right",
+                                  rangemode="tozero", showgrid=False, tickformat=".0f"))
     fig.update_xaxes(title="decisions")
     return fig
 

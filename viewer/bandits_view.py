@@ -22,7 +22,7 @@ from engine.bandits.policies import POLICIES
 from engine.store import bandits as sql
 from viewer import db
 
-REFRESH_SECONDS = 1.5
+REFRESH_SECONDS = 3.0
 SPEEDS = {"1 batch per refresh": 1, "5 batches per refresh": 5, "20 batches per refresh": 20}
 POLICY_LABELS = {"thompson": "Thompson sampling", "ucb1": "UCB1",
                  "epsilon_greedy": "epsilon-greedy", "uniform": "uniform (plain A/B test)"}
@@ -103,7 +103,8 @@ def headline(rep: ex.Report) -> dict:
     e = rep.experiment
     lead = rep.summary.sort_values("prob_best", ascending=False).iloc[0]
     return {"decisions": f"{int(e['n_steps'] or 0):,}", "batches": f"{int(e['n_batches'] or 0):,}",
-            "rewards": f"{int(rep.summary['successes'].sum()):,} of {int(rep.summary['n_obs'].sum()):,} arrived",
+            "successes": f"{int(rep.summary['successes'].sum()):,}",
+            "arrived": f"of {int(rep.summary['n_obs'].sum()):,} rewards arrived",
             "regret": f"{float(e['cum_regret'] or 0):.1f}",
             "leader": f"{lead['arm']}", "leader_p": f"P(best) {lead['prob_best']:.3f}"}
 
@@ -131,7 +132,7 @@ def leaderboard_table(summary: pd.DataFrame) -> pd.DataFrame:
             "successes": "Successes", "mean": "Mean", "lo": "95% low", "hi": "95% high",
             "prob_best": "P(best)", "expected_loss": "Expected loss"}
     if "true_rate" in summary:
-        cols["true_rate"] = "True rate (sim)"
+        cols["true_rate"] = "True rate now (sim)"
     return (summary.sort_values("prob_best", ascending=False)[list(cols)]
             .rename(columns=cols).reset_index(drop=True))
 

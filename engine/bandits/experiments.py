@@ -215,7 +215,9 @@ def report(store: Store, experiment_id: int, n_periods: int = 4,
     summary["successes"] = succ
     true_rates = None
     if exp["environment"] == "fixed":
-        true_rates = [float(a["rate"]) for a in exp["arms"]]
+        # the rates now: with drift they move away from the rates the arms started with
+        env = environment_of(store, exp)
+        true_rates = [float(r) for r in env.rates_at(np.array([int(exp["n_steps"] or 0)]))[0]]
         summary["true_rate"] = true_rates
     periods = checks.period_estimates(counts, n_periods)
     pooled = checks.pooled_estimates(counts) if not counts.empty else pd.DataFrame()
