@@ -62,31 +62,38 @@ def rank_shift_chart(lists, run_ids, labels: dict | None = None, k: int | None =
             x=[xpos[int(r)] for r in g["run_id"]], y=g["rank"].tolist(), mode="lines",
             line={"color": _HIT if hit else _LINK, "width": 3 if hit else 1.5},
             hoverinfo="skip", showlegend=False, name=str(item_id)))
+    last = len(run_ids) - 1
     for r in run_ids:
         g = df[df["run_id"] == r].sort_values("rank")
         hits = (g["hit"].astype(bool) if "hit" in g.columns
                 else pd.Series(False, index=g.index)).tolist()
+        # titles beside the outer columns only (left of the first, right of the last);
+        # inner columns would write over the lines: their titles are in the hover
+        outer = xpos[r] in (0, last)
         text = [("✓ " if h else "") + _short(t, label_len) for t, h in zip(g["title"], hits)]
         fig.add_trace(go.Scatter(
-            x=[xpos[r]] * len(g), y=g["rank"].tolist(), mode="markers+text",
+            x=[xpos[r]] * len(g), y=g["rank"].tolist(),
+            mode="markers+text" if outer else "markers",
             name=str(labels.get(r, r)),
             marker={"color": run_color(r), "size": 13,
                     "line": {"color": [_HIT if h else "white" for h in hits],
                              "width": [3 if h else 1 for h in hits]}},
-            text=text, textposition="middle right", textfont={"size": 11},
+            text=text if outer else None,
+            textposition="middle left" if xpos[r] == 0 and last > 0 else "middle right",
+            textfont={"size": 11},
             customdata=list(zip(g["title"].astype(str), g["item_id"].astype(str))),
             hovertemplate=("<b>%{customdata[0]}</b><br>item %{customdata[1]}<br>rank %{y}"
                            f"<extra>{labels.get(r, r)}</extra>")))
     kmax = int(k) if k else int(df["rank"].max()) if len(df) else 10
-    fig.update_yaxes(autorange=False, range=[kmax + 0.6, 0.4], title="rank", dtick=1,
-                     zeroline=False)
+    fig.update_yaxes(autorange=False, range=[kmax + 0.6, 0.4], title=None, dtick=1,
+                     zeroline=False, showgrid=False, side="left")
+    margin = 1.0 if last > 0 else 0.2
     fig.update_xaxes(tickvals=list(range(len(run_ids))),
-                     ticktext=[str(labels.get(r, r)) for r in run_ids],
-                     range=[-0.2, len(run_ids) - 0.05], showgrid=False, zeroline=False,
-                     side="top")
+                     ticktext=[f"<b>{labels.get(r, r)}</b>" for r in run_ids],
+                     range=[-margin, last + 1.0], showgrid=True, gridcolor="#EEEEEE",
+                     zeroline=False, side="top", tickfont={"size": 13})
     fig.update_layout(height=90 + 30 * kmax, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      legend={"orientation": "h", "y": -0.02, "yanchor": "top"},
-                      plot_bgcolor="white", hoverlabel={"font_size": 12})
+                      showlegend=False, plot_bgcolor="white", hoverlabel={"font_size": 12})
     return fig
 
 

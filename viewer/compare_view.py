@@ -318,17 +318,17 @@ def one_user(dataset: str, run_ids: list[int], runs: pd.DataFrame, user: str, k:
         state.set_params(why=None if new_why else "0")
         st.rerun()
 
-    left, right = st.columns([3, 2])
+    st.markdown("##### Rank shifts")
+    st.caption("Each column is a run; lines join the same item across runs "
+               "(dark lines: hits). Items without a line appear in one run only. "
+               "Hover a dot for its title.")
+    if lists.empty:
+        st.caption("No lists to draw.")
+    else:
+        st.plotly_chart(charts.rank_shift_chart(lists, run_ids, labels, k),
+                        width="stretch", config={"displayModeBar": False})
+    left, right = st.columns([1, 1])
     with left:
-        st.markdown("##### Rank shifts")
-        st.caption("Each column is a run; lines join the same item across runs "
-                   "(dark lines: hits). Items without a line appear in one run only.")
-        if lists.empty:
-            st.caption("No lists to draw.")
-        else:
-            st.plotly_chart(charts.rank_shift_chart(lists, run_ids, labels, k),
-                            width="stretch", config={"displayModeBar": False})
-    with right:
         st.markdown("##### How much the lists agree")
         ov = view["overlaps"]
         if ov.empty:
@@ -347,6 +347,7 @@ def one_user(dataset: str, run_ids: list[int], runs: pd.DataFrame, user: str, k:
                 "Kendall τ": st.column_config.NumberColumn(
                     format="%.2f", help="order agreement of the shared items (-1 to 1); "
                                         "empty when fewer than 2 are shared")})
+    with right:
         st.markdown("##### This user's metrics")
         m = view["metrics"]
         if m.empty:

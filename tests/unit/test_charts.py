@@ -24,7 +24,7 @@ def test_run_color_is_stable_and_distinct():
 def test_rank_shift_chart_lines_markers_and_colours():
     fig = charts.rank_shift_chart(_lists(), [1, 2], {1: "#1 als", 2: "#2 pop"}, k=3)
     lines = [t for t in fig.data if t.mode == "lines"]
-    markers = [t for t in fig.data if t.mode == "markers+text"]
+    markers = [t for t in fig.data if t.mode and t.mode.startswith("markers")]
     # one line per item in both runs (a, b); c and d stand alone
     assert sorted(t.name for t in lines) == ["a", "b"]
     a_line = next(t for t in lines if t.name == "a")
@@ -36,14 +36,22 @@ def test_rank_shift_chart_lines_markers_and_colours():
     assert markers[0].text[0] == "✓ 看護師"                 # hit marked, Japanese kept
     assert markers[0].text[1].endswith("…") and len(markers[0].text[1]) == 18
     assert list(fig.layout.yaxis.range) == [3.6, 0.4]       # rank 1 on top
-    assert list(fig.layout.xaxis.ticktext) == ["#1 als", "#2 pop"]
+    assert list(fig.layout.xaxis.ticktext) == ["<b>#1 als</b>", "<b>#2 pop</b>"]
+    assert markers[0].textposition == "middle left" and markers[1].textposition == "middle right"
 
 
 def test_rank_shift_chart_follows_requested_run_order():
     fig = charts.rank_shift_chart(_lists(), [2, 1], {1: "A", 2: "B"}, k=3)
     a_line = next(t for t in fig.data if t.mode == "lines" and t.name == "a")
     assert list(a_line.y) == [3, 1]                          # run 2 first now
-    assert list(fig.layout.xaxis.ticktext) == ["B", "A"]
+    assert list(fig.layout.xaxis.ticktext) == ["<b>B</b>", "<b>A</b>"]
+
+
+def test_rank_shift_chart_labels_only_outer_columns():
+    lists = pd.concat([_lists(), _lists().query("run_id == 2").assign(run_id=3)])
+    fig = charts.rank_shift_chart(lists, [1, 2, 3], k=3)
+    modes = [t.mode for t in fig.data if t.mode != "lines"]
+    assert modes == ["markers+text", "markers", "markers+text"]
 
 
 def test_user_metrics_chart_groups_by_metric_and_colours_runs():
