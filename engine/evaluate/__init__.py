@@ -3,6 +3,8 @@
 from engine.evaluate.metrics import (ACCURACY, BEYOND, METRICS, accuracy_metrics,
                                      beyond_accuracy, summarise)
 from engine.evaluate.overlap import RBO, jaccard, kendall_tau, rbo, user_overlap
+from engine.evaluate.stats import compare_runs_table, holm, paired_test
 
 __all__ = ["ACCURACY", "BEYOND", "METRICS", "RBO", "accuracy_metrics", "beyond_accuracy",
-           "jaccard", "kendall_tau", "rbo", "summarise", "user_overlap"]
+           "compare_runs_table", "holm", "jaccard", "kendall_tau", "paired_test", "rbo",
+           "summarise", "user_overlap"]
