@@ -70,7 +70,15 @@ def ecdf_chart(values: pd.DataFrame, labels: dict | None = None,
     for t in fig.data:  # px colours the markers; the line should say the same
         t.line.color = cmap.get(t.name)
     fig.update_xaxes(title=value_title)
-    fig.update_yaxes(title="share of users ≤ value", tickformat=".0%", range=[0, 1.02])
+    # Most users of a leave-one-out split sit at 0; start the axis just below the lowest
+    # curve's first step so the part where runs differ fills the chart.
+    lo = 0.0
+    if len(df):
+        first = df[df["value"] <= df["value"].min()].groupby("run_id").size() \
+            / df.groupby("run_id").size()
+        lo = max(0.0, float(first.min()) - 0.05)
+        lo = 0.0 if lo < 0.3 else lo
+    fig.update_yaxes(title="share of users ≤ value", tickformat=".0%", range=[lo, 1.005])
     return _layout(fig, 360, legend_title_text="")
 
 

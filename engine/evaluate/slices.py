@@ -126,3 +126,17 @@ def _holm(holm, p: pd.Series) -> np.ndarray:
     if ok.any():
         out[ok] = np.asarray(holm(v[ok]), dtype="float64")
     return out
+
+
+def distribution_summary(values: pd.DataFrame) -> pd.DataFrame:
+    """Per run: n_users, share_zero (value exactly 0), mean, median, p90 of per-user values.
+
+    values: DataFrame[run_id, value]; runs keep their order of first appearance.
+    """
+    cols = ["run_id", "n_users", "share_zero", "mean", "median", "p90"]
+    if values.empty:
+        return pd.DataFrame({c: pd.Series([], dtype="float64") for c in cols})
+    g = values.groupby("run_id", sort=False)["value"]
+    out = g.agg(n_users="size", share_zero=lambda v: float((v == 0).mean()), mean="mean",
+                median="median", p90=lambda v: float(np.quantile(v, 0.9))).reset_index()
+    return out[cols]

@@ -47,6 +47,11 @@ def user_values(store: Store, run_ids: Iterable, metric: str, k: int) -> pd.Data
         f"AND metric = ? AND k = ? ORDER BY run_id, user_id", ids + [str(metric), int(k)])
 
 
+def user_value_summary(store: Store, run_ids: Iterable, metric: str, k: int) -> pd.DataFrame:
+    """``engine.evaluate.slices.distribution_summary`` of ``user_values`` (one row per run)."""
+    return S.distribution_summary(user_values(store, run_ids, metric, k))
+
+
 def user_values_with_activity(store: Store, run_ids: Iterable, metric: str, k: int) -> pd.DataFrame:
     """``user_values`` plus ``n_train``: the user's distinct items in its run's train split
     (0 when the run has no split or the user has no train rows): DataFrame[run_id, split_id,
@@ -235,3 +240,10 @@ def split_requests(store: Store, dataset: str) -> pd.DataFrame:
     df["request"] = [request(p) for p in df["params"]]
     df["event_weights"] = [weights(p) for p in df["run_params"]]
     return df.drop(columns=["params", "run_params"])
+
+
+def metric_catalogue(store: Store, dataset: str) -> pd.DataFrame:
+    """Which summary metrics the dataset's runs have: DataFrame[metric, k, n_runs]."""
+    return store.df("SELECT m.metric, m.k, count(DISTINCT m.run_id) AS n_runs FROM metrics m "
+                    "JOIN runs r USING (run_id) WHERE r.dataset = ? GROUP BY ALL "
+                    "ORDER BY m.k, m.metric", [dataset])

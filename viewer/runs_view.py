@@ -1,0 +1,529 @@
+"""Pieces of the Runs page: the runs table, the trade-off chart, paired tests, per-user
+distributions, slices, and training more runs with live progress.
+
+URL parameters: dataset, k, metric (a per-user metric such as ndcg), runs (comma-
+separated run ids for the analyses), x (the trade-off chart's other axis), view (the
+analysis tab), slice (activity | coldwarm | popularity), cold (cold-user threshold),
+dist (ecdf | box). A bad value in a link gets one warning and a sensible default.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlencode
+
+import pandas as pd
+import streamlit as st
+
+from engine.errors import RecscopeError
+from engine.evaluate.metrics import ACCURACY, BEYOND, METRICS
+from engine.evaluate.slices import COLD_MAX
+from engine.store import runs_views as RV
+from engine.store.runs import list_runs, runs_with_metrics
+from viewer import db, nav, runs_charts, state
+
+DEFAULT_METRIC = "ndcg"
+DEFAULT_K = 10
+#: Most runs the analyses take at once (15 pairs of paired tests).
+MAX_RUNS = 6
+TABS = ["Is the difference real?", "Per-user distribution", "By slice"]
+SLICES = {"activity": "User activity (train items, quartiles)",
+          "coldwarm": "Cold and warm users",
+          "popularity": "Item popularity decile"}
+X_DEFAULT = "coverage"
+
+_UNSEEN = object()
+
+
+# --------------------------------------------------------------------------- URL-bound widgets
+
+def _sync(key: str, name: str, value) -> None:
+    """When the URL parameter ``name`` changed since this page last wrote it (a link, a
+    fresh visit), the widget ``key`` takes ``value``; otherwise the widget keeps its own."""
+    raw = st.query_params.get(name)
+    if st.session_state.get(f"{key}__url", _UNSEEN) != raw:
+        st.session_state[key] = value
+        st.session_state[f"{key}__url"] = raw
+
+
+def _mark(key: str, name: str) -> None:
+    st.session_state[f"{key}__url"] = st.query_params.get(name)
+
+
+def _url_choice(name: str, options: list, default, what: str, cast=str):
+    """The option named by URL parameter ``name`` (cast), or ``default`` with a warning."""
+    raw = st.query_params.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = cast(raw)
+    except (TypeError, ValueError):
+        value = _UNSEEN
+    if value in options:
+        return value
+    shown = ", ".join(str(o) for o in options[:12])
+    st.warning(f"{name}=“{raw}” in the link is not {what} here (choose from {shown}); "
+               f"showing {default}.", icon=":material/warning:")
+    return default
+
+
+def bound_select(label: str, options: list, name: str, default, what: str, *, key: str,
+                 cast=str, format_func=str, help: str | None = None, radio: bool = False):
+    """A selectbox (or horizontal radio) bound to URL parameter ``name``."""
+    if default not in options:
+        default = options[0]
+    value = _url_choice(name, options, default, what, cast)
+    _sync(key, name, value)
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = value
+    if radio:
+        out = st.radio(label, options, key=key, format_func=format_func, help=help, horizontal=True)
+    else:
+        out = st.selectbox(label, options, key=key, format_func=format_func, help=help)
+    state.set_params(**{name: out})
+    _mark(key, name)
+    return out
+
+
+# --------------------------------------------------------------------------- data
+
+def run_label(row) -> str:
+    name = row.get("name") or row["algorithm"]
+    extra = "" if name == row["algorithm"] else f" ({row['algorithm']})"
+    return f"#{int(row['run_id'])} {name}{extra}"
+
+
+def params_text(params) -> str:
+    """'factors=64, iterations=15' from a run's params (JSON text or dict)."""
+    if isinstance(params, str):
+        try:
+            params = json.loads(params or "{}")
+        except ValueError:
+            return params
+    if not isinstance(params, dict) or not params:
+        return "defaults" if isinstance(params, dict) else ""
+    return ", ".join(f"{k}={json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v}"
+                     for k, v in params.items())
+
+
+def compare_href(dataset: str, run_ids, k: int | None = None, user: str | None = None) -> str:
+    q = {"dataset": dataset, "runs": ",".join(str(int(r)) for r in run_ids)}
+    if k:
+        q["k"] = int(k)
+    if user:
+        q["user"] = user
+    return "compare?" + urlencode(q)
+
+
+def all_runs(dataset: str) -> pd.DataFrame:
+    return db.read(list_runs, dataset)
+
+
+def metric_choices(dataset: str) -> tuple[list[int], list[str], list[str]]:
+    """(ks, per-user metrics, catalogue metrics) that the dataset's runs have."""
+    cat = db.read(RV.metric_catalogue, dataset)
+    ks = sorted({int(k) for k in cat["k"]})
+    have = set(cat["metric"])
+    return (ks, [m for m in ACCURACY if m in have],
+            [m for m in BEYOND if m in have] + sorted(have - set(ACCURACY) - set(BEYOND)))
+
+
+def pick_metric_k(dataset: str) -> tuple[str, int, list[str], list[str]]:
+    ks, per_user, catalogue = metric_choices(dataset)
+    cols = st.columns([1, 1, 3])
+    with cols[0]:
+        metric = bound_select("Metric", per_user, "metric", DEFAULT_METRIC, "a per-user metric",
+                              key="_runs_metric", help=METRICS.get(DEFAULT_METRIC))
+    with cols[1]:
+        k = bound_select("At K", ks, "k", DEFAULT_K if DEFAULT_K in ks else ks[0],
+                         "a K the runs were evaluated at", key="_runs_k", cast=int,
+                         help="Metrics are computed on each user's top-K list.")
+    with cols[2]:
+        st.caption(f"**{metric}**: {METRICS.get(metric, '')}")
+    return metric, int(k), per_user, catalogue
+
+
+# --------------------------------------------------------------------------- the runs table
+
+def runs_table(dataset: str, runs: pd.DataFrame, metric: str, k: int) -> None:
+    """All runs with their parameters, split, timings and metrics at K; sortable."""
+    wide = db.read(runs_with_metrics, dataset, ks=(int(k),))
+    done = wide[wide["status"] == "done"].copy()
+    if done.empty:
+        st.info("No run has finished yet.", icon=":material/info:")
+        return
+    metric_cols = [c for c in wide.columns if c.endswith(f"@{k}")]
+    order = [f"{m}@{k}" for m in ACCURACY + BEYOND if f"{m}@{k}" in metric_cols]
+    order += [c for c in metric_cols if c not in order]
+    best = None
+    if f"{metric}@{k}" in done.columns and done[f"{metric}@{k}"].notna().any():
+        best = int(done.loc[done[f"{metric}@{k}"].idxmax(), "run_id"])
+        done = done.sort_values(f"{metric}@{k}", ascending=False)
+    table = pd.DataFrame({"Run": [run_label(r) for _, r in done.iterrows()]})
+    table["Compare"] = [compare_href(dataset, [r] + ([best] if best not in (None, r) else []), k)
+                        for r in done["run_id"]]
+    for c in order:
+        table[c] = done[c].to_numpy()
+    table["Users"] = done["n_users"].to_numpy()
+    table["Fit s"] = done["fit_seconds"].to_numpy()
+    table["Recommend s"] = done["recommend_seconds"].to_numpy()
+    table["Split"] = [f"#{int(s)}" if pd.notna(s) else "—" for s in done["split_id"]]
+    if (done["source"] != "trained").any():
+        table["Source"] = done["source"].to_numpy()
+    table["Parameters"] = [params_text(p) for p in done["params"]]
+    config = {
+        "Run": st.column_config.TextColumn(pinned=True, help="Run id and algorithm; runs never change."),
+        "Parameters": st.column_config.TextColumn(width="medium", help="Every effective parameter."),
+        "Split": st.column_config.TextColumn(help="The train/test split the run used; only runs on "
+                                                  "one split are compared user by user."),
+        "Users": st.column_config.NumberColumn(format="localized", help="Users evaluated (with test items)."),
+        "Fit s": st.column_config.NumberColumn(format="%.2f", help="Training time in seconds."),
+        "Recommend s": st.column_config.NumberColumn(format="%.2f", help="Time to score every "
+                                                                         "evaluated user's top K."),
+        "Compare": st.column_config.LinkColumn(
+            display_text="open ↗", help="This run beside the best run by the chosen metric, "
+                                        "user by user, on the Compare page."),
+    }
+    formats = {"avg_popularity": "%.1f", "novelty": "%.2f", "coverage": "%.3f", "gini": "%.3f",
+               "ild": "%.3f", "personalisation": "%.3f"}
+    for c in order:
+        m = c.split("@")[0]
+        config[c] = st.column_config.NumberColumn(c, format=formats.get(m, "%.4f"),
+                                                  help=METRICS.get(m, m))
+    st.dataframe(table, hide_index=True, width="stretch", column_config=config,
+                 row_height=34, key="_runs_table")
+    st.caption(f"Sorted by {metric}@{k}; click a column header to sort by it, hover a header "
+               "for its definition.")
+
+
+def problem_runs(runs: pd.DataFrame) -> None:
+    failed = runs[runs["status"] == "failed"]
+    running = runs[runs["status"] == "running"]
+    if len(failed):
+        lines = [f"- **{run_label(r)}** — {r['error'] or 'no reason recorded'}"
+                 for _, r in failed.iterrows()]
+        st.warning(f"{len(failed)} run(s) failed:\n" + "\n".join(lines), icon=":material/error:")
+    if len(running):
+        st.info("Still running (or interrupted before they could record a reason): "
+                + ", ".join(run_label(r) for _, r in running.iterrows()), icon=":material/hourglass:")
+
+
+# --------------------------------------------------------------------------- trade-off
+
+def tradeoff(dataset: str, runs: pd.DataFrame, metric: str, k: int, catalogue: list[str]) -> None:
+    if not catalogue:
+        return
+    labels = {int(r["run_id"]): run_label(r) for _, r in runs.iterrows()}
+    cols = st.columns([1, 3])
+    with cols[0]:
+        x = bound_select("Against", catalogue, "x", X_DEFAULT if X_DEFAULT in catalogue else catalogue[0],
+                         "a catalogue metric", key="_runs_x",
+                         help="Accuracy rarely comes free: most gains cost coverage or novelty.")
+        st.caption(f"**{x}**: {METRICS.get(x, '')}")
+    wide = db.read(runs_with_metrics, dataset, ks=(int(k),))
+    wide = wide[wide["status"] == "done"]
+    xc, yc = f"{x}@{k}", f"{metric}@{k}"
+    with cols[1]:
+        if xc not in wide.columns or yc not in wide.columns:
+            st.info(f"No run has both {xc} and {yc}.", icon=":material/info:")
+            return
+        fig = runs_charts.tradeoff_chart(wide[["run_id", xc, yc]], xc, yc, labels,
+                                         x_title=f"{x}@{k}", y_title=f"{metric}@{k}")
+        st.plotly_chart(fig, width="stretch", key="_runs_tradeoff")
+
+
+# --------------------------------------------------------------------------- runs for analyses
+
+def pick_runs(dataset: str, runs: pd.DataFrame, metric: str, k: int) -> list[int]:
+    """A multiselect of finished runs, bound to ``runs`` in the URL (bad ids named once)."""
+    done = runs[runs["status"] == "done"]
+    labels = {int(r["run_id"]): run_label(r) for _, r in done.iterrows()}
+    raw = state.raw_list("runs")
+    problems, wanted = [], []
+    everyone = {int(r["run_id"]): r for _, r in runs.iterrows()}
+    for tok in raw:
+        if not tok.lstrip("-").isdigit():
+            problems.append(f"“{tok}” is not a run id (run ids are whole numbers)")
+            continue
+        rid = int(tok)
+        if rid in wanted:
+            continue
+        if rid in labels:
+            wanted.append(rid)
+        elif rid in everyone:
+            problems.append(f"run {rid} is {everyone[rid]['status']}, so it has no results")
+        else:
+            problems.append(f"there is no run {rid} of dataset “{dataset}”")
+    if len(wanted) > MAX_RUNS:
+        problems.append(f"at most {MAX_RUNS} runs at once; keeping the first {MAX_RUNS}")
+        wanted = wanted[:MAX_RUNS]
+    if problems:
+        st.warning("In this link: " + "; ".join(problems) + ".", icon=":material/warning:")
+    if not wanted:
+        wanted = default_runs(dataset, done, metric, k)
+    key = "_runs_pick"
+    _sync(key, "runs", list(wanted))
+    st.session_state[key] = [r for r in st.session_state.get(key) or [] if r in labels]
+    chosen = st.multiselect(
+        f"Runs to analyse (up to {MAX_RUNS})", list(labels), key=key,
+        format_func=lambda r: labels.get(r, str(r)), max_selections=MAX_RUNS,
+        help="Paired tests, distributions and slices below use these runs.")
+    chosen = [int(r) for r in chosen]
+    state.set_params(runs=chosen)
+    _mark(key, "runs")
+    return chosen
+
+
+def default_runs(dataset: str, done: pd.DataFrame, metric: str, k: int) -> list[int]:
+    """The best runs by ``metric@k`` on the split with most runs (at most MAX_RUNS)."""
+    if done.empty:
+        return []
+    split = done["split_id"].value_counts(dropna=False).index[0]
+    same = done[done["split_id"] == split] if pd.notna(split) else done
+    wide = db.read(runs_with_metrics, dataset, ks=(int(k),))
+    col = f"{metric}@{k}"
+    if col in wide.columns:
+        score = wide.set_index("run_id")[col]
+        same = same.assign(_s=same["run_id"].map(score)).sort_values("_s", ascending=False)
+    return [int(r) for r in same["run_id"].head(MAX_RUNS)]
+
+
+# --------------------------------------------------------------------------- analyses
+
+def _fmt_p(p) -> str:
+    if p is None or pd.isna(p):
+        return "—"
+    return "< 0.0001" if p < 1e-4 else f"{p:.4f}"
+
+
+def paired_tab(dataset: str, run_ids: list[int], labels: dict, metric: str, k: int) -> None:
+    st.markdown(f"Each pair is tested on the users both runs evaluated, on **{metric}@{k}** "
+                "per user. **B − A > 0** means B is better on average; the interval is a "
+                "bootstrap 95% interval of that mean difference. With several pairs, Holm's "
+                "correction keeps the chance of any false alarm at 5%.")
+    if len(run_ids) < 2:
+        st.info("Pick at least two runs above.", icon=":material/info:")
+        return
+    try:
+        with st.spinner("Testing pairs…"):
+            tab = db.read(RV.paired_tests, tuple(run_ids), metric, int(k))
+    except ImportError:
+        st.info("Paired tests need `engine.evaluate.stats`, which this checkout lacks.",
+                icon=":material/info:")
+        return
+    skipped = tab.attrs.get("skipped") or []
+    if skipped:
+        st.caption("Not paired (different splits, so different test items): "
+                   + ", ".join(f"{labels[a]} / {labels[b]}" for a, b in skipped))
+    if tab.empty:
+        st.info("No two of these runs share a split.", icon=":material/info:")
+        return
+    several = len(tab) > 1
+    show = pd.DataFrame({
+        "A": [labels[a] for a in tab["run_a"]],
+        "B": [labels[b] for b in tab["run_b"]],
+        "Users": tab["n"].astype(int),
+        f"mean A": tab["mean_a"], f"mean B": tab["mean_b"],
+        "B − A": tab["mean_diff"],
+        "95% interval": [f"[{lo:+.4f}, {hi:+.4f}]" for lo, hi in zip(tab["ci_low"], tab["ci_high"])],
+        "p (t-test)": [_fmt_p(p) for p in tab["p_value_t"]],
+        "p (Wilcoxon)": [_fmt_p(p) for p in tab["p_value_wilcoxon"]],
+    })
+    if several:
+        show["p Holm (t)"] = [_fmt_p(p) for p in tab["p_holm"]]
+        show["p Holm (Wilcoxon)"] = [_fmt_p(p) for p in tab["p_holm_wilcoxon"]]
+    show["B better / tie / A better"] = [f"{int(w):,} / {int(t):,} / {int(l):,}"
+                                         for w, t, l in zip(tab["wins"], tab["ties"], tab["losses"])]
+    cfg = {"mean A": st.column_config.NumberColumn(format="%.4f"),
+           "mean B": st.column_config.NumberColumn(format="%.4f"),
+           "B − A": st.column_config.NumberColumn(format="%+.4f", help="Mean over users of B minus A."),
+           "p (t-test)": st.column_config.TextColumn(help="Paired t-test on the per-user differences."),
+           "p (Wilcoxon)": st.column_config.TextColumn(help="Wilcoxon signed-rank test (ignores ties)."),
+           "B better / tie / A better": st.column_config.TextColumn(
+               help="Users for whom B scores higher / the same / lower. With leave-one-out "
+                    "splits most users tie at 0.")}
+    if several:
+        cfg["p Holm (t)"] = st.column_config.TextColumn(help="t-test p-value after Holm's correction over all pairs shown.")
+    st.dataframe(show, hide_index=True, width="stretch", column_config=cfg, key="_runs_paired")
+    st.plotly_chart(runs_charts.paired_chart(tab, labels, f"{metric}@{k}: mean difference (B − A)"),
+                    width="stretch", key="_runs_forest")
+
+
+def distribution_tab(run_ids: list[int], labels: dict, metric: str, k: int) -> None:
+    if not run_ids:
+        st.info("Pick runs above.", icon=":material/info:")
+        return
+    kind = bound_select("Show", ["ecdf", "box"], "dist", "ecdf", "a chart kind", key="_runs_dist",
+                        format_func={"ecdf": "Cumulative share of users (ECDF)",
+                                     "box": "Box plot"}.get, radio=True)
+    vals = db.read(RV.user_values, tuple(run_ids), metric, int(k))
+    if vals.empty:
+        st.info(f"These runs stored no per-user {metric}@{k}.", icon=":material/info:")
+        return
+    summ = db.read(RV.user_value_summary, tuple(run_ids), metric, int(k))
+    st.dataframe(pd.DataFrame({
+        "Run": [labels.get(int(r), r) for r in summ["run_id"]],
+        "Users": summ["n_users"].astype(int),
+        f"share with {metric} = 0": summ["share_zero"] * 100, "mean": summ["mean"],
+        "median": summ["median"], "90th percentile": summ["p90"]}),
+        hide_index=True, width="content", key="_runs_dist_table",
+        column_config={f"share with {metric} = 0": st.column_config.NumberColumn(
+                           format="%.1f%%", help=f"Users whose {metric}@{k} is 0 (typically: "
+                                                  f"no hit in their top {k})."),
+                       "mean": st.column_config.NumberColumn(format="%.4f"),
+                       "median": st.column_config.NumberColumn(format="%.4f"),
+                       "90th percentile": st.column_config.NumberColumn(format="%.4f")})
+    if kind == "ecdf":
+        st.caption("A curve further right and lower is better. It starts at the share of users "
+                   f"with the lowest {metric} (usually 0: no hit in the top {k}); the vertical "
+                   "axis starts just below the lowest curve.")
+        fig = runs_charts.ecdf_chart(vals, labels, f"{metric}@{k} per user")
+    else:
+        st.caption("The box spans the middle half of users, the dashed line is the mean.")
+        fig = runs_charts.box_chart(vals, labels, f"{metric}@{k} per user")
+    st.plotly_chart(fig, width="stretch", key="_runs_dist_chart")
+
+
+def slice_tab(dataset: str, run_ids: list[int], labels: dict, metric: str, k: int,
+              runs: pd.DataFrame) -> None:
+    if not run_ids:
+        st.info("Pick runs above.", icon=":material/info:")
+        return
+    by = bound_select("Slice by", list(SLICES), "slice", "activity", "a slice", key="_runs_slice",
+                      format_func=SLICES.get, radio=True)
+    if by == "popularity":
+        popularity_slice(run_ids, labels, k, runs)
+        return
+    cold = COLD_MAX
+    if by == "coldwarm":
+        cold = int(bound_select("Cold means at most this many train items", list(range(1, 51)),
+                                "cold", COLD_MAX, "a whole number from 1 to 50", key="_runs_cold",
+                                cast=int))
+    summary = db.read(RV.metrics_by_slice, tuple(run_ids), metric, int(k), by=by, cold_max=cold)
+    if summary.empty:
+        st.info(f"These runs stored no per-user {metric}@{k}.", icon=":material/info:")
+        return
+    if by == "activity":
+        st.caption("Users grouped by how many distinct items they have in the training data, "
+                   "at the quartiles of that count (tied counts stay together). Bars: mean "
+                   f"{metric}@{k}; whiskers: 95% t interval.")
+    else:
+        st.caption(f"Cold users have at most {cold} distinct items in the training data. Bars: "
+                   f"mean {metric}@{k}; whiskers: 95% t interval.")
+    st.plotly_chart(runs_charts.slice_chart(summary, labels, f"mean {metric}@{k}",
+                                            "train items per user"),
+                    width="stretch", key="_runs_slice_chart")
+    counts = summary.drop_duplicates("slice")[["slice", "n_users"]]
+    st.caption("Users per slice: " + " · ".join(f"{s}: {int(n):,}" for s, n in
+                                                  zip(counts["slice"].astype(str), counts["n_users"])))
+
+
+def popularity_slice(run_ids: list[int], labels: dict, k: int, runs: pd.DataFrame) -> None:
+    dec = db.read(RV.popularity_deciles, tuple(run_ids), int(k))
+    if dec.empty:
+        st.info("No recommendations to place.", icon=":material/info:")
+        return
+    splits = runs.set_index("run_id").loc[run_ids, "split_id"].dropna().unique()
+    ref = db.read(RV.test_popularity_deciles, int(splits[0])) if len(splits) == 1 else None
+    st.caption("The catalogue cut into ten equal parts by how many training users each item "
+               "has (D1 least popular, D10 most). The dashed line is where the held-out items "
+               "fall: a run that follows it recommends popular items as often as users pick them.")
+    c1, c2 = st.columns(2)
+    with c1:
+        st.plotly_chart(runs_charts.decile_chart(dec, labels, "share_slots", ref,
+                                                 f"Where the top-{k} slots go"),
+                        width="stretch", key="_runs_dec_slots")
+    with c2:
+        st.plotly_chart(runs_charts.decile_chart(dec, labels, "share_hits", ref,
+                                                 f"Where the hits are"),
+                        width="stretch", key="_runs_dec_hits")
+
+
+# --------------------------------------------------------------------------- training
+
+def _split_label(row) -> str:
+    req = row["request"] or {}
+    bits = [f"split #{int(row['split_id'])}", str(row["method"])]
+    if req.get("min_weight") is not None:
+        bits.append(f"weight ≥ {req['min_weight']:g}")
+    bits.append(f"{int(row['n_test_users']):,} test users")
+    bits.append(f"{int(row['n_runs'])} run(s)")
+    return " · ".join(bits)
+
+
+def train_panel(dataset: str) -> None:
+    """Choose algorithms (defaults shown) and a split; train with live progress."""
+    from engine.recommend import registry
+
+    last = st.session_state.pop("_runs_trained", None)
+    if last:
+        ok = [r for r in last if r["status"] == "done"]
+        bad = [r for r in last if r["status"] != "done"]
+        if ok:
+            st.success("Trained " + ", ".join(f"#{r['run_id']} {r['algorithm']}" for r in ok)
+                       + ": they are in the table above.", icon=":material/check_circle:")
+        for r in bad:
+            st.error(f"#{r['run_id']} {r['algorithm']} failed: {r['error']}", icon=":material/error:")
+    with st.expander("Train more algorithms", icon=":material/model_training:",
+                     expanded=bool(last)):
+        specs = pd.DataFrame([{"Algorithm": s.name, "What it does": s.description,
+                               "Defaults": params_text(s.defaults)}
+                              for s in registry.ALGORITHMS.values()])
+        st.dataframe(specs, hide_index=True, width="stretch",
+                     column_config={"What it does": st.column_config.TextColumn(width="large")})
+        splits = db.read(RV.split_requests, dataset)
+        splits = splits[[r is not None for r in splits["request"]]].reset_index(drop=True)
+        options = list(range(len(splits))) + [-1]
+        fmt = {i: _split_label(splits.iloc[i]) for i in range(len(splits))}
+        fmt[-1] = "a new default split (auto, all interactions)"
+        with st.form("_runs_train_form", border=False):
+            algos = st.multiselect("Algorithms", registry.available(), key="_runs_train_algos",
+                                   help="Each becomes one new run with the defaults above.")
+            choice = st.selectbox("On", options, format_func=fmt.get, key="_runs_train_split",
+                                  help="Train on an existing split so the new runs can be "
+                                       "compared user by user with the old ones.")
+            go = st.form_submit_button("Train", type="primary", icon=":material/play_arrow:")
+        if go:
+            if not algos:
+                st.warning("Choose at least one algorithm.", icon=":material/warning:")
+                return
+            kwargs = {}
+            if choice != -1:
+                row = splits.iloc[choice]
+                req = row["request"]
+                kwargs = {"split": req.get("method", "auto"), "split_params": req.get("params") or None,
+                          "seed": int(req.get("seed") or 0), "min_weight": req.get("min_weight"),
+                          "event_weights": row["event_weights"]}
+            run_training(dataset, list(algos), kwargs)
+
+
+def run_training(dataset: str, algos: list[str], kwargs: dict) -> None:
+    from engine.pipeline import train_runs
+
+    with st.status(f"Training {', '.join(algos)} on {dataset}…", expanded=True) as status:
+        bar = st.progress(0.0, text="starting")
+
+        def progress(stage: str, done: int, total: int) -> None:
+            frac = min(1.0, done / total) if total else 0.0
+            bar.progress(frac, text=f"{stage}: {done:,}/{total:,}" if total else f"{stage}…")
+
+        try:
+            results = train_runs(db.get_store(), dataset, algos, progress=progress, **kwargs)
+        except RecscopeError as exc:
+            status.update(label="Training did not start", state="error")
+            st.error(str(exc), icon=":material/error:")
+            return
+        n_ok = sum(r["status"] == "done" for r in results)
+        status.update(label=f"Trained {n_ok} of {len(results)} run(s)",
+                      state="complete" if n_ok == len(results) else "error")
+    db.invalidate()
+    st.session_state["_runs_trained"] = results
+    st.rerun()
+
+
+def compare_link(dataset: str, run_ids: list[int], k: int) -> None:
+    if len(run_ids) >= 1 and nav.has_page("compare"):
+        st.page_link(nav.page("compare"), label="Compare these runs user by user",
+                     icon=":material/compare_arrows:",
+                     query_params={"dataset": dataset,
+                                   "runs": ",".join(str(r) for r in run_ids[:4]), "k": str(k)})
