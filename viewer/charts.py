@@ -141,11 +141,11 @@ def exposure_chart(expo, run_ids, labels: dict | None = None, top: int = 20) -> 
 
 def rbo_histogram(dis, label_a: str, label_b: str) -> go.Figure:
     """How the per-user RBO of two runs is distributed (0 = disjoint, 1 = identical)."""
-    fig = go.Figure(go.Histogram(x=dis["rbo"].tolist(), xbins={"start": 0, "end": 1.0001, "size": 0.05},
+    fig = go.Figure(go.Histogram(x=dis["rbo"].tolist(), xbins={"start": 0, "end": 1.05, "size": 0.05},
                                  marker_color="#7F7F7F",
                                  hovertemplate="RBO %{x}: %{y} users<extra></extra>"))
     fig.update_layout(height=220, margin={"l": 10, "r": 10, "t": 30, "b": 10},
                       title={"text": f"RBO per user, {label_a} vs {label_b}", "font": {"size": 13}},
-                      xaxis={"title": "RBO (0 = nothing in common, 1 = same list)", "range": [0, 1]},
+                      xaxis={"title": "RBO (0 = nothing in common, 1 = same list)", "range": [0, 1.05]},
                       yaxis={"title": "users"}, plot_bgcolor="white", bargap=0.05)
     return fig

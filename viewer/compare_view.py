@@ -392,8 +392,7 @@ def _open_user(table_key: str, users: list[str]) -> None:
     rows = sel.selection.rows if sel is not None else []
     if rows:
         _set_user(users[rows[0]])
-        st.query_params["view"] = TABS[0]
-        st.session_state["view"] = TABS[0]
+        st.session_state["view"] = TABS[0]   # the tabs are bound to ?view=; set the widget
 
 
 def disagreement_tab(dataset: str, run_ids: list[int], labels: dict, k: int) -> None:
@@ -429,9 +428,10 @@ def disagreement_tab(dataset: str, run_ids: list[int], labels: dict, k: int) -> 
             ["_abs", "rbo"], ascending=[False, True], na_position="last").drop(columns="_abs")
     top = dis.head(200).reset_index(drop=True)
     ma, mb = f"{metric}@{k} {labels[a]}", f"{metric}@{k} {labels[b]}"
+    diff_col = f"difference (#{b} − #{a})"
     table = pd.DataFrame({"User": top["user_id"], "RBO": top["rbo"], "Jaccard": top["jaccard"],
                           "Kendall τ": top["kendall_tau"], ma: top["metric_a"], mb: top["metric_b"],
-                          "Difference (B − A)": top["metric_diff"]})
+                          diff_col: top["metric_diff"]})
     tkey = "_cmp_dis_table"
     st.dataframe(table, hide_index=True, width="stretch", height=420, key=tkey,
                  on_select=lambda: _open_user(tkey, top["user_id"].tolist()),

@@ -82,6 +82,15 @@ def test_disagreement_tab_opens_a_user(serve, tiny_db, page):
     no_exception(page)
     assert page.get_by_text("Users in both runs").is_visible()
     shot(page, "compare-tiny-disagreement")
+    # click the first row's selection box (u1, the most different user): its view opens
+    grid = page.locator("[data-testid='stDataFrame']").last
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 15, box["y"] + 53)
+    wait_idle(page)
+    no_exception(page)
+    assert _query(page)["user"] == "u1"
+    assert _card(page, "#1 als").locator(".rs-title").count() == 3
+    shot(page, "compare-tiny-disagreement-opened")
 
 
 @pytest.fixture(scope="module")
