@@ -101,11 +101,11 @@ def pairwise_tests(series: Mapping[int, pd.Series], pairs: Iterable[tuple[int, i
     pairs = list(combinations(ids, 2)) if pairs is None else [tuple(p) for p in pairs]
     rows = []
     for a, b in pairs:
-        sa, sb = series[a], series[b]
-        shared = sa.index.intersection(sb.index)
-        res = dict(paired_test(sa.loc[shared].to_numpy(dtype="float64"),
-                               sb.loc[shared].to_numpy(dtype="float64"),
-                               n_boot=n_boot, seed=seed, confidence=confidence))
+        # paired_test(x, y) reports x - y and counts x > y as a win: pass (B, A) to get
+        # B − A, then name the means by run again
+        res = dict(paired_test(series[b], series[a], n_boot=n_boot, seed=seed,
+                               confidence=confidence))
+        res["mean_a"], res["mean_b"] = res["mean_b"], res["mean_a"]
         res.update({"run_a": int(a), "run_b": int(b)})
         rows.append(res)
     cols = ["run_a", "run_b", "n", "mean_a", "mean_b", "mean_diff", "ci_low", "ci_high",
@@ -113,18 +113,8 @@ def pairwise_tests(series: Mapping[int, pd.Series], pairs: Iterable[tuple[int, i
     if not rows:
         return pd.DataFrame({c: pd.Series([], dtype="float64") for c in cols + ["p_holm", "p_holm_wilcoxon"]})
     out = pd.DataFrame(rows)[cols]
-    out["p_holm"] = _holm(holm, out["p_value_t"])
-    out["p_holm_wilcoxon"] = _holm(holm, out["p_value_wilcoxon"])
-    return out
-
-
-def _holm(holm, p: pd.Series) -> np.ndarray:
-    """Holm-adjusted p-values, NaN where the test had none (e.g. all differences zero)."""
-    v = p.to_numpy(dtype="float64")
-    out = np.full(len(v), np.nan)
-    ok = ~np.isnan(v)
-    if ok.any():
-        out[ok] = np.asarray(holm(v[ok]), dtype="float64")
+    out["p_holm"] = holm(out["p_value_t"].to_numpy(dtype="float64"))
+    out["p_holm_wilcoxon"] = holm(out["p_value_wilcoxon"].to_numpy(dtype="float64"))
     return out
 
 

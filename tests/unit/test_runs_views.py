@@ -203,14 +203,23 @@ def test_split_requests(tiny):
 
 def test_paired_tests_pairs_only_runs_on_one_split(tiny):
     pytest.importorskip("engine.evaluate.stats", reason="paired_test lands with engine.evaluate.stats")
+    both = V.paired_tests(tiny, [1, 2, 4], "ndcg", 3, n_boot=200)
+    assert both[["run_a", "run_b"]].values.tolist() == [[1, 2]]
+    assert both.attrs["skipped"] == [(1, 4), (2, 4)]
     out = V.paired_tests(tiny, [1, 2, 4], "hit_rate", 3, n_boot=200)
-    assert out[["run_a", "run_b"]].values.tolist() == [[1, 2]]
-    assert out.attrs["skipped"] == [(1, 4), (2, 4)]
+    assert out.attrs["missing"] == [4]         # run 4 stored no per-user hit_rate
     row = out.iloc[0]
     # per user, B (run 2) - A (run 1): u1..u3 +1, u4..u6 -1
     assert (row["n"], row["wins"], row["ties"], row["losses"]) == (6, 3, 0, 3)
     assert row["mean_diff"] == pytest.approx(0.0)
     assert row["p_holm"] == pytest.approx(row["p_value_t"])   # one pair: Holm changes nothing
+    assert row["mean_a"] == 0.5 and row["mean_b"] == 0.5
+    # ndcg: B − A is +1, +1, +1/log2(3) for u1..u3 and -1, -1/log2(3), -0.5 for u4..u6
+    nd = V.paired_tests(tiny, [1, 2], "ndcg", 3, n_boot=200).iloc[0]
+    d = np.array([1, 1, 1 / math.log2(3), -1, -1 / math.log2(3), -0.5])
+    assert nd["mean_diff"] == pytest.approx(d.mean())
+    assert nd["p_value_t"] == pytest.approx(stats.ttest_1samp(d, 0).pvalue)
+    assert nd["mean_b"] - nd["mean_a"] == pytest.approx(d.mean())
 
 
 def test_pairwise_tests_holm_over_several_pairs():
@@ -221,6 +230,9 @@ def test_pairwise_tests_holm_over_several_pairs():
     series = {1: pd.Series(base, index=users), 2: pd.Series(base + 0.05 + rng.normal(0, .1, 200), index=users),
               3: pd.Series(base + rng.normal(0, .1, 200), index=users)}
     out = S.pairwise_tests(series, n_boot=200)
+    # run 2 is run 1 plus 0.05 (and noise): B − A of the pair (1, 2) is positive, B wins
+    r12 = out[(out["run_a"] == 1) & (out["run_b"] == 2)].iloc[0]
+    assert r12["mean_diff"] > 0.03 and r12["wins"] > r12["losses"] and r12["ci_low"] > 0
     p = out["p_value_t"].to_numpy()
     order = np.argsort(p)
     # Holm by hand: sorted p times (m - i), running max, capped at 1
