@@ -175,6 +175,9 @@ with st.expander("Off-policy estimate from a logs file", icon=":material/science
     compare = st.text_input("A log of the uniform policy itself, to compare with (optional)",
                             random_default if Path(random_default).exists() else "")
     if path and st.button("Estimate", icon=":material/calculate:"):
+        st.session_state["bandit_ope"] = (path, compare)
+    if st.session_state.get("bandit_ope"):   # kept across reruns until asked again
+        path, compare = st.session_state["bandit_ope"]
         try:
             res = view.ope(path)
             truth = view.ope(compare).logged_rate if compare else None

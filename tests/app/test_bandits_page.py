@@ -116,3 +116,24 @@ def test_unknown_experiment_in_url_falls_back(tmp_path, monkeypatch):
     at = _run(_app(db, monkeypatch, experiment=99))
     assert any("no experiment #99" in w.value for w in at.warning)
     assert at.query_params["experiment"] == str(eid)
+
+
+def test_ope_panel_on_a_small_log(tmp_path, monkeypatch):
+    import pandas as pd
+
+    db = tmp_path / "s.duckdb"
+    ex.new_experiment(Store(db), name="only", rates=[0.1, 0.2], status="paused")
+    logs = tmp_path / "logs.csv"
+    df = pd.DataFrame({"item_id": [0, 1, 2, 3], "position": [1, 1, 2, 2], "click": [1, 0, 0, 1],
+                       "propensity_score": [0.5, 0.125, 0.25, 0.5]})
+    df.to_csv(logs)
+    at = _run(_app(db, monkeypatch))
+    next(t for t in at.text_input if t.label == "Logs file").set_value(str(logs))
+    next(t for t in at.text_input if t.label.startswith("A log of the uniform")).set_value("")
+    _run(at)
+    next(b for b in at.button if b.label == "Estimate").click()
+    _run(at)
+    table = at.dataframe[-1].value
+    # 4 items (max id + 1), uniform target 1/4: weight 0.25/0.5 on each of the two clicks
+    assert table.iloc[0, 1] == pytest.approx((0.5 + 0.5) / 4)
+    assert any(m.label == "Effective sample size" for m in at.metric)
