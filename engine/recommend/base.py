@@ -44,8 +44,8 @@ class BaseRecommender:
     name: str = ""
     supports_similar: bool = False
     supports_explain: bool = False
-    #: users scored per dense block in the default ``recommend``
-    batch_size: int = 2048
+    #: score cells per dense block in the default ``recommend`` (~16 MB of float32)
+    block_cells: int = 4 * 1024 * 1024
 
     def __init__(self, seed: int = 0, **params):
         self.seed = int(seed)
@@ -72,8 +72,9 @@ class BaseRecommender:
         users, matrix, k = self._check_call(user_idx, matrix, k)
         items = np.full((len(users), k), -1, dtype=np.int64)
         scores = np.full((len(users), k), -np.inf, dtype=np.float32)
-        for start in range(0, len(users), self.batch_size):
-            batch = users[start:start + self.batch_size]
+        batch_size = max(16, min(4096, self.block_cells // max(1, self.n_items)))
+        for start in range(0, len(users), batch_size):
+            batch = users[start:start + batch_size]
             block = self._scores(batch, matrix)
             ex = matrix[batch] if exclude_seen else None
             items[start:start + len(batch)], scores[start:start + len(batch)] = \

@@ -96,9 +96,11 @@ def test_every_algorithm_fits_and_recommends(name, small):
         got = items[u][items[u] >= 0]
         assert len(set(got)) == len(got)
         assert not set(got) & set(small[u].indices), f"{name} returned a seen item"
-    # a sub-batch gives the same lists as the full batch
+    # a sub-batch, and scoring in blocks of 16 users, give the same lists
     sub = np.array([5, 0, 17])
     np.testing.assert_array_equal(m.recommend(sub, small, k)[0], items[sub])
+    m.block_cells = 1
+    np.testing.assert_array_equal(m.recommend(users, small, k)[0], items)
 
 
 @pytest.mark.parametrize("name", [n for n in available() if ALGORITHMS[n].cls.supports_similar])
