@@ -303,10 +303,25 @@ def one_user(dataset: str, run_ids: list[int], runs: pd.DataFrame, user: str, k:
     why_on = state.param("why", "1") != "0"
     why = _drivers_text(dataset, view, run_split, user) if why_on else None
 
-    cols = st.columns([0.85] + [1] * len(run_ids))
-    with cols[0]:
-        history_card(dataset, view["history"], view["n_history"])
-    for col, rid in zip(cols[1:], run_ids):
+    if len(run_ids) >= 4:
+        # four run columns leave no room for a fifth: the history goes above, compact
+        h = view["history"]
+        with st.expander(f"History: {view['n_history']} interactions, newest first", expanded=True):
+            st.dataframe(pd.DataFrame({
+                "When": h["ts"], "Event": h["event"], "Item": h["title"],
+                "Category": h["category"],
+                "Details": [C.format_attrs(a, max_parts=3) for a in h["attrs"]],
+                "Held out": h["held_out"]}), hide_index=True, width="stretch", height=210,
+                column_config={"When": st.column_config.DatetimeColumn(format="YYYY-MM-DD"),
+                               "Held out": st.column_config.CheckboxColumn(
+                                   help="held out from training: a hit if a run recommends it")})
+        cols = st.columns(len(run_ids))
+    else:
+        cols = st.columns([0.85] + [1] * len(run_ids))
+        with cols[0]:
+            history_card(dataset, view["history"], view["n_history"])
+        cols = cols[1:]
+    for col, rid in zip(cols, run_ids):
         with col:
             run_card(dataset, rid, labels[rid], lists[lists["run_id"] == rid], labels, why, k)
     new_why = st.toggle(
