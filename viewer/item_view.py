@@ -1,0 +1,231 @@
+"""Pieces of the Item page: find an item, show its metadata and popularity, the items
+similar to it, and who gets it recommended by each run.
+
+URL parameters: dataset, item (the dataset's own item id), run (the run whose lists give
+"recommended together"). Runs keep no models, so similarity comes from what the store
+holds, and each list says which source it is (see engine/store/items.py).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import pandas as pd
+import streamlit as st
+
+from engine.store import items as I
+from engine.store.compare import format_attrs
+from engine.store.runs import list_runs
+from viewer import components, db, runs_charts, state
+from viewer.charts import run_color
+from viewer.runs_view import _mark, _sync, compare_href, run_label
+
+N_SIMILAR = 10
+N_SAMPLE = 5
+_NEUTRAL = "#6E6E6E"
+
+
+def item_href(dataset: str, item_id: str) -> str:
+    return "item?" + urlencode({"dataset": dataset, "item": item_id})
+
+
+def _option_text(row) -> str:
+    title = row["title"] if isinstance(row["title"], str) and row["title"] else "(no title)"
+    return f"{title} · {row['item_id']} · {int(row['n_users']):,} users"
+
+
+def pick_item(dataset: str) -> str | None:
+    """Search by id or title substring; the chosen item is bound to ``item`` in the URL.
+
+    An unknown id in the link is named in one warning and the search takes over.
+    """
+    wanted = state.param("item")
+    if wanted is not None and not db.read(I.item_exists, dataset, wanted):
+        st.warning(f"Dataset “{dataset}” has no item with id “{wanted}”. Search for one "
+                   "below by its id or part of its title.", icon=":material/warning:")
+        wanted = None
+    cols = st.columns([2, 3])
+    with cols[0]:
+        q = st.text_input("Find an item", key="_item_q", placeholder="id or part of the title",
+                          help="Matches ids that start with the text and titles that contain "
+                               "it (any case); the most popular matches come first.")
+    hits = db.read(I.search_items, dataset, q.strip(), 50)
+    texts = {r["item_id"]: _option_text(r) for _, r in hits.iterrows()}
+    options = list(texts)
+    if not q.strip() and wanted is not None and wanted not in texts:
+        info = db.read(I.item_info, dataset, wanted)
+        texts[wanted] = f"{info['title'] or '(no title)'} · {wanted}"
+        options = [wanted] + options
+    if not options:
+        with cols[1]:
+            st.info(f"No item of “{dataset}” matches “{q}”.", icon=":material/search_off:")
+        return None
+    key = "_item_pick"
+    _sync(key, "item", wanted or options[0])
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = options[0]
+    with cols[1]:
+        chosen = st.selectbox(f"Item ({len(hits):,}{'+' if len(hits) == 50 else ''} matches)"
+                              if q.strip() else "Item", options, key=key,
+                              format_func=lambda i: texts.get(i, i))
+    state.set_params(item=chosen)
+    _mark(key, "item")
+    return chosen
+
+
+# --------------------------------------------------------------------------- the item itself
+
+def _value_text(key: str, value) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (int, float)):
+        v = int(value) if float(value).is_integer() else value
+        return f"¥{v:,}" if "wage" in key or "salary" in key else f"{v:,}"
+    text = str(value)
+    if len(text) >= 19 and text[4] == "-" and text[10] == "T":
+        return text[:10] + " " + text[11:16]
+    return text
+
+
+def header(dataset: str, item_id: str) -> dict:
+    info = db.read(I.item_info, dataset, item_id)
+    stats = db.read(I.item_stats, dataset, item_id)
+    st.header(info["title"] or item_id, anchor=False)
+    st.caption(" · ".join(x for x in [f"item {item_id}", info["category"] or ""] if x))
+    left, right = st.columns([3, 2])
+    with left:
+        attrs = {k: v for k, v in info["attrs"].items() if v not in (None, "")}
+        if attrs:
+            st.dataframe(pd.DataFrame({"Detail": [k.replace("_", " ") for k in attrs],
+                                       "Value": [_value_text(k, v) for k, v in attrs.items()]}),
+                         hide_index=True, width="stretch", key="_item_attrs")
+        else:
+            st.caption("No further metadata for this item.")
+    with right:
+        c = st.columns(3)
+        c[0].metric("Users", f"{stats['n_users']:,}", help="Distinct users with any interaction.")
+        c[1].metric("Interactions", f"{stats['n_interactions']:,}")
+        top = stats["popularity_rank"] / max(stats["n_items"], 1)
+        c[2].metric("Popularity rank", f"#{stats['popularity_rank']:,}",
+                    help=f"By distinct users, among {stats['n_items']:,} items (1 = most "
+                         f"popular; tied items share a rank).")
+        st.caption(f"of {stats['n_items']:,} items (top {max(top, 0.0001):.1%})")
+        if stats["events"]:
+            st.caption("Events: " + " · ".join(f"{e} {n:,}" for e, n in stats["events"].items()))
+        if stats["first_ts"] is not None:
+            st.caption(f"First seen {str(stats['first_ts'])[:10]}, last {str(stats['last_ts'])[:10]}")
+    return info
+
+
+# --------------------------------------------------------------------------- similar items
+
+def _rows(dataset: str, df: pd.DataFrame, score_col: str, tip) -> list[dict]:
+    rows = []
+    for n, (_, r) in enumerate(df.iterrows(), 1):
+        meta = " · ".join(x for x in [r.get("category") or "", format_attrs(r.get("attrs"))] if x)
+        rows.append({"rank": n, "title": r.get("title") or r["item_id"], "meta": meta,
+                     "score": float(r[score_col]), "href": item_href(dataset, r["item_id"]),
+                     "tooltip": tip(r)})
+    return rows
+
+
+def similar_items(dataset: str, item_id: str, runs: pd.DataFrame) -> None:
+    done = runs[runs["status"] == "done"]
+    split_id = None
+    if len(done) and done["split_id"].notna().any():
+        split_id = int(done["split_id"].dropna().value_counts().index[0])
+    left, right = st.columns(2)
+    with left:
+        sim = db.read(I.similar_by_cointeraction, dataset, item_id, N_SIMILAR, split_id)
+        source = (f"training data of split #{split_id}" if split_id is not None
+                  else "all interactions")
+        components.ranked_list_card(
+            "Similar by co-interaction", _NEUTRAL,
+            _rows(dataset, sim, "similarity",
+                  lambda r: f"{int(r['co_users'])} users interacted with both; cosine "
+                            f"{r['similarity']:.3f}"),
+            subtitle=f"Cosine over the users who interacted with each item ({source}). "
+                     "Score: cosine similarity.",
+            empty_text="No other item shares a user with this one.")
+    with right:
+        if done.empty:
+            st.info("No finished run yet: train some on the Runs page to see what each "
+                    "run recommends alongside this item.", icon=":material/info:")
+            return
+        labels = {int(r["run_id"]): run_label(r) for _, r in done.iterrows()}
+        ids = list(labels)
+        raw = state.param("run")
+        # by default the run that recommends this item to the most users
+        aud = db.read(I.item_audience, dataset, item_id)
+        wanted = int(aud.sort_values(["n_users", "run_id"], ascending=[False, True])["run_id"].iloc[0]) \
+            if len(aud) else ids[0]
+        if raw not in (None, ""):
+            if raw.isdigit() and int(raw) in labels:
+                wanted = int(raw)
+            else:
+                st.warning(f"run=“{raw}” in the link is not a finished run of “{dataset}”; "
+                           f"showing {labels[wanted]}.", icon=":material/warning:")
+        key = "_item_run"
+        _sync(key, "run", wanted)
+        if st.session_state.get(key) not in ids:
+            st.session_state[key] = wanted
+        rid = int(st.selectbox("Recommended together in the lists of", ids, key=key,
+                               format_func=labels.get))
+        state.set_params(run=rid)
+        _mark(key, "run")
+        co = db.read(I.co_recommended, rid, item_id, N_SIMILAR)
+        components.ranked_list_card(
+            f"Recommended together by {labels[rid]}", run_color(rid),
+            _rows(dataset, co, "share",
+                  lambda r: f"in {int(r['n_lists'])} of the lists holding this item"),
+            subtitle="Items most often in the same top-K lists as this one. Score: share of "
+                     "those lists that hold both.",
+            empty_text=f"{labels[rid]} recommends this item to nobody.")
+
+
+# --------------------------------------------------------------------------- audience
+
+def audience(dataset: str, item_id: str, runs: pd.DataFrame) -> None:
+    done = runs[runs["status"] == "done"]
+    if done.empty:
+        st.info("No finished run yet, so nobody gets this item recommended.", icon=":material/info:")
+        return
+    labels = {int(r["run_id"]): run_label(r) for _, r in done.iterrows()}
+    aud = db.read(I.item_audience, dataset, item_id)
+    st.dataframe(pd.DataFrame({
+        "Run": [labels.get(int(r), str(r)) for r in aud["run_id"]],
+        "Users who get it": aud["n_users"].astype(int),
+        "Share of evaluated users": aud["share"].fillna(0) * 100,
+        "Best rank": aud["best_rank"], "Median rank": aud["median_rank"],
+        "Hits": aud["n_hits"].astype(int),
+    }), hide_index=True, width="stretch", key="_item_audience", column_config={
+        "Share of evaluated users": st.column_config.NumberColumn(
+            format="%.2f%%", help="Users with this item in their top-K list, out of the users the run evaluated."),
+        "Best rank": st.column_config.NumberColumn(format="%d"),
+        "Median rank": st.column_config.NumberColumn(format="%.1f"),
+        "Hits": st.column_config.NumberColumn(
+            help="Users who get it recommended and really picked it later (held-out)."),
+    })
+    getting = [int(r) for r, n in zip(aud["run_id"], aud["n_users"]) if n > 0]
+    if not getting:
+        st.caption("No run recommends this item to anyone.")
+        return
+    ranks = db.read(I.item_rank_counts, item_id, tuple(getting))
+    kmax = int(done["k"].max()) if done["k"].notna().any() else None
+    st.plotly_chart(runs_charts.rank_chart(ranks, labels, kmax), width="stretch",
+                    key="_item_ranks")
+    st.markdown("**Some of the users who get it** — open one to see the runs' lists side by side "
+                "on the Compare page (hits first).")
+    frames = []
+    for r in getting:
+        sample = db.read(I.item_recipients, r, item_id, N_SAMPLE)
+        others = [o for o in getting if o != r][:3]
+        frames.append(pd.DataFrame({
+            "Run": labels[r], "User": sample["user_id"],
+            "Rank": sample["rank"].astype(int), "Hit": sample["hit"].astype(bool),
+            "Open": [compare_href(dataset, [r] + others, None, u) for u in sample["user_id"]]}))
+    st.dataframe(pd.concat(frames, ignore_index=True), hide_index=True, width="stretch",
+                 key="_item_sample", column_config={
+                     "Hit": st.column_config.CheckboxColumn(help="The user picked this item later (held out)."),
+                     "Open": st.column_config.LinkColumn(display_text="compare ↗",
+                                                         help="This user on the Compare page.")})
