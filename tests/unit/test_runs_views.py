@@ -92,8 +92,9 @@ def build_tiny_store(path) -> Store:
                             "(?, ?, 'ndcg', 3, ?)", [rid, u, hit, rid, u, _ndcg1(items, TEST[u])])
             vals = [_ndcg1(items, TEST[u]) for u, items in lists.items()]
             con.execute("INSERT INTO metrics VALUES (?, 'ndcg', 3, ?), (?, 'coverage', 3, ?), "
-                        "(?, 'novelty', 3, ?)", [rid, float(np.mean(vals)), rid,
-                                                 0.3 if rid == 1 else 0.4, rid, 1.0 + rid])
+                        "(?, 'novelty', 3, ?), (?, 'hit_rate', 3, 0.5)",
+                        [rid, float(np.mean(vals)), rid, 0.3 if rid == 1 else 0.4, rid, 1.0 + rid,
+                         rid])
         con.execute("INSERT INTO recommendations VALUES (4, 'u1', 1, 'i2', 0.9)")
         con.execute("INSERT INTO user_metrics VALUES (4, 'u1', 'ndcg', 3, 1.0)")
         con.execute("INSERT INTO metrics VALUES (4, 'ndcg', 3, 1.0)")

@@ -1,0 +1,171 @@
+"""Runs page logic without a browser (streamlit.testing AppTest) on the tiny store of
+tests/unit/test_runs_views.py (runs 1 popularity and 2 itemknn on split 1, 3 ease failed,
+4 bpr on split 2; per-user ndcg and hit_rate at K=3)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+from tests.unit.test_runs_views import build_tiny_store
+
+
+@pytest.fixture(autouse=True)
+def _clear_caches():
+    import streamlit as st
+
+    st.cache_data.clear()
+    yield
+    st.cache_data.clear()
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch):
+    path = tmp_path / "tiny.duckdb"
+    build_tiny_store(path)
+    monkeypatch.setenv("RECSCOPE_DB", str(path))
+    return path
+
+
+def _run(**params) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages" / "runs.py"), default_timeout=60)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _params(at) -> dict:
+    return {k: at.query_params[k] for k in at.query_params}
+
+
+def _texts(elements) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+#: a column that identifies each of the page's tables (AppTest does not keep their keys)
+_MARKER = {"_runs_table": "Compare", "_runs_paired": "B − A", "_runs_dist_table": "median"}
+
+
+def _frame(at, key: str) -> pd.DataFrame:
+    for df in at.dataframe:
+        if _MARKER[key] in df.value.columns:
+            return df.value
+    raise AssertionError(f"no table like {key}")
+
+
+def test_table_sorted_by_metric_with_definitions_and_failed_reason(db):
+    at = _run(dataset="tiny")
+    table = _frame(at, "_runs_table")
+    # ndcg@3: run 4 1.0 (one user), run 2 (2 + 1/log2 3)/6, run 1 (1 + 1/log2 3 + .5)/6
+    assert table["Run"].tolist() == ["#4 bpr", "#2 itemknn", "#1 popularity"]
+    assert table["ndcg@3"].tolist() == pytest.approx([1.0, 0.43849, 0.35515], abs=1e-5)
+    assert table["Parameters"].tolist()[:2] == ["factors=8", "K=100"]
+    # the Compare link puts the run beside the best run (4) at this K
+    assert table["Compare"].tolist()[1] == "compare?dataset=tiny&runs=2%2C4&k=3"
+    assert "#3 ease" in _texts(at.warning) and "MemoryError: too big" in _texts(at.warning)
+    # default selections, written back to the URL
+    assert _params(at)["metric"] == "ndcg" and _params(at)["k"] == "3"
+    # the analysed runs default to the split with most runs (split 1), best first
+    assert at.multiselect(key="_runs_pick").value == [2, 1]
+    assert _params(at)["runs"] == "2,1"
+
+
+def test_metric_help_is_the_definition(db):
+    from engine.evaluate.metrics import METRICS
+
+    at = _run(dataset="tiny")
+    cfg = at.dataframe[0].proto.columns
+    assert METRICS["ndcg"] in cfg and METRICS["coverage"] in cfg
+
+
+def test_deep_link_reproduces_selections(db):
+    at = _run(dataset="tiny", runs="1,2", metric="hit_rate", k="3", x="novelty",
+              view="Is the difference real?")
+    assert at.selectbox(key="_runs_metric").value == "hit_rate"
+    assert at.selectbox(key="_runs_x").value == "novelty"
+    assert at.multiselect(key="_runs_pick").value == [1, 2]
+    paired = _frame(at, "_runs_paired")
+    row = paired.iloc[0]
+    # per user B (run 2) − A (run 1) on hit_rate: +1 for u1..u3, −1 for u4..u6
+    assert (row["A"], row["B"], row["Users"]) == ("#1 popularity", "#2 itemknn", 6)
+    assert row["B − A"] == pytest.approx(0.0)
+    assert row["B better / tie / A better"] == "3 / 0 / 3"
+    assert "p Holm (t)" not in paired.columns     # one pair: no correction column
+    assert not at.warning or "In this link" not in _texts(at.warning)
+
+
+def test_three_runs_on_two_splits_pair_only_within_a_split(db):
+    at = _run(dataset="tiny", runs="1,2,4", metric="ndcg", k="3")
+    paired = _frame(at, "_runs_paired")
+    assert paired[["A", "B"]].values.tolist() == [["#1 popularity", "#2 itemknn"]]
+    assert "different splits" in _texts(at.caption)
+
+
+def test_bad_link_gets_warnings_and_defaults(db):
+    at = _run(dataset="nope", runs="99,abc,3,1", metric="bogus", k="7")
+    warnings = _texts(at.warning)
+    assert "no dataset named “nope”" in warnings
+    assert "there is no run 99" in warnings and "“abc” is not a run id" in warnings
+    assert "run 3 is failed" in warnings
+    assert "metric=“bogus”" in warnings and "k=“7”" in warnings
+    assert at.multiselect(key="_runs_pick").value == [1]
+    assert _params(at)["metric"] == "ndcg" and _params(at)["k"] == "3"
+
+
+def test_slices_cold_warm_from_link(db):
+    at = _run(dataset="tiny", runs="1,2", view="By slice", slice="coldwarm", cold="3")
+    assert at.radio(key="_runs_slice").value == "coldwarm"
+    assert at.selectbox(key="_runs_cold").value == 3
+    assert "cold (≤ 3 items): 3 · warm (> 3 items): 3" in _texts(at.caption)
+
+
+def test_distribution_summary_table(db):
+    at = _run(dataset="tiny", runs="1,2", metric="hit_rate", view="Per-user distribution")
+    t = _frame(at, "_runs_dist_table")
+    assert t["Run"].tolist() == ["#1 popularity", "#2 itemknn"]
+    assert t["share with hit_rate = 0"].tolist() == pytest.approx([50.0, 50.0])
+    assert t["mean"].tolist() == pytest.approx([0.5, 0.5])
+
+
+def test_dataset_without_runs_offers_training(tmp_path, monkeypatch):
+    from engine.data import Dataset
+    from engine.store import Store
+    from engine.store.datasets import save_dataset
+
+    path = tmp_path / "s.duckdb"
+    inter = pd.DataFrame({"user_id": ["a", "a", "b"], "item_id": ["x", "y", "x"]})
+    save_dataset(Store(path), Dataset("fresh", inter, None, None, source="test"))
+    monkeypatch.setenv("RECSCOPE_DB", str(path))
+    at = _run()
+    assert "has no runs yet" in _texts(at.info)
+    assert at.multiselect(key="_runs_train_algos") is not None
+
+
+def test_train_button_adds_runs_with_progress(tmp_path, monkeypatch):
+    """Train popularity from the page on a small real dataset; the new run appears."""
+    import numpy as np
+
+    from engine.data import Dataset
+    from engine.store import Store
+    from engine.store.datasets import save_dataset
+
+    rng = np.random.default_rng(0)
+    users = np.repeat([f"u{i}" for i in range(40)], 6)
+    items = [f"i{j}" for j in rng.integers(0, 30, len(users))]
+    ts = pd.date_range("2026-01-01", periods=len(users), freq="h")
+    inter = pd.DataFrame({"user_id": users, "item_id": items, "timestamp": ts})
+    path = tmp_path / "s.duckdb"
+    save_dataset(Store(path), Dataset("small", inter, None, None, source="test"))
+    monkeypatch.setenv("RECSCOPE_DB", str(path))
+    at = _run()
+    at.multiselect(key="_runs_train_algos").set_value(["popularity", "random"])
+    at.button[0].click()   # the form's Train button is the page's only button
+    at.run(timeout=120)
+    assert not at.exception, at.exception
+    assert "Trained #1 popularity, #2 random" in _texts(at.success)
+    table = _frame(at, "_runs_table")
+    assert sorted(table["Run"]) == ["#1 popularity", "#2 random"]
