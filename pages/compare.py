@@ -33,7 +33,7 @@ with top[2]:
 one, dis, expo = st.tabs(V.TABS, key="view", bind="query-params")
 if one.open:
     with one:
-        user = V.pick_user(dataset, run_ids, split_id)
+        user = V.pick_user(dataset, run_ids, split_id, k)
         if user is not None:
             V.one_user(dataset, run_ids, runs, user, k)
 if dis.open:

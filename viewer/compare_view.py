@@ -143,10 +143,10 @@ def pick_k(max_k: int) -> int:
     return k
 
 
-def _surprise(dataset: str, run_ids: list[int], split_id) -> None:
+def _surprise(dataset: str, run_ids: list[int], split_id, k: int | None) -> None:
     n = st.session_state.get("_cmp_surprise_n", 0) + 1
     st.session_state["_cmp_surprise_n"] = n
-    u = db.read(C.random_user, tuple(run_ids), split_id, C.stable_seed(dataset, n))
+    u = db.read(C.random_user, tuple(run_ids), split_id, C.stable_seed(dataset, n), True, k)
     if u is not None:
         _set_user(u)
 
@@ -164,7 +164,7 @@ def _from_matches() -> None:
     st.session_state["_cmp_match"] = None
 
 
-def pick_user(dataset: str, run_ids: list[int], split_id) -> str | None:
+def pick_user(dataset: str, run_ids: list[int], split_id, k: int | None = None) -> str | None:
     """A user id box (bound to ``user``), prefix matches and "Surprise me".
 
     With no user in the URL, a random user with held-out items is shown (and put in the
@@ -173,7 +173,7 @@ def pick_user(dataset: str, run_ids: list[int], split_id) -> str | None:
     """
     url_user = state.param("user")
     if url_user is None and run_ids:
-        url_user = db.read(C.random_user, tuple(run_ids), split_id, 0)
+        url_user = db.read(C.random_user, tuple(run_ids), split_id, 0, True, k)
         if url_user is not None:
             state.set_params(user=url_user)
     key = "_cmp_user"
@@ -188,8 +188,9 @@ def pick_user(dataset: str, run_ids: list[int], split_id) -> str | None:
                  placeholder=(f"{len(matches)}{'+' if len(matches) == 50 else ''} matching users"
                               if matches else "no user id starts with that"))
     c3.button("Surprise me", icon=":material/casino:", on_click=_surprise,
-              args=(dataset, run_ids, split_id), width="stretch",
-              help="A random user who has held-out test items, so hits are possible.")
+              args=(dataset, run_ids, split_id, k), width="stretch",
+              help="A random user for whom at least one of these runs has a hit in its "
+                   "top K (or, failing that, one with held-out items).")
     state.set_params(user=typed or None)
     _mark(key, "user")
     if not typed:
@@ -425,10 +426,13 @@ def disagreement_tab(dataset: str, run_ids: list[int], labels: dict, k: int) -> 
     if dis.empty:
         st.info("These two runs have no user in common.", icon=":material/info:")
         return
+    if dis.attrs.get("sampled_from"):
+        st.caption(f"Run {labels[a]} lists {dis.attrs['sampled_from']:,} users; to stay quick "
+                   f"this compares a fixed random sample of {len(dis):,} of them.")
     has_metric = dis["metric_diff"].notna().any()
     c1, c2 = st.columns([2, 3])
     with c1:
-        st.metric("Users in both runs", f"{len(dis):,}")
+        st.metric("Users compared", f"{len(dis):,}")
         st.metric("Median RBO", f"{dis['rbo'].median():.2f}",
                   help="1 = same lists, 0 = nothing in common")
         st.metric("Users with no item in common", f"{(dis['jaccard'] == 0).mean():.0%}")

@@ -172,11 +172,12 @@ HIT_METRICS = ("ndcg", "recall", "hit_rate", "hitrate", "precision", "map", "mrr
 
 
 def random_user(store: Store, run_ids: Iterable, split_id: int | None, seed: int = 0,
-                prefer_hits: bool = True) -> str | None:
+                prefer_hits: bool = True, k: int | None = None) -> str | None:
     """A user to look at ("surprise me"); None when no run lists anyone.
 
     Preference order: a user for whom at least one run has a hit (a positive per-user
-    ndcg/recall/hit rate, when ``prefer_hits``); else a user with held-out items in
+    ndcg/recall/hit rate at a K <= ``k`` when given, so the hit shows in a top-``k``
+    view; when ``prefer_hits``); else a user with held-out items in
     ``split_id`` and a list in the first run; else any user of the first run.
     Deterministic per seed: users are ordered by a hash of (user_id, seed).
     """
@@ -185,10 +186,12 @@ def random_user(store: Store, run_ids: Iterable, split_id: int | None, seed: int
         return None
     with store.connect() as con:
         if prefer_hits:
+            at_k = "" if k is None else " AND k <= ?"
             row = con.execute(
                 f"SELECT user_id FROM user_metrics WHERE run_id IN ({_ph(ids)}) "
-                f"AND metric IN ({_ph(HIT_METRICS)}) AND value > 0 "
-                f"ORDER BY hash(user_id, ?) LIMIT 1", ids + list(HIT_METRICS) + [int(seed)]).fetchone()
+                f"AND metric IN ({_ph(HIT_METRICS)}) AND value > 0{at_k} "
+                f"ORDER BY hash(user_id, ?) LIMIT 1",
+                ids + list(HIT_METRICS) + ([] if k is None else [int(k)]) + [int(seed)]).fetchone()
             if row is not None:
                 return str(row[0])
         if split_id is not None:
@@ -408,25 +411,34 @@ def drivers(store: Store, dataset: str, split_id: int, user_id: str, item_ids: I
 # --------------------------------------------------------------------------- all users
 
 def disagreement(store: Store, run_a: int, run_b: int, k: int, metric: str = "ndcg",
-                 p: float = RBO_P) -> pd.DataFrame:
+                 p: float = RBO_P, max_users: int | None = 100_000) -> pd.DataFrame:
     """Per user in both runs: how much their top-``k`` lists disagree, most first.
 
     DataFrame[user_id, rbo, jaccard, kendall_tau, metric_a, metric_b, metric_diff] with
     metric_diff = metric_b - metric_a of the stored per-user ``metric``@``k`` (nan when the
     runs did not store it). Sorted by rbo ascending, then |metric_diff| descending.
-    Reads both runs' whole lists: call it cached, on demand.
+    Reads both runs' whole lists: call it cached, on demand. When run A lists more than
+    ``max_users`` users, a fixed pseudo-random sample of about ``max_users`` of them
+    (by a hash of the user id, the same for both runs) is compared instead, and
+    ``result.attrs["sampled_from"]`` holds the number of users run A lists.
     """
     a, b = int(run_a), int(run_b)
     cols = "user_id, CAST(rank AS INTEGER) AS rank, item_id"
     with store.connect() as con:
-        ra = con.execute(f"SELECT {cols} FROM recommendations WHERE run_id = ? AND rank <= ?",
-                         [a, int(k)]).df()
-        rb = con.execute(f"SELECT {cols} FROM recommendations WHERE run_id = ? AND rank <= ?",
-                         [b, int(k)]).df()
-        ma = con.execute("SELECT user_id, value FROM user_metrics WHERE run_id = ? AND metric = ? "
-                         "AND k = ?", [a, metric, int(k)]).df()
-        mb = con.execute("SELECT user_id, value FROM user_metrics WHERE run_id = ? AND metric = ? "
-                         "AND k = ?", [b, metric, int(k)]).df()
+        n_a = con.execute("SELECT count(*) FROM recommendations WHERE run_id = ? AND rank = 1",
+                          [a]).fetchone()[0]
+        keep, extra = "", []
+        if max_users is not None and n_a > int(max_users):
+            keep = " AND hash(user_id) % 1000003 < ?"
+            extra = [int(1000003 * int(max_users) / n_a)]
+        ra = con.execute(f"SELECT {cols} FROM recommendations WHERE run_id = ? AND rank <= ?{keep}",
+                         [a, int(k)] + extra).df()
+        rb = con.execute(f"SELECT {cols} FROM recommendations WHERE run_id = ? AND rank <= ?{keep}",
+                         [b, int(k)] + extra).df()
+        ma = con.execute(f"SELECT user_id, value FROM user_metrics WHERE run_id = ? AND metric = ? "
+                         f"AND k = ?{keep}", [a, metric, int(k)] + extra).df()
+        mb = con.execute(f"SELECT user_id, value FROM user_metrics WHERE run_id = ? AND metric = ? "
+                         f"AND k = ?{keep}", [b, metric, int(k)] + extra).df()
     ov = user_overlap(ra, rb, k=int(k), p=p)
     ov["user_id"] = ov["user_id"].astype(object)
     ma["user_id"] = ma["user_id"].astype(object)
@@ -437,8 +449,11 @@ def disagreement(store: Store, run_a: int, run_b: int, k: int, metric: str = "nd
     ov["_abs"] = ov["metric_diff"].abs()
     ov = ov.sort_values(["rbo", "_abs", "user_id"], ascending=[True, False, True],
                         na_position="last", kind="stable")
-    return ov.drop(columns="_abs")[["user_id", "rbo", "jaccard", "kendall_tau", "metric_a",
-                                    "metric_b", "metric_diff"]].reset_index(drop=True)
+    out = ov.drop(columns="_abs")[["user_id", "rbo", "jaccard", "kendall_tau", "metric_a",
+                                   "metric_b", "metric_diff"]].reset_index(drop=True)
+    if extra:
+        out.attrs["sampled_from"] = int(n_a)
+    return out
 
 
 def exposure(store: Store, dataset: str, run_ids: Iterable, k: int) -> pd.DataFrame:

@@ -80,7 +80,7 @@ def test_disagreement_tab_opens_a_user(serve, tiny_db, page):
     page.goto(f"{url}/compare?dataset=ds&runs=1,2&user=u2&k=3&view=Where+they+disagree")
     wait_idle(page)
     no_exception(page)
-    assert page.get_by_text("Users in both runs").is_visible()
+    assert page.get_by_text("Users compared").is_visible()
     shot(page, "compare-tiny-disagreement")
     # click the first row's selection box (u1, the most different user): its view opens
     grid = page.locator("[data-testid='stDataFrame']").last

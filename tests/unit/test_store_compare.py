@@ -129,6 +129,10 @@ def test_disagreement_orders_by_rbo_and_metric_diff(tiny):
     assert dis.loc[0, "rbo"] == pytest.approx(0.585)
     assert dis.loc[0, "metric_diff"] == pytest.approx(-0.5)   # run 2 minus run 1
     assert dis.loc[1, "metric_diff"] == pytest.approx(0.0)
+    assert "sampled_from" not in dis.attrs
+    sample = C.disagreement(tiny, 1, 2, k=3, max_users=1)    # 2 users > 1: a hash sample
+    assert sample.attrs["sampled_from"] == 2 and len(sample) <= 2
+    assert set(sample["user_id"]) <= {"u1", "u2"}
 
 
 def test_exposure_counts_and_contrast(tiny):
@@ -154,6 +158,9 @@ def test_search_random_exists_runs_info(tiny):
     with tiny.transaction() as con:                           # now only u1 has a hit
         con.execute("UPDATE user_metrics SET value = 0 WHERE user_id = 'u2'")
     assert {C.random_user(tiny, [1, 2], 1, seed=s) for s in range(20)} == {"u1"}
+    # metrics are stored at k=3: asking for hits within a top-2 finds none, so any user
+    # with held-out items and a list in run 1 is returned
+    assert {C.random_user(tiny, [1, 2], 1, seed=s, k=2) for s in range(20)} == {"u1", "u2"}
     assert {C.random_user(tiny, [2], 1, seed=s, prefer_hits=False) for s in range(20)} \
         == {"u1", "u2"}                                       # u3 has no list in run 2
     assert C.user_exists(tiny, "ds", "u3") and not C.user_exists(tiny, "ds", "nobody")
