@@ -64,6 +64,21 @@ def positives(interactions: pd.DataFrame, min_weight: float | None, dataset: str
     return out
 
 
+def _cut(cut):
+    """A time cut as a quantile float in (0, 1) or an ISO timestamp text (stable for reuse)."""
+    try:
+        q = float(cut)
+    except (TypeError, ValueError):
+        q = None
+    if q is not None and 0 < q < 1:
+        return q
+    try:
+        return pd.Timestamp(cut).isoformat()
+    except (TypeError, ValueError):
+        raise DataError(f"--time-cut {cut!r} is neither a date or time (e.g. 2024-01-31 or "
+                        f"2024-01-31T12:00) nor a quantile of event times in (0, 1).") from None
+
+
 def split_request(method: str = "auto", split_params: dict | None = None, seed: int = 0,
                   min_weight: float | None = None) -> dict:
     """The full description of a split request (defaults filled in), used to reuse splits."""
@@ -76,11 +91,7 @@ def split_request(method: str = "auto", split_params: dict | None = None, seed: 
                             f"{', '.join(SPLIT_DEFAULTS)}.")
         params[key] = value
     if params["cut"] is not None:
-        try:
-            params["cut"] = pd.Timestamp(params["cut"]).isoformat()
-        except (TypeError, ValueError):
-            raise DataError(f"--time-cut {params['cut']!r} is not a date or time; expected e.g. "
-                            f"2024-01-31 or 2024-01-31T12:00.") from None
+        params["cut"] = _cut(params["cut"])
     return {"method": method, "params": params, "seed": int(seed),
             "min_weight": None if min_weight is None else float(min_weight)}
 
@@ -109,7 +120,7 @@ def ensure_split(store: Store, dataset: str, interactions: pd.DataFrame | None =
         interactions = load_dataset(store, dataset).interactions
     pos = positives(interactions, min_weight, dataset)
     p = request["params"]
-    cut = None if p["cut"] is None else pd.Timestamp(p["cut"])
+    cut = p["cut"] if p["cut"] is None or isinstance(p["cut"], float) else pd.Timestamp(p["cut"])
     split = make_split(pos, method, n=int(p["n"]), fraction=float(p["fraction"]), cut=cut,
                        seed=int(seed), min_history=int(p["min_history"]))
     if split.test is None or len(split.test) == 0:
@@ -291,7 +302,8 @@ def compare_runs(store: Store, run_a: int, run_b: int, *, metric: str = "ndcg", 
     Returns run_a, run_b, algorithm_a, algorithm_b, metric, k, same_split,
     n_overlap_users, mean_jaccard, mean_rbo, mean_kendall_tau, and the keys of
     ``engine.evaluate.stats.paired_test`` (n, mean_a, mean_b, mean_diff, ci_low, ci_high,
-    p_value_t, p_value_wilcoxon, wins, ties, losses); wins count users where B beats A.
+    p_value_t, p_value_wilcoxon, wins, ties, losses): mean_diff = A - B, and wins
+    counts users where A beats B.
     """
     from engine.evaluate.overlap import user_overlap
     from engine.evaluate.stats import paired_test

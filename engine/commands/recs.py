@@ -252,10 +252,10 @@ def cmd_compare(args) -> int:
           f"Jaccard {_fmt(res['mean_jaccard'])}, RBO {_fmt(res['mean_rbo'])}, "
           f"Kendall tau {_fmt(res['mean_kendall_tau'])}")
     print(f"{m} over {res['n']} paired users: A {_fmt(res['mean_a'])}, B {_fmt(res['mean_b'])}, "
-          f"B - A {_fmt(res['mean_diff'])} (95% CI {_fmt(res['ci_low'])} .. {_fmt(res['ci_high'])})")
+          f"A - B {_fmt(res['mean_diff'])} (95% CI {_fmt(res['ci_low'])} .. {_fmt(res['ci_high'])})")
     print(f"paired t-test p = {_fmt(res['p_value_t'], 'g')}, Wilcoxon p = "
-          f"{_fmt(res['p_value_wilcoxon'], 'g')}; B wins {res['wins']}, ties {res['ties']}, "
-          f"loses {res['losses']}")
+          f"{_fmt(res['p_value_wilcoxon'], 'g')}; A better for {res['wins']} users, tied for "
+          f"{res['ties']}, worse for {res['losses']}")
     return 0
 
 

@@ -213,7 +213,8 @@ def test_imported_unknown_ids_and_bad_files(store, tmp_path):
 
 def test_time_cut_must_be_a_date():
     assert split_request("time_cut", {"cut": "2024-01-03"})["params"]["cut"] == "2024-01-03T00:00:00"
-    with pytest.raises(DataError, match="--time-cut 'soon' is not a date"):
+    assert split_request("time_cut", {"cut": "0.8"})["params"]["cut"] == 0.8  # a quantile
+    with pytest.raises(DataError, match="--time-cut 'soon' is neither a date"):
         split_request("time_cut", {"cut": "soon"})
 
 
