@@ -31,7 +31,8 @@ def item_href(dataset: str, item_id: str) -> str:
 
 def _option_text(row) -> str:
     title = row["title"] if isinstance(row["title"], str) and row["title"] else "(no title)"
-    return f"{title} · {row['item_id']} · {int(row['n_users']):,} users"
+    n = int(row["n_users"])
+    return f"{title} · {row['item_id']} · {n:,} user{'' if n == 1 else 's'}"
 
 
 def pick_item(dataset: str) -> str | None:
