@@ -15,8 +15,8 @@ and BLAS is limited to one thread per worker, so the workers do not fight):
    are K distinct items scoring >= t, so every true top-K item scores >= t.
 4. Only the few candidates with ``S >= t`` (and ``> -inf``) are pulled out and sorted.
 
-This avoids ``np.argpartition`` over every full row (an index array per row and a
-selection that is several times slower than the two vectorised passes above).
+This replaces a per-row ``np.argpartition`` over the whole catalogue (which builds an
+index array for every row) by two cheap vectorised passes plus a sort of ~K values.
 
 Ties: the result is exact and deterministic. Items are ordered by score descending,
 then by item index ascending; at the K boundary the lower item index wins. Excluded
