@@ -114,7 +114,9 @@ def live() -> None:
     m[1].metric("Batches", h["batches"])
     m[2].metric("Successes", h["successes"], h["arrived"], delta_color="off", delta_arrow="off")
     m[3].metric("Expected regret (sim)", h["regret"] if simulated else "—")
-    m[4].metric("Leading arm", h["leader"], h["leader_p"], delta_color="off", delta_arrow="off")
+    with m[4]:   # a name can be long: text wraps where a metric would cut it
+        st.caption("Leading arm")
+        st.markdown(f"**{h['leader']}**  \n{h['leader_p']}")
 
     # Warnings first: they decide whether the rest can be read at face value.
     for alarm in rep.simpson:

@@ -11,9 +11,10 @@ import plotly.graph_objects as go
 
 from viewer.charts import PALETTE
 
-_LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=80, b=10), height=360,
-               title_y=0.97, title_yanchor="top",
-               legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0,
+# Legends sit under the plot: with several arms they wrap, and above they would run
+# into the title.
+_LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=45, b=10), height=400,
+               legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0,
                            title_text="", traceorder="normal"),
                font=dict(size=13), hovermode="x unified")
 
@@ -135,7 +136,7 @@ def reward_regret_chart(snapshots: pd.DataFrame, simulated: bool = True) -> go.F
 def leaderboard_chart(summary: pd.DataFrame) -> go.Figure:
     """Posterior mean and 95% interval per arm (``summary``: arm, mean, lo, hi and
     optionally true_rate), best mean on top."""
-    title = "Estimated rate with 95% credible interval"
+    title = "Posterior mean (dot) with 95% credible interval"
     if summary.empty:
         return _empty(title, "No arms.")
     colors = arm_colors(summary.sort_values("arm_index")["arm"] if "arm_index" in summary
@@ -143,19 +144,19 @@ def leaderboard_chart(summary: pd.DataFrame) -> go.Figure:
     df = summary.sort_values("mean")
     fig = go.Figure()
     fig.add_trace(go.Scatter(
-        x=df["mean"], y=df["arm"], mode="markers", name="posterior mean",
+        x=df["mean"], y=df["arm"], mode="markers", name="posterior mean", showlegend=False,
         marker=dict(size=12, color=[colors[a] for a in df["arm"]]),
         error_x=dict(type="data", symmetric=False, array=df["hi"] - df["mean"],
                      arrayminus=df["mean"] - df["lo"], thickness=2, width=6, color="#555"),
         hovertemplate="%{y}: %{x:.4f}<extra></extra>"))
     if "true_rate" in df:
         fig.add_trace(go.Scatter(x=df["true_rate"], y=df["arm"], mode="markers",
-                                 name="true rate (simulation)",
+                                 name="true rate (simulation)", showlegend=True,
                                  marker=dict(symbol="x-thin", size=12, color="#000",
                                              line=dict(width=2, color="#000")),
                                  hovertemplate="true %{x:.4f}<extra></extra>"))
     fig.update_layout(**{**_LAYOUT, "hovermode": "closest",
-                         "height": 120 + 45 * len(df)}, title=title)
+                         "height": 170 + 45 * len(df)}, title=title)
     fig.update_xaxes(title="reward rate", tickformat=".3f")
     return fig
 

@@ -219,6 +219,10 @@ def report(store: Store, experiment_id: int, n_periods: int = 4,
         env = environment_of(store, exp)
         true_rates = [float(r) for r in env.rates_at(np.array([int(exp["n_steps"] or 0)]))[0]]
         summary["true_rate"] = true_rates
+    elif exp["environment"] == "runs":
+        # each run's hit rate over the held-out users: what its arm converges to
+        true_rates = [float(r) for r in environment_of(store, exp).rates]
+        summary["true_rate"] = true_rates
     periods = checks.period_estimates(counts, n_periods)
     pooled = checks.pooled_estimates(counts) if not counts.empty else pd.DataFrame()
     return Report(

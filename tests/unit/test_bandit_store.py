@@ -113,6 +113,7 @@ def test_recommender_runs_as_arms(store):
     assert ex.step(store, eid, 10) == 200
     rep = ex.report(store, eid)
     assert list(rep.summary["arm"]) == ["run 1: popular", "run 2: random"]
+    assert list(rep.summary["true_rate"]) == [0.75, 0.25]
     assert rep.summary["pulls"][0] > rep.summary["pulls"][1]
     ev = sql.events(store, eid)
     assert set(ev["user_id"]) <= {"u1", "u2", "u3", "u4"}
