@@ -146,3 +146,12 @@ def test_unknown_run_is_one_sentence(store):
         R.get_run(store, "abc")
     with pytest.raises(NotFound, match="no split with id 7"):
         R.get_split(store, 7)
+
+
+def test_recommendations_are_stored_sorted_by_user_and_rank(store):
+    # physical order (a plain scan keeps insertion order) is what lets zonemaps prune by user
+    sid = _save(store)
+    rid = R.create_run(store, dataset="ds", split_id=sid, algorithm="als", k=2)
+    R.finish_run(store, rid, recs=_recs(), metrics=_metrics())
+    raw = store.df("SELECT user_id, rank FROM recommendations WHERE run_id = ?", [rid])
+    assert list(zip(raw.user_id, raw["rank"])) == [("u1", 1), ("u1", 2), ("u2", 1), ("u2", 2)]
