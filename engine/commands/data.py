@@ -28,7 +28,7 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.set_defaults(func=cmd_demo)
 
-    imp = sub.add_parser("import", help="import a dataset (movielens, csv, reviews)",
+    imp = sub.add_parser("import", help="import a dataset (movielens, csv, reviews) or the top-K lists of an outside system (run)",
                          description="Import a dataset into the store.")
     isub = imp.add_subparsers(dest="source", metavar="SOURCE", parser_class=type(imp))
     isub.required = True
