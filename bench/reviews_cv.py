@@ -71,8 +71,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sets", default="youtube,sms,japanese,jobboard")
     ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--C", type=float, default=None)
     args = ap.parse_args()
-    params = ModelParams(cv_folds=args.folds)
+    params = ModelParams(cv_folds=args.folds, **({"C": args.C} if args.C else {}))
     print(f"{'set':10} {'n':>6} {'pos':>5} {'ROC-AUC':>8} {'PR-AUC':>7} {'F1':>6} {'thr':>6} "
           f"{'base AUC':>8} {'ratio':>6} {'secs':>6}")
     for name in args.sets.split(","):
@@ -84,7 +85,11 @@ def main() -> None:
         t0 = time.perf_counter()
         X = prepare(df)
         y = df["label"].to_numpy()
-        m = metrics(y, cross_validate(X, y, params))
+        dec = cross_validate(X, y, params)
+        # Platt-scale the out-of-fold values as train_dataset does, so 'thr' is a probability
+        from sklearn.linear_model import LogisticRegression
+        p = LogisticRegression(C=1e6).fit(dec.reshape(-1, 1), y).predict_proba(dec.reshape(-1, 1))[:, 1]
+        m = metrics(y, p)
         secs = time.perf_counter() - t0
         b = metrics(y, baseline_oof(df["text"].tolist(), y, args.folds))
         print(f"{name:10} {m['n']:>6} {m['n_positive']:>5} {m['roc_auc']:>8.4f} {m['pr_auc']:>7.4f} "

@@ -67,11 +67,12 @@ def train_dataset(store: Store, dataset: str, params: M.ModelParams | None = Non
     X = M.prepare(reviews)
     progress("rule signals", 1, 1)
     y = target[train].to_numpy(dtype=int)
-    oof = M.cross_validate(X[train], y, params, progress)
-    cv = M.metrics(y, oof)
+    oof_dec = M.cross_validate(X[train], y, params, progress)
 
     progress("fit and score", 0, 2)
-    model = M.fit(X[train], y, params)
+    model = M.fit_calibrated(X[train], y, oof_dec, params)
+    oof = model.calibrate(oof_dec)
+    cv = M.metrics(y, oof)
     scores = M.predict(model, X)
     scores[train] = oof
     progress("fit and score", 1, 2)
@@ -82,7 +83,7 @@ def train_dataset(store: Store, dataset: str, params: M.ModelParams | None = Non
         "dataset": dataset, "parent_model_id": parent, "params": params.to_dict(),
         "n_train": int(train.sum()), "n_positive": int(y.sum()),
         "n_human_labels": int((from_human & target.notna()).sum()),
-        "cv_folds": int(max(2, min(params.cv_folds, y.sum(), len(y) - y.sum()))),
+        "cv_folds": M.n_folds(y, params),
         "roc_auc": cv["roc_auc"], "pr_auc": cv["pr_auc"], "f1": cv["f1"],
         "precision": cv["precision"], "recall": cv["recall"],
         "cv_threshold": cv["threshold"], "threshold": cv["threshold"],

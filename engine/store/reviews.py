@@ -52,7 +52,7 @@ def save_model(store: Store, model: dict, scores: pd.DataFrame) -> int:
     vals = [model.get(c) for c in cols]
     vals = [json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v for v in vals]
     with store.transaction() as con:
-        model_id = con.execute("SELECT nextval('review_model_id_seq')").fetchone()[0]
+        model_id = con.execute("SELECT nextval('review_model_id_seq')").fetchall()[0][0]
         con.execute(f"INSERT INTO review_models (model_id, {', '.join(cols)}) "
                     f"VALUES (?, {', '.join('?' * len(cols))})", [model_id, *vals])
         con.register("_scores", sc)
@@ -87,7 +87,7 @@ def set_threshold(store: Store, model_id: int, threshold: float) -> None:
     if not 0.0 <= float(threshold) <= 1.0:
         raise DataError(f"A threshold must lie between 0 and 1, not {threshold}.")
     with store.transaction() as con:
-        n = con.execute("SELECT count(*) FROM review_models WHERE model_id = ?", [int(model_id)]).fetchone()[0]
+        n = con.execute("SELECT count(*) FROM review_models WHERE model_id = ?", [int(model_id)]).fetchall()[0][0]
         if not n:
             raise NotFound(f"There is no review model {model_id} in {store.path}.")
         con.execute("UPDATE review_models SET threshold = ? WHERE model_id = ?",
@@ -133,10 +133,10 @@ def append_labels(store: Store, dataset: str, review_ids: list[str], label: str,
     with store.transaction() as con:
         con.register("_ids", frame)
         unknown = con.execute("SELECT i.review_id FROM _ids i LEFT JOIN reviews r ON r.review_id = i.review_id "
-                              "AND r.dataset = ? WHERE r.review_id IS NULL LIMIT 1", [dataset]).fetchone()
+                              "AND r.dataset = ? WHERE r.review_id IS NULL LIMIT 1", [dataset]).fetchall()
         if unknown:
             con.unregister("_ids")
-            raise NotFound(f"There is no review {unknown[0]!r} in dataset {dataset!r}.")
+            raise NotFound(f"There is no review {unknown[0][0]!r} in dataset {dataset!r}.")
         con.execute("INSERT INTO review_labels (label_id, dataset, review_id, label, reviewer, labelled_at, "
                     "model_id, batch_id) SELECT nextval('review_label_id_seq'), ?, review_id, ?, ?, "
                     "current_timestamp, ?, ? FROM _ids ORDER BY ord",

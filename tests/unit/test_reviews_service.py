@@ -1,0 +1,176 @@
+"""Training, scoring, explanations, labels and the CLI against a temporary store."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engine.errors import DataError, NotFound
+from engine.reviews import model as M
+from engine.reviews.service import compare_models, train_dataset
+from engine.reviews.text import normalise_text
+from engine.store import reviews as db
+from engine.store.datasets import save_reviews
+
+FINE = ["研修がしっかりしていて働きやすい職場でした", "店長が優しくてシフトの融通が利きます",
+        "時給は普通ですが人間関係が良いです", "駅から近くて通勤が楽でした", "忙しいけれどやりがいがあります",
+        "まかないが美味しくて助かりました", "土日は混雑しますが慣れれば大丈夫です", "先輩が丁寧に教えてくれました"]
+SPAM = ["副業で月収100万円 https://example.jp/a", "今すぐ登録で1万円プレゼント https://spam.example.com",
+        "ああああああああああ", "ｓｄｆｓｄｆｓｄｆｓｄｆ"]
+
+
+def make_reviews(n: int = 120, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n):
+        spam = i % 4 == 0
+        pool = SPAM if spam else FINE
+        a, b = rng.choice(len(pool), 2)
+        text = pool[a] + ("。" + FINE[b % len(FINE)] if not spam else "")
+        rows.append({"review_id": f"R{i:04d}", "text": text + f" #{i}", "label": int(spam),
+                     "company": f"C{i % 3}", "user_id": f"U{i}", "created_at": pd.Timestamp("2026-01-01") + pd.Timedelta(days=i)})
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def _trained_once(tmp_path_factory):
+    from engine.data.dataset import normalise_reviews
+    from engine.store import Store
+
+    store = Store(tmp_path_factory.mktemp("reviews") / "trained.duckdb")
+    rv = make_reviews()
+    rv.loc[rv.index[-5:], "label"] = pd.NA  # five unlabelled reviews
+    save_reviews(store, "toy", normalise_reviews(rv))
+    row = train_dataset(store, "toy", M.ModelParams(cv_folds=3))
+    return store, row
+
+
+@pytest.fixture
+def trained(_trained_once, tmp_path):
+    """A copy of the once-trained store, so each test may write to it."""
+    import shutil
+
+    from engine.store import Store
+
+    src, row = _trained_once
+    dest = tmp_path / "copy.duckdb"
+    shutil.copy(src.path, dest)
+    return Store(dest), dict(row)
+
+
+def test_train_stores_model_scores_and_explanations(trained):
+    store, row = trained
+    m = db.get_model(store, row["model_id"])
+    assert m["n_train"] == 115 and m["n_positive"] == 29 and m["n_human_labels"] == 0
+    assert m["roc_auc"] > 0.95 and 0 < m["threshold"] < 1
+    sc = db.scored_reviews(store, "toy", row["model_id"])
+    assert len(sc) == 120 and sc["score"].between(0, 1).all()
+    # unlabelled reviews are scored by the final model, labelled ones out of fold
+    assert sc["out_of_fold"].sum() == 115
+    assert m["n_flagged"] == int((sc["score"] >= m["threshold"]).sum())
+    # explanation spans point into the original text at the n-gram
+    spam = sc[sc["text"].str.contains("https")].iloc[0]
+    spans = json.loads(spam["spans"])
+    assert spans and spans[0]["weight"] > 0
+    for item in spans:
+        for a, b in item["spans"]:
+            assert normalise_text(spam["text"][a:b]) == item["ngram"].strip() or \
+                item["ngram"] in " " + normalise_text(spam["text"][a:b]) + " "
+    reasons = json.loads(spam["reasons"])
+    assert "url" in [r["code"] for r in reasons]
+
+
+def test_explanation_weight_is_the_logit_contribution(trained):
+    store, _ = trained
+    rv = db.load_reviews(store, "toy")
+    lab = rv[rv["label"].notna()]
+    X = M.prepare(lab)
+    model = M.fit(X, lab["label"].astype(int).to_numpy(), M.ModelParams())
+    i = int(np.flatnonzero(lab["text"].str.contains("https").to_numpy())[0])
+    ex = M.explain(model, X.iloc[[i]], [lab["text"].iloc[i]], top=1000)[0]
+    # the n-gram part of the logit equals the sum over all n-grams of coef * tfidf;
+    # the positive ones we list must sum to at most the logit minus the negatives
+    vec, coef, rcoef, scaler = M._parts(model)
+    row = vec.transform(X["norm"].iloc[[i]])
+    contrib = coef[row.indices] * row.data
+    # (each listed weight is rounded to 4 decimals)
+    assert sum(e["weight"] for e in ex) == pytest.approx(contrib[contrib > 0].sum(), abs=5e-5 * len(ex) + 1e-9)
+    pipe = model.pipeline
+    logit = pipe.decision_function(X.iloc[[i]])[0]
+    rules = float(M.rule_contributions(model, X.iloc[[i]]).sum(axis=1).iloc[0])
+    lr = pipe.named_steps["lr"]
+    assert logit == pytest.approx(contrib.sum() + rules + lr.intercept_[0], rel=1e-6)
+
+
+def test_labels_append_only_and_retrain_uses_them(trained):
+    store, row = trained
+    fine_id = db.scored_reviews(store, "toy", row["model_id"]).query("truth == 0")["review_id"].iloc[0]
+    db.append_labels(store, "toy", [fine_id], "meaningless", "ann", model_id=row["model_id"])
+    db.append_labels(store, "toy", [fine_id], "undo", "ann")
+    db.append_labels(store, "toy", [fine_id], "meaningless", "bob")
+    db.append_labels(store, "toy", ["R0118", "R0119"], "fine", "bob", batch_id="b1")
+    hist = db.label_history(store, "toy")
+    assert hist["label"].tolist() == ["meaningless", "undo", "meaningless", "fine", "fine"]
+    assert hist["label_id"].is_monotonic_increasing
+    row2 = train_dataset(store, "toy", M.ModelParams(cv_folds=3))
+    m2 = db.get_model(store, row2["model_id"])
+    assert m2["parent_model_id"] == row["model_id"]
+    assert m2["n_human_labels"] == 3 and m2["n_train"] == 117 and m2["n_positive"] == 30
+    table, moves = compare_models(store, row["model_id"], row2["model_id"])
+    assert table.loc["n_train"].tolist() == [115, 117]
+    assert moves["n_common"] == 120
+    assert len(db.label_history(store, "toy")) == 5  # training never touches history
+
+
+def test_label_errors(trained):
+    store, _ = trained
+    with pytest.raises(NotFound, match="no review 'nope'"):
+        db.append_labels(store, "toy", ["nope"], "fine", "ann")
+    with pytest.raises(DataError, match="one of"):
+        db.append_labels(store, "toy", ["R0001"], "spam", "ann")
+    with pytest.raises(DataError, match="reviewer"):
+        db.append_labels(store, "toy", ["R0001"], "fine", "  ")
+    assert db.label_history(store, "toy").empty
+
+
+def test_train_refuses_unlabelled_and_one_class(store):
+    from engine.data.dataset import normalise_reviews
+
+    rv = make_reviews(20)
+    save_reviews(store, "nolab", normalise_reviews(rv.drop(columns=["label"])))
+    with pytest.raises(DataError, match="No review of 'nolab' has a label"):
+        train_dataset(store, "nolab")
+    rv["label"] = 0
+    save_reviews(store, "onecls", normalise_reviews(rv))
+    with pytest.raises(DataError, match="0 meaningless and 20 fine"):
+        train_dataset(store, "onecls")
+    assert db.latest_model_id(store, "onecls") is None
+
+
+def test_set_threshold(trained):
+    store, row = trained
+    db.set_threshold(store, row["model_id"], 0.8)
+    m = db.get_model(store, row["model_id"])
+    assert m["threshold"] == 0.8 and m["cv_threshold"] == pytest.approx(row["cv_threshold"])
+    with pytest.raises(DataError):
+        db.set_threshold(store, row["model_id"], 1.5)
+
+
+def test_cli_train_json_and_errors(trained, capsys, tmp_path):
+    from engine.cli import main
+
+    store, _ = trained
+    assert main(["reviews", "train", "--dataset", "toy", "--folds", "3", "--json", "--db", str(store.path)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) == {"model_id", "roc_auc", "pr_auc", "f1", "threshold", "n_flagged"}
+    assert out["model_id"] == 2 and out["roc_auc"] > 0.95
+    assert main(["reviews", "train", "--dataset", "nope", "--db", str(store.path)]) == 2
+    assert "no dataset named 'nope'" in capsys.readouterr().err
+    db.append_labels(store, "toy", ["R0001"], "meaningless", "ann")
+    dest = tmp_path / "labels.csv"
+    assert main(["reviews", "export-labels", "--dataset", "toy", "--out", str(dest), "--db", str(store.path)]) == 0
+    exp = pd.read_csv(dest)
+    assert exp[["review_id", "label", "reviewer"]].values.tolist() == [["R0001", "meaningless", "ann"]]
