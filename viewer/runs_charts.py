@@ -142,8 +142,9 @@ def decile_chart(deciles: pd.DataFrame, labels: dict | None = None, what: str = 
                                  name=name, line={"color": run_color(r), "width": 2.5},
                                  marker={"size": 7},
                                  hovertemplate="D%{x}: %{y:.1%}<extra>" + name + "</extra>"))
-    fig.update_xaxes(title="catalogue popularity decile (train users per item); D10 = most popular",
-                     tickvals=first["decile"].tolist(), ticktext=ticks)
+    fig.update_xaxes(title="popularity decile (tick: train users per item)",
+                     tickvals=first["decile"].tolist(), ticktext=ticks, tickangle=0,
+                     tickfont={"size": 10})
     fig.update_yaxes(title={"share_slots": "share of top-K slots",
                             "share_hits": "share of hits"}.get(what, what),
                      tickformat=".0%", rangemode="tozero")

@@ -298,7 +298,8 @@ def _fmt_p(p) -> str:
 
 def paired_tab(dataset: str, run_ids: list[int], labels: dict, metric: str, k: int) -> None:
     st.markdown(f"Each pair is tested on the users both runs evaluated, on **{metric}@{k}** "
-                "per user. **B − A > 0** means B is better on average; the interval is a "
+                "per user; in each pair B is the run with the higher mean, so **B − A** says by "
+                "how much it wins on average, and the interval is a "
                 "bootstrap 95% interval of that mean difference. With several pairs, Holm's "
                 "correction keeps the chance of any false alarm at 5%.")
     if len(run_ids) < 2:
@@ -306,7 +307,11 @@ def paired_tab(dataset: str, run_ids: list[int], labels: dict, metric: str, k: i
         return
     try:
         with st.spinner("Testing pairs…"):
-            tab = db.read(RV.paired_tests, tuple(run_ids), metric, int(k))
+            # weakest first, so that in every pair B (the later run) has the higher mean
+            summ = db.read(RV.user_value_summary, tuple(run_ids), metric, int(k))
+            means = dict(zip(summ["run_id"].astype(int), summ["mean"]))
+            ordered = sorted(run_ids, key=lambda r: (means.get(r, float("-inf")), r))
+            tab = db.read(RV.paired_tests, tuple(ordered), metric, int(k))
     except ImportError:
         st.info("Paired tests need `engine.evaluate.stats`, which this checkout lacks.",
                 icon=":material/info:")
@@ -319,6 +324,7 @@ def paired_tab(dataset: str, run_ids: list[int], labels: dict, metric: str, k: i
         st.info("No two of these runs share a split.", icon=":material/info:")
         return
     several = len(tab) > 1
+    tab = tab.sort_values(["mean_b", "mean_a"], ascending=False).reset_index(drop=True)
     show = pd.DataFrame({
         "A": [labels[a] for a in tab["run_a"]],
         "B": [labels[b] for b in tab["run_b"]],
@@ -326,14 +332,14 @@ def paired_tab(dataset: str, run_ids: list[int], labels: dict, metric: str, k: i
         f"mean A": tab["mean_a"], f"mean B": tab["mean_b"],
         "B − A": tab["mean_diff"],
         "95% interval": [f"[{lo:+.4f}, {hi:+.4f}]" for lo, hi in zip(tab["ci_low"], tab["ci_high"])],
+        "B better / tie / A better": [f"{int(w):,} / {int(t):,} / {int(l):,}"
+                                      for w, t, l in zip(tab["wins"], tab["ties"], tab["losses"])],
         "p (t-test)": [_fmt_p(p) for p in tab["p_value_t"]],
         "p (Wilcoxon)": [_fmt_p(p) for p in tab["p_value_wilcoxon"]],
     })
     if several:
         show["p Holm (t)"] = [_fmt_p(p) for p in tab["p_holm"]]
         show["p Holm (Wilcoxon)"] = [_fmt_p(p) for p in tab["p_holm_wilcoxon"]]
-    show["B better / tie / A better"] = [f"{int(w):,} / {int(t):,} / {int(l):,}"
-                                         for w, t, l in zip(tab["wins"], tab["ties"], tab["losses"])]
     cfg = {"mean A": st.column_config.NumberColumn(format="%.4f"),
            "mean B": st.column_config.NumberColumn(format="%.4f"),
            "B − A": st.column_config.NumberColumn(format="%+.4f", help="Mean over users of B minus A."),
