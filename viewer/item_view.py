@@ -14,7 +14,6 @@ import pandas as pd
 import streamlit as st
 
 from engine.store import items as I
-from engine.store.compare import format_attrs
 from engine.store.runs import list_runs
 from viewer import components, db, runs_charts, state
 from viewer.charts import run_color
@@ -81,6 +80,8 @@ def _value_text(key: str, value) -> str:
         return "yes" if value else "no"
     if isinstance(value, (int, float)):
         v = int(value) if float(value).is_integer() else value
+        if "year" in key or key.endswith("id"):
+            return str(v)
         return f"¥{v:,}" if "wage" in key or "salary" in key else f"{v:,}"
     text = str(value)
     if len(text) >= 19 and text[4] == "-" and text[10] == "T":
@@ -120,10 +121,27 @@ def header(dataset: str, item_id: str) -> dict:
 
 # --------------------------------------------------------------------------- similar items
 
+def _meta(category, attrs_json, max_parts: int = 3, max_len: int = 30) -> str:
+    """'category · value · key value' for a card row: links left out, years unformatted."""
+    parts = [str(category)] if isinstance(category, str) and category else []
+    for key, value in I.parse_attrs(attrs_json).items():
+        if len(parts) > max_parts or value in (None, "") or isinstance(value, (list, dict)):
+            continue
+        if isinstance(value, str) and value.startswith(("http://", "https://")):
+            continue
+        text = _value_text(key, value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            text = f"{key.replace('_', ' ')} {text}"
+        if text in parts:
+            continue
+        parts.append(text if len(text) <= max_len else text[: max_len - 1] + "…")
+    return " · ".join(parts)
+
+
 def _rows(dataset: str, df: pd.DataFrame, score_col: str, tip) -> list[dict]:
     rows = []
     for n, (_, r) in enumerate(df.iterrows(), 1):
-        meta = " · ".join(x for x in [r.get("category") or "", format_attrs(r.get("attrs"))] if x)
+        meta = _meta(r.get("category"), r.get("attrs"))
         rows.append({"rank": n, "title": r.get("title") or r["item_id"], "meta": meta,
                      "score": float(r[score_col]), "href": item_href(dataset, r["item_id"]),
                      "tooltip": tip(r)})

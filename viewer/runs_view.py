@@ -402,9 +402,10 @@ def slice_tab(dataset: str, run_ids: list[int], labels: dict, metric: str, k: in
         return
     cold = COLD_MAX
     if by == "coldwarm":
-        cold = int(bound_select("Cold means at most this many train items", list(range(1, 51)),
-                                "cold", COLD_MAX, "a whole number from 1 to 50", key="_runs_cold",
-                                cast=int))
+        with st.columns([1, 3])[0]:
+            cold = int(bound_select("Cold means at most this many train items", list(range(1, 51)),
+                                    "cold", COLD_MAX, "a whole number from 1 to 50",
+                                    key="_runs_cold", cast=int))
     summary = db.read(RV.metrics_by_slice, tuple(run_ids), metric, int(k), by=by, cold_max=cold)
     if summary.empty:
         st.info(f"These runs stored no per-user {metric}@{k}.", icon=":material/info:")

@@ -28,6 +28,11 @@ def _empty(columns: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in columns.items()})
 
 
+def parse_attrs(text) -> dict:
+    """An item's attrs JSON as a dict ({} when empty or not an object)."""
+    return _attrs(text)
+
+
 def _attrs(text) -> dict:
     try:
         d = json.loads(text) if text else {}
