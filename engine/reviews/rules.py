@@ -189,7 +189,7 @@ def rule_reasons(row) -> list[dict]:
         out.append({"code": "phone", "text": "contains a phone number"})
     if n >= 3 and row["symbol_ratio"] >= SYMBOL_RATIO:
         out.append({"code": "symbols", "text": f"{row['symbol_ratio']:.0%} of characters are symbols"})
-    if n >= 5 and row["main_script_share"] < SCRIPT_SHARE:
+    if row["n_letters"] >= 5 and row["main_script_share"] < SCRIPT_SHARE:
         out.append({"code": "script_mix",
                     "text": f"only {row['main_script_share']:.0%} of letters in the dataset's main "
                             f"script ({row['main_script']})"})

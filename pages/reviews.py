@@ -1,0 +1,41 @@
+"""Flagged reviews: the queue of what the classifier flagged, labelling, threshold, models."""
+
+import streamlit as st
+
+from viewer import components, reviews_view as rv, state
+
+st.title("Flagged reviews")
+st.caption("Reviews a classifier (character n-grams + rule signals, calibrated logistic regression) "
+           "thinks are meaningless. Check them, label them, tune the threshold, retrain.")
+
+top = st.columns([1, 1.4, 1.2])
+with top[0]:
+    dataset = components.dataset_picker(require="reviews")
+if dataset is None:
+    st.stop()
+with top[2]:
+    reviewer = rv.reviewer_input()
+with top[1]:
+    model = rv.model_picker(dataset)
+
+if model is None:
+    st.info(f"No classifier has been trained on “{dataset}” yet. Train one here or run "
+            f"`recscope reviews train --dataset {dataset}`.", icon=":material/info:")
+    if rv.train_button(dataset, "Train the classifier") is not None:
+        st.rerun()
+    st.stop()
+
+views = {"queue": "Queue", "threshold": "Threshold", "models": "Models", "export": "Export"}
+view = state.param("view", "queue")
+view = st.segmented_control("View", list(views), default=view if view in views else "queue",
+                            format_func=views.get, key="rv_view", label_visibility="collapsed") or "queue"
+state.set_params(view=view if view != "queue" else None)
+
+if view == "queue":
+    rv.queue_section(dataset, model, reviewer)
+elif view == "threshold":
+    rv.threshold_section(dataset, model)
+elif view == "models":
+    rv.models_section(dataset)
+else:
+    rv.export_section(dataset)

@@ -1,0 +1,443 @@
+"""Components of the flagged-reviews page.
+
+Review text is untrusted. It reaches the page only through ``highlight_html`` and
+``review_card_html``, which escape every piece of it with ``html.escape`` before adding
+their own markup, and is then rendered with ``st.html`` (no Markdown pass); tables show
+it through ``st.dataframe``, which renders text as text.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import uuid
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from engine.reviews import queue as Q
+from engine.reviews.labels import current_labels, export_frame
+from engine.reviews.threshold import at_threshold, pr_curve
+from engine.store import reviews as rdb
+from viewer import db, state
+
+LABEL_BUTTONS = [("meaningless", "Meaningless", "m", "primary"), ("fine", "Fine", "f", "secondary"),
+                 ("skip", "Skip", "s", "secondary")]
+
+# --------------------------------------------------------------------------- pure HTML
+
+
+def merge_spans(explanation: list[dict], length: int) -> list[tuple[int, int, float, str]]:
+    """Non-overlapping (start, end, weight, n-grams) intervals from an explanation's spans;
+    overlapping or touching spans merge (weight = the largest)."""
+    raw = []
+    for item in explanation or []:
+        for a, b in item.get("spans", []):
+            a, b = max(0, int(a)), min(length, int(b))
+            if a < b:
+                raw.append((a, b, float(item.get("weight", 0.0)), str(item.get("ngram", ""))))
+    raw.sort()
+    out: list[list] = []
+    for a, b, w, g in raw:
+        if out and a <= out[-1][1]:
+            last = out[-1]
+            last[1] = max(last[1], b)
+            last[2] = max(last[2], w)
+            if g not in last[3]:
+                last[3].append(g)
+        else:
+            out.append([a, b, w, [g]])
+    return [(a, b, w, ", ".join(gs)) for a, b, w, gs in out]
+
+
+def highlight_html(text: str, explanation: list[dict]) -> str:
+    """The text, escaped, with the contributing n-grams wrapped in <mark>."""
+    text = text or ""
+    spans = merge_spans(explanation, len(text))
+    top = max((w for _, _, w, _ in spans), default=0.0) or 1.0
+    parts, pos = [], 0
+    for a, b, w, grams in spans:
+        parts.append(html.escape(text[pos:a]))
+        alpha = 0.25 + 0.6 * min(1.0, w / top)
+        tip = html.escape(f"n-grams {grams}: +{w:.3f} to the logit", quote=True)
+        parts.append(f'<mark class="rv-hl" style="background:rgba(255,140,0,{alpha:.2f})" '
+                     f'title="{tip}">{html.escape(text[a:b])}</mark>')
+        pos = b
+    parts.append(html.escape(text[pos:]))
+    return "".join(parts)
+
+
+CARD_CSS = """<style>
+.rv-card{border:1px solid #ddd;border-left:6px solid var(--rv-c);border-radius:8px;padding:10px 14px;
+  background:#fff;font-family:sans-serif}
+.rv-head{display:flex;gap:14px;align-items:baseline;flex-wrap:wrap;margin-bottom:6px}
+.rv-score{font-size:1.5rem;font-weight:700;color:var(--rv-c)}
+.rv-meta{color:#555;font-size:0.85rem}
+.rv-text{white-space:pre-wrap;overflow-wrap:anywhere;font-size:1.05rem;line-height:1.6;padding:8px;
+  background:#fafafa;border-radius:6px;max-height:22em;overflow-y:auto}
+.rv-hl{border-radius:3px;padding:0 1px}
+.rv-reasons{margin:8px 0 0 0;padding-left:1.2em;font-size:0.88rem;color:#333}
+.rv-label{display:inline-block;padding:1px 8px;border-radius:10px;font-size:0.8rem;background:#eee}
+</style>"""
+
+
+def review_card_html(row: dict, threshold: float | None) -> str:
+    """A review as an HTML card: score, meta, highlighted text, reasons. All text escaped."""
+    e = html.escape
+    score = row.get("score")
+    has_score = score is not None and not (isinstance(score, float) and np.isnan(score))
+    flagged = has_score and threshold is not None and score >= threshold
+    color = "#c0392b" if flagged else "#2e7d32" if has_score else "#888"
+    spans = json.loads(row["spans"]) if isinstance(row.get("spans"), str) and row["spans"] else []
+    reasons = json.loads(row["reasons"]) if isinstance(row.get("reasons"), str) and row["reasons"] else []
+    meta = [f"review {row['review_id']}"]
+    if row.get("company"):
+        meta.append(str(row["company"]))
+    if row.get("created_at") is not None and not pd.isna(row.get("created_at")):
+        meta.append(pd.Timestamp(row["created_at"]).strftime("%Y-%m-%d"))
+    meta.append(f"{int(row.get('length') or 0)} characters")
+    if row.get("truth") is not None and not pd.isna(row.get("truth")):
+        meta.append("shipped label: " + ("meaningless" if int(row["truth"]) == 1 else "fine"))
+    human = row.get("human")
+    label = (f'<span class="rv-label" data-testid="rv-current-label">labelled {e(str(human))} by '
+             f'{e(str(row.get("reviewer")))}</span>') if isinstance(human, str) else \
+        '<span class="rv-label" data-testid="rv-current-label">not labelled</span>'
+    score_txt = f"{score:.3f}" if has_score else "no score"
+    verdict = ("flagged" if flagged else "not flagged") if has_score else ""
+    out = [CARD_CSS, f'<div class="rv-card" style="--rv-c:{color}" data-testid="rv-card" '
+                     f'data-review-id="{e(str(row["review_id"]), quote=True)}">',
+           f'<div class="rv-head"><span class="rv-score">{e(score_txt)}</span>'
+           f'<span class="rv-meta">{e(verdict)}</span>'
+           f'<span class="rv-meta">{e(" · ".join(meta))}</span>{label}</div>',
+           f'<div class="rv-text" data-testid="rv-text">{highlight_html(str(row.get("text") or ""), spans)}</div>']
+    if reasons:
+        out.append('<ul class="rv-reasons">' + "".join(f"<li>{e(str(r.get('text', '')))}</li>" for r in reasons)
+                   + "</ul>")
+    out.append("</div>")
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def pr_figure(curve: pd.DataFrame, point: dict | None = None) -> go.Figure:
+    """Precision-recall curve with the slider's point marked."""
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=curve["recall"], y=curve["precision"], mode="lines", name="PR curve",
+                             customdata=curve["threshold"],
+                             hovertemplate="recall %{x:.3f}<br>precision %{y:.3f}<br>threshold %{customdata:.3f}"))
+    if point and point.get("precision") == point.get("precision") and point.get("recall") == point.get("recall"):
+        fig.add_trace(go.Scatter(x=[point["recall"]], y=[point["precision"]], mode="markers",
+                                 marker={"size": 13, "color": "#c0392b"}, name="threshold"))
+    fig.update_layout(xaxis_title="recall", yaxis_title="precision", height=360,
+                      xaxis_range=[0, 1.02], yaxis_range=[0, 1.02], margin={"l": 10, "r": 10, "t": 30, "b": 10})
+    return fig
+
+
+def score_hist_figure(scores: pd.Series, threshold: float) -> go.Figure:
+    fig = go.Figure(go.Histogram(x=scores.dropna(), xbins={"start": 0, "end": 1, "size": 0.02},
+                                 marker_color="#7f8c8d"))
+    fig.add_vline(x=threshold, line_color="#c0392b", annotation_text="threshold")
+    fig.update_layout(xaxis_title="score", yaxis_title="reviews", height=260, yaxis_type="log",
+                      margin={"l": 10, "r": 10, "t": 30, "b": 10})
+    return fig
+
+
+# --------------------------------------------------------------------------- page pieces
+
+
+def reviewer_input() -> str:
+    """The reviewer's name, kept in session state and the ``reviewer`` URL parameter."""
+    if "rv_reviewer" not in st.session_state:
+        st.session_state["rv_reviewer"] = state.param("reviewer", "") or ""
+    name = st.text_input("Your name (stored with each label)", key="rv_reviewer").strip()
+    state.set_params(reviewer=name or None)
+    return name
+
+
+def model_picker(dataset: str) -> dict | None:
+    models = db.read(rdb.list_models, dataset)
+    if models.empty:
+        return None
+    ids = models["model_id"].astype(int).tolist()
+    wanted = state.param("model", None, int)
+    index = ids.index(wanted) if wanted in ids else 0
+
+    def fmt(mid: int) -> str:
+        r = models[models["model_id"] == mid].iloc[0]
+        return f"model {mid} · ROC-AUC {r['roc_auc']:.3f} · {int(r['n_train'])} labels"
+
+    choice = st.selectbox("Model", ids, index=index, format_func=fmt, key="rv_model")
+    state.set_params(model=choice if choice != ids[0] else None)
+    return db.read(rdb.get_model, int(choice))
+
+
+def train_button(dataset: str, label: str) -> dict | None:
+    """A button that trains a new model with progress; returns its row when it ran."""
+    if not st.button(label, key="rv_train", icon=":material/model_training:"):
+        return None
+    from engine.reviews.service import train_dataset
+
+    bar = st.progress(0.0, text="starting")
+
+    def progress(stage: str, done: int, total: int) -> None:
+        bar.progress(min(1.0, done / total) if total else 0.0, text=stage)
+
+    with st.spinner("Training, cross-validating and scoring…"):
+        try:
+            row = train_dataset(db.get_store(), dataset, progress=progress)
+        except Exception as exc:  # RecscopeError: one sentence for a person
+            from engine.errors import RecscopeError
+
+            if isinstance(exc, RecscopeError):
+                st.error(str(exc))
+                return None
+            raise
+    db.invalidate()
+    st.session_state["rv_compare"] = (row.get("parent_model_id"), row["model_id"])
+    state.set_params(model=None)
+    return row
+
+
+def _companies_and_lengths(dataset: str, frame: pd.DataFrame) -> tuple[list[str], int]:
+    comps = sorted(c for c in frame["company"].dropna().unique().tolist())
+    max_len = int(frame["length"].max()) if len(frame) else 1
+    return comps, max(max_len, 1)
+
+
+def queue_filters(frame: pd.DataFrame, threshold: float) -> Q.QueueFilter:
+    """Filter widgets bound to URL parameters."""
+    comps, max_len = _companies_and_lengths("", frame)
+    with st.container(border=True):
+        c1, c2, c3 = st.columns([1.2, 1.2, 1.6])
+        orders = list(Q.ORDERS)
+        order = state.param("order", "score")
+        order = c1.selectbox("Order", orders, index=orders.index(order) if order in orders else 0,
+                             format_func=lambda o: Q.ORDERS[o], key="rv_order")
+        statuses = list(Q.STATUSES)
+        status = state.param("status", "unlabelled")
+        status = c2.selectbox("Label status", statuses,
+                              index=statuses.index(status) if status in statuses else 0, key="rv_status")
+        search = c3.text_input("Text contains", value=state.param("q", "") or "", key="rv_search")
+        c4, c5, c6 = st.columns([1.2, 1.2, 1.6])
+        smin = state.param("smin", 0.0, float)
+        smax = state.param("smax", 1.0, float)
+        srange = c4.slider("Score range", 0.0, 1.0, (max(0.0, min(smin, 1.0)), max(0.0, min(smax, 1.0))),
+                           step=0.01, key="rv_score")
+        lmin = state.param("lmin", 0, int)
+        lmax = state.param("lmax", max_len, int)
+        lrange = c5.slider("Length (characters)", 0, max_len,
+                           (max(0, min(lmin, max_len)), max(0, min(lmax, max_len))), key="rv_len")
+        wanted = [c for c in state.raw_list("company") if c in comps]
+        chosen = c6.multiselect("Company", comps, default=wanted, key="rv_company")
+    state.set_params(order=order if order != "score" else None,
+                     status=status if status != "unlabelled" else None, q=search or None,
+                     smin=srange[0] if srange[0] > 0 else None, smax=srange[1] if srange[1] < 1 else None,
+                     lmin=lrange[0] if lrange[0] > 0 else None, lmax=lrange[1] if lrange[1] < max_len else None,
+                     company=chosen or None)
+    return Q.QueueFilter(order=order, score_min=srange[0], score_max=srange[1], companies=tuple(chosen),
+                         length_min=lrange[0] if lrange[0] > 0 else None,
+                         length_max=lrange[1] if lrange[1] < max_len else None,
+                         status=status, search=search.strip())
+
+
+def _write_labels(dataset: str, ids: list[str], label: str, reviewer: str, model_id: int | None,
+                  batch: bool = False) -> None:
+    batch_id = uuid.uuid4().hex[:12] if batch else None
+    rdb.append_labels(db.get_store(), dataset, ids, label, reviewer, model_id=model_id, batch_id=batch_id)
+    db.invalidate()
+    if label != "undo":
+        st.session_state.setdefault("rv_undo", []).append(list(ids))
+
+
+def labelled_frame(dataset: str, model: dict | None) -> pd.DataFrame:
+    scored = db.read(rdb.scored_reviews, dataset, None if model is None else int(model["model_id"]))
+    labels = current_labels(db.read(rdb.label_history, dataset))
+    return Q.with_labels(scored, labels, None if model is None else model["threshold"])
+
+
+def queue_section(dataset: str, model: dict | None, reviewer: str) -> None:
+    frame = labelled_frame(dataset, model)
+    threshold = None if model is None else float(model["threshold"])
+    f = queue_filters(frame, threshold or 0.5)
+    queue = Q.apply_filter(frame, f)
+    ids = queue["review_id"].tolist()
+    n_flag = int(queue["flagged"].sum())
+    st.caption(f"{len(queue):,} reviews in this selection, {n_flag:,} of them flagged"
+               + (f" (threshold {threshold:.3f})" if threshold is not None else ""))
+
+    current = Q.next_after(ids, st.session_state.get("rv_current"), st.session_state.pop("rv_next", None))
+    st.session_state["rv_current"] = current
+    left, right = st.columns([3, 1.1])
+    with right:
+        st.markdown("**Label** (keyboard: the letter on each button)")
+        if not reviewer:
+            st.warning("Type your name above to label.", icon=":material/person:")
+        for label, text, key, kind in LABEL_BUTTONS:
+            if st.button(text, key=f"rv_btn_{label}", shortcut=key, type=kind,
+                         disabled=current is None or not reviewer, width="stretch"):
+                _write_labels(dataset, [current], label, reviewer,
+                              None if model is None else int(model["model_id"]))
+                st.session_state["rv_next"] = Q.following(ids, current)
+                st.session_state["rv_flash"] = f"Labelled {current} as {label}."
+                st.rerun()
+        undo_stack = st.session_state.get("rv_undo", [])
+        if st.button("Undo", key="rv_btn_undo", shortcut="u", disabled=not undo_stack or not reviewer,
+                     width="stretch", icon=":material/undo:"):
+            last = undo_stack.pop()
+            _write_labels(dataset, last, "undo", reviewer, None)
+            st.session_state["rv_next"] = last[0]
+            st.session_state["rv_flash"] = (f"Undid the label of {last[0]}." if len(last) == 1
+                                            else f"Undid the bulk label of {len(last)} reviews.")
+            st.rerun()
+        if st.button("Next without labelling", key="rv_btn_next", shortcut="n", disabled=current is None,
+                     width="stretch"):
+            st.session_state["rv_next"] = Q.following(ids, current)
+            st.rerun()
+        flash = st.session_state.pop("rv_flash", None)
+        if flash:
+            st.success(flash, icon=":material/check:")
+    with left:
+        if current is None:
+            st.info("No review matches this selection. Widen the filters or pick another label status.",
+                    icon=":material/inbox:")
+        else:
+            row = queue[queue["review_id"] == current].iloc[0].to_dict()
+            pos = ids.index(current) + 1
+            st.caption(f"Review {pos:,} of {len(ids):,} in the queue")
+            st.html(review_card_html(row, threshold))
+
+    _bulk_section(dataset, model, reviewer, queue)
+    _queue_table(queue)
+
+
+def _queue_table(queue: pd.DataFrame) -> None:
+    st.subheader("The selection")
+    show = queue.head(500)[["review_id", "score", "flagged", "human", "company", "length", "created_at", "text"]]
+    ev = st.dataframe(show.rename(columns={"human": "label"}), hide_index=True, width="stretch", height=320,
+                      on_select="rerun", selection_mode="single-row", key="rv_table",
+                      column_config={"score": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0,
+                                                                              format="%.3f"),
+                                     "text": st.column_config.TextColumn(width="large")})
+    rows = ev.selection.rows if ev is not None and hasattr(ev, "selection") else []
+    if rows:
+        picked = show.iloc[rows[0]]["review_id"]
+        if picked != st.session_state.get("rv_current") and picked != st.session_state.get("rv_table_picked"):
+            st.session_state["rv_table_picked"] = picked
+            st.session_state["rv_next"] = picked
+            st.rerun()
+    if len(queue) > 500:
+        st.caption(f"Showing the first 500 of {len(queue):,}.")
+
+
+def _bulk_section(dataset: str, model: dict | None, reviewer: str, queue: pd.DataFrame) -> None:
+    with st.expander(f"Label all {len(queue):,} reviews of this selection at once"):
+        c1, c2 = st.columns([1, 2])
+        label = c1.selectbox("Label", [b[0] for b in LABEL_BUTTONS], key="rv_bulk_label")
+        pending = st.session_state.get("rv_bulk_pending")
+        if c2.button(f"Label {len(queue):,} reviews as {label}…", key="rv_bulk_ask",
+                     disabled=queue.empty or not reviewer):
+            st.session_state["rv_bulk_pending"] = (label, queue["review_id"].tolist())
+            st.rerun()
+        if pending:
+            lab, ids = pending
+            st.warning(f"Label {len(ids):,} reviews as **{lab}**? Each gets a new label row; history is "
+                       f"kept and Undo reverts the whole batch.", icon=":material/warning:")
+            a, b = st.columns(2)
+            if a.button("Yes, label them", key="rv_bulk_yes", type="primary"):
+                _write_labels(dataset, ids, lab, reviewer, None if model is None else int(model["model_id"]),
+                              batch=True)
+                st.session_state.pop("rv_bulk_pending", None)
+                st.session_state["rv_flash"] = f"Labelled {len(ids):,} reviews as {lab}."
+                st.rerun()
+            if b.button("Cancel", key="rv_bulk_no"):
+                st.session_state.pop("rv_bulk_pending", None)
+                st.rerun()
+
+
+def threshold_section(dataset: str, model: dict) -> None:
+    frame = labelled_frame(dataset, model)
+    n_human = int(frame["human"].isin(["meaningless", "fine"]).sum())
+    sources = ["human", "truth"]
+    default = "human" if n_human else "truth"
+    src = state.param("source", default)
+    src = st.radio("Labels to measure against", sources, index=sources.index(src) if src in sources else 0,
+                   horizontal=True, key="rv_source",
+                   format_func=lambda s: f"your labels ({n_human:,})" if s == "human" else
+                   f"labels shipped with the data ({int(frame['truth'].notna().sum()):,})")
+    state.set_params(source=src if src != default else None)
+    y, s = Q.threshold_labels(frame, src)
+    if len(y) == 0 or y.min() == y.max():
+        st.info("A precision-recall curve needs labelled reviews of both kinds (meaningless and fine). "
+                "Label some in the queue, or measure against the shipped labels.", icon=":material/info:")
+        return
+    thr = st.slider("Threshold", 0.0, 1.0, float(model["threshold"]), step=0.005, key="rv_thr",
+                    format="%.3f")
+    figures = at_threshold(y, s, frame["score"].to_numpy(dtype=float), thr)
+    c = st.columns(4)
+    c[0].metric("Precision", "–" if figures["precision"] != figures["precision"] else f"{figures['precision']:.3f}")
+    c[1].metric("Recall", "–" if figures["recall"] != figures["recall"] else f"{figures['recall']:.3f}")
+    c[2].metric("F1", "–" if figures["f1"] != figures["f1"] else f"{figures['f1']:.3f}")
+    c[3].metric("Reviews flagged", f"{figures['n_flagged']:,} of {int(frame['score'].notna().sum()):,}")
+    st.caption(f"On {figures['n_labelled']:,} labelled reviews: {figures['tp']} caught, {figures['fp']} "
+               f"false alarms, {figures['fn']} missed. Scores of training reviews are out-of-fold.")
+    left, right = st.columns(2)
+    left.plotly_chart(pr_figure(pr_curve(y, s), figures), width="stretch", key="rv_pr")
+    right.plotly_chart(score_hist_figure(frame["score"], thr), width="stretch", key="rv_hist")
+    if abs(thr - float(model["threshold"])) > 1e-9:
+        if st.button(f"Use threshold {thr:.3f} for model {int(model['model_id'])}", key="rv_set_thr"):
+            rdb.set_threshold(db.get_store(), int(model["model_id"]), thr)
+            db.invalidate()
+            st.rerun()
+    st.caption(f"Cross-validated threshold of this model: {model['cv_threshold']:.3f}.")
+
+
+def models_section(dataset: str) -> None:
+    models = db.read(rdb.list_models, dataset)
+    frame = labelled_frame(dataset, None)
+    n_human = int(frame["human"].isin(["meaningless", "fine"]).sum())
+    st.write(f"Retraining uses your {n_human:,} labels where you gave one (they override the labels "
+             f"shipped with the data) and the shipped labels elsewhere; unlabelled reviews are scored, "
+             f"not trained on.")
+    row = train_button(dataset, "Retrain with the human labels")
+    if row is not None:
+        st.success(f"Trained model {row['model_id']}: ROC-AUC {row['roc_auc']:.3f}.")
+        models = db.read(rdb.list_models, dataset)
+    if models.empty:
+        return
+    cols = ["model_id", "created_at", "n_train", "n_positive", "n_human_labels", "roc_auc", "pr_auc", "f1",
+            "threshold", "n_flagged"]
+    st.dataframe(models[cols], hide_index=True, width="stretch")
+    if len(models) < 2:
+        return
+    from engine.reviews.service import compare_models
+
+    ids = models["model_id"].astype(int).tolist()
+    pair = st.session_state.get("rv_compare")
+    default_new, default_old = ids[0], ids[1]
+    if pair and pair[0] in ids and pair[1] in ids:
+        default_old, default_new = pair
+    c1, c2 = st.columns(2)
+    old = c1.selectbox("Old model", ids, index=ids.index(default_old), key="rv_cmp_old")
+    new = c2.selectbox("New model", ids, index=ids.index(default_new), key="rv_cmp_new")
+    table, moves = db.read(compare_models, int(old), int(new))
+    st.dataframe(table.astype(str), width="stretch")
+    st.write(f"Between the two (each at its own threshold): **{moves['newly_flagged']:,}** reviews newly "
+             f"flagged, **{moves['no_longer_flagged']:,}** no longer flagged, {moves['flagged_by_both']:,} "
+             f"flagged by both; score correlation {moves['score_correlation']:.3f}.")
+
+
+def export_section(dataset: str) -> None:
+    reviews = db.read(rdb.load_reviews, dataset)
+    history = db.read(rdb.label_history, dataset)
+    full = st.checkbox("Every label event (undos included) instead of each review's standing label",
+                       key="rv_export_full")
+    df = export_frame(history, reviews, full_history=full)
+    st.write(f"{len(df):,} rows.")
+    st.download_button("Download labels (CSV)", df.to_csv(index=False).encode("utf-8"),
+                       file_name=f"{dataset}-review-labels{'-history' if full else ''}.csv", mime="text/csv",
+                       icon=":material/download:", key="rv_download")
+    if len(df):
+        st.dataframe(df.head(200), hide_index=True, width="stretch")
