@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine.errors import DataError
+from engine.evaluate._codes import _arrow_str, _index_in
 
 #: One-sentence definition per metric name (shown as hover text in the viewer).
 METRICS: dict[str, str] = {
@@ -63,17 +64,6 @@ def _check_ranks(recs: pd.DataFrame, name: str = "recs") -> None:
         raise DataError(f"{name}: column rank must hold integers from 1, got {recs['rank'].dtype}.")
     if len(recs) and recs["rank"].min() < 1:
         raise DataError(f"{name}: column rank must start at 1, found {recs['rank'].min()}.")
-
-
-def _arrow_str(s: pd.Series) -> pa.Array:
-    """A column of ids as an arrow string array (cheap for pandas' default str dtype)."""
-    arr = pa.array(s.astype(str), from_pandas=True)
-    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
-
-
-def _index_in(values: pa.Array, value_set: pa.Array) -> np.ndarray:
-    """Position of each value in value_set, -1 when absent (arrow hashing, no Python loop)."""
-    return pc.index_in(values, value_set=value_set).fill_null(-1).to_numpy().astype(np.int64)
 
 
 def _str_column(uniques: pa.Array, codes: np.ndarray) -> pd.arrays.ArrowStringArray:

@@ -24,9 +24,12 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import scipy.stats
 
 from engine.errors import DataError
+from engine.evaluate._codes import _arrow_str, _index_in
 
 _GROUP_TYPES = (set, frozenset, tuple, list)
 
@@ -160,14 +163,41 @@ def rbo(x, y, p: float = 0.9) -> RBO:
     return RBO(ext=float(r_ext), min=float(r_min), max=float(r_max), res=float(r_max - r_min))
 
 
-def _lists_by_user(recs: pd.DataFrame, k: int, name: str) -> pd.DataFrame:
-    missing = [c for c in ("user_id", "rank", "item_id") if c not in recs.columns]
-    if missing:
-        raise DataError(f"user_overlap: {name} lacks the column(s) {', '.join(missing)}.")
-    r = recs.loc[recs["rank"] <= k, ["user_id", "rank", "item_id"]]
-    r = r.sort_values(["user_id", "rank"], kind="stable")
-    # an item listed twice for a user counts once, at its best rank
-    return r.drop_duplicates(["user_id", "item_id"], keep="first")
+def _rank_matrix(recs: pd.DataFrame, k: int, name: str, users: pa.Array,
+                 item_set: pa.Array) -> np.ndarray:
+    """users x k matrix of item codes in rank order, left-aligned, padded with -1.
+
+    Ranks beyond k are dropped; gaps in the ranks close up; an item listed twice for a user
+    counts once, at its best rank; two items at one rank is an error.
+    """
+    r = recs.loc[recs["rank"] <= k]
+    u = _index_in(_arrow_str(r["user_id"]), users)
+    keep = u >= 0
+    u = u[keep]
+    rank = r["rank"].to_numpy(dtype=np.int64)[keep]
+    if rank.size and rank.min() < 1:
+        raise DataError(f"user_overlap: {name} has rank {rank.min()}; ranks start at 1.")
+    it = _index_in(_arrow_str(r["item_id"]), item_set)[keep]
+    slot = u * k + rank - 1
+    if np.bincount(slot, minlength=len(users) * k).max(initial=0) > 1:
+        bad = int(np.argmax(np.bincount(slot, minlength=len(users) * k) > 1))
+        raise DataError(f"user_overlap: {name} has two items at rank {bad % k + 1} for user "
+                        f"{users[bad // k].as_py()!r}.")
+    m = np.full((len(users), k), -1, dtype=np.int64)
+    m[u, rank - 1] = it
+    ms = np.sort(m, axis=1)
+    dup_rows = np.flatnonzero(((ms[:, 1:] == ms[:, :-1]) & (ms[:, 1:] >= 0)).any(axis=1))
+    for row in dup_rows:                         # rare: blank later copies of an item
+        seen = set()
+        for j in range(k):
+            v = m[row, j]
+            if v in seen:
+                m[row, j] = -1
+            elif v >= 0:
+                seen.add(v)
+    # close gaps left by missing ranks or removed copies (stable: keeps rank order)
+    order = np.argsort(m < 0, axis=1, kind="stable")
+    return np.take_along_axis(m, order, axis=1)
 
 
 def _rbo_ext_no_ties(X: np.ndarray, s: int, p: float) -> np.ndarray:
@@ -193,26 +223,28 @@ def user_overlap(recs_a: pd.DataFrame, recs_b: pd.DataFrame, k: int = 10,
         raise DataError(f"user_overlap: k must be a positive integer, got {k!r}.")
     if not (0 < p < 1):
         raise DataError(f"user_overlap: p must be strictly between 0 and 1, got {p!r}.")
-    a = _lists_by_user(recs_a, k, "recs_a")
-    b = _lists_by_user(recs_b, k, "recs_b")
-    users = pd.Index(a["user_id"].unique()).intersection(pd.Index(b["user_id"].unique()))
-    users = users.sort_values()
+    for name, recs in (("recs_a", recs_a), ("recs_b", recs_b)):
+        missing = [c for c in ("user_id", "rank", "item_id") if c not in recs.columns]
+        if missing:
+            raise DataError(f"user_overlap: {name} lacks the column(s) {', '.join(missing)}.")
+    ua = pc.unique(_arrow_str(recs_a["user_id"]))
+    ub = pc.unique(_arrow_str(recs_b["user_id"]))
+    users = ua.filter(pc.is_in(ua, value_set=ub))
+    users = users.take(pc.sort_indices(users))
     cols = ["user_id", "jaccard", "rbo", "kendall_tau"]
     if len(users) == 0:
         return pd.DataFrame({c: pd.Series(dtype="str" if c == "user_id" else "float64")
                              for c in cols})
-    a = a[a["user_id"].isin(users)]
-    b = b[b["user_id"].isin(users)]
-    item_codes, _ = pd.factorize(pd.concat([a["item_id"], b["item_id"]], ignore_index=True))
-    ua = users.get_indexer(a["user_id"])
-    ub = users.get_indexer(b["user_id"])
-    ma = _dense(ua, item_codes[: len(a)], len(users), k)
-    mb = _dense(ub, item_codes[len(a):], len(users), k)
+    item_set = pc.unique(pa.concat_arrays([_arrow_str(recs_a["item_id"]),
+                                           _arrow_str(recs_b["item_id"])]))
+    ma = _rank_matrix(recs_a, k, "recs_a", users, item_set)
+    mb = _rank_matrix(recs_b, k, "recs_b", users, item_set)
+    n_users = len(users)
     la = (ma >= 0).sum(axis=1)
     lb = (mb >= 0).sum(axis=1)
-    out_j = np.empty(len(users))
-    out_r = np.empty(len(users))
-    out_t = np.empty(len(users))
+    out_j = np.empty(n_users)
+    out_r = np.empty(n_users)
+    out_t = np.empty(n_users)
     # Vectorised per (len_a, len_b) group: within a group every list has the same lengths,
     # so X_d for all users is one array operation.
     keys = la * (k + 1) + lb
@@ -241,16 +273,5 @@ def user_overlap(recs_a: pd.DataFrame, recs_b: pd.DataFrame, k: int = 10,
             with np.errstate(invalid="ignore", divide="ignore"):
                 tau = (2 * conc - npairs) / npairs
             out_t[rr] = np.where(inter >= 2, tau, np.nan)
-    return pd.DataFrame({"user_id": pd.array(users.astype(str), dtype="str"),
+    return pd.DataFrame({"user_id": pd.array(users, dtype="str"),
                          "jaccard": out_j, "rbo": out_r, "kendall_tau": out_t})
-
-
-def _dense(user_codes: np.ndarray, item_codes: np.ndarray, n_users: int, k: int) -> np.ndarray:
-    """Rows of item codes per user, in rank order, left-aligned and padded with -1."""
-    order = np.lexsort((np.arange(user_codes.size), user_codes))   # input is rank-sorted
-    u = user_codes[order]
-    starts = np.searchsorted(u, np.arange(n_users))
-    slot = np.arange(u.size) - starts[u]
-    m = np.full((n_users, k), -1, dtype=np.int64)
-    m[u, slot] = item_codes[order]
-    return m

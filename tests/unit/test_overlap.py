@@ -220,3 +220,19 @@ def test_user_overlap_empty_intersection_of_users():
     out = user_overlap(_recs({"a": ["x"]}), _recs({"b": ["x"]}))
     assert list(out.columns) == ["user_id", "jaccard", "rbo", "kendall_tau"]
     assert out.empty
+
+
+def test_user_overlap_rank_gaps_duplicates_and_bad_ranks():
+    a = pd.DataFrame({"user_id": ["u"] * 4, "rank": [1, 2, 4, 7], "item_id": ["x", "y", "x", "z"],
+                      "score": 1.0})
+    b = _recs({"u": ["y", "x", "z"]})
+    row = user_overlap(a, b, k=10).iloc[0]
+    # a reads as [x, y, z] (the second x dropped, gaps closed)
+    assert row["rbo"] == pytest.approx(rbo(["x", "y", "z"], ["y", "x", "z"]).ext)
+    assert row["jaccard"] == 1.0
+    assert row["kendall_tau"] == pytest.approx(1 / 3)
+    # k cuts by rank: only ranks 1..2 of a count
+    assert user_overlap(a, b, k=2).iloc[0]["jaccard"] == pytest.approx(2 / 2)
+    bad = pd.DataFrame({"user_id": ["u", "u"], "rank": [1, 1], "item_id": ["x", "y"], "score": 1.0})
+    with pytest.raises(DataError, match="two items at rank 1"):
+        user_overlap(bad, b)
