@@ -165,11 +165,11 @@ def _per_user_holdout(method, pair_code, pair_user, pair_rand, t_ns, n, fraction
                       min_history) -> np.ndarray:
     """Boolean per pair: does it go to test (leave_last_n / random)?"""
     n_pairs = pair_user.size
-    first_ns = np.full(n_pairs, np.iinfo(np.int64).max)
-    np.minimum.at(first_ns, pair_code, t_ns)
     n_users = int(pair_user.max()) + 1 if n_pairs else 0
     size = np.bincount(pair_user, minlength=n_users)
     if method == "leave_last_n":
+        # every pair code 0..n_pairs-1 occurs, so the sorted group index is the pair code
+        first_ns = pd.Series(t_ns).groupby(pair_code, sort=True).min().to_numpy()
         want = np.minimum(n, size - 1)
         # newest first; among equal times, the larger random key first
         order = np.lexsort((-pair_rand, -first_ns, pair_user))
