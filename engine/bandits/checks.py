@@ -59,11 +59,15 @@ class SimpsonAlarm:
     message: str
 
 
-def simpson_alarms(periods: pd.DataFrame, min_obs: int = 30) -> list[SimpsonAlarm]:
-    """Pairs of arms whose pooled difference has the opposite sign of the within-period
-    difference. The within-period difference is the Mantel-Haenszel risk difference:
-    per-period differences weighted by n_a n_b / (n_a + n_b). Periods where an arm has
-    fewer than ``min_obs`` rewards are left out of both comparisons' weights."""
+def simpson_alarms(periods: pd.DataFrame, min_obs: int = 30, z: float = 1.96) -> list[SimpsonAlarm]:
+    """Pairs of arms whose pooled difference is clear (|difference| above ``z`` standard
+    errors, so a person would act on it) and yet has the opposite sign of the
+    within-period difference. The within-period difference is the Mantel-Haenszel risk
+    difference: per-period differences weighted by n_a n_b / (n_a + n_b). Periods where
+    an arm has fewer than ``min_obs`` rewards are left out of both comparisons' weights.
+
+    Requiring a clear pooled difference keeps noise from raising the alarm: two arms
+    with nearly equal rates flip the sign of both differences at random."""
     alarms: list[SimpsonAlarm] = []
     if periods.empty:
         return alarms
@@ -84,7 +88,10 @@ def simpson_alarms(periods: pd.DataFrame, min_obs: int = 30) -> list[SimpsonAlar
                 continue  # one usable period: nothing to compare with
             w = n_i[ok] * n_j[ok] / (n_i[ok] + n_j[ok])
             within = float(np.sum(w * (s_i[ok] / n_i[ok] - s_j[ok] / n_j[ok])) / w.sum())
-            if pooled * within < 0:
+            p_i, p_j = s_i.sum() / n_i.sum(), s_j.sum() / n_j.sum()
+            se = np.sqrt(p_i * (1 - p_i) / n_i.sum() + p_j * (1 - p_j) / n_j.sum())
+            clear = se > 0 and abs(pooled) >= z * se
+            if clear and pooled * within < 0:
                 a, b = names[i], names[j]
                 lead, lag = (a, b) if pooled > 0 else (b, a)
                 msg = (f"Pooled over the whole run, {lead} looks better than {lag} "

@@ -77,3 +77,21 @@ def test_stopping_rule():
     assert not checks.stopping_decision(lossy, 5000).stop
     rule = checks.StoppingRule(prob_threshold=0.99)
     assert not checks.stopping_decision(summ, 5000, rule).stop
+
+
+def test_no_alarm_when_the_pooled_difference_is_noise():
+    # Nearly equal arms, rates rising over time and A getting more traffic later: the
+    # pooled difference (+0.002, SE ~0.0098) and the within-period one (-0.0021) have
+    # opposite signs, but the pooled one is not a difference a person would act on.
+    counts = _counts([(0, 0, "A", 400, 16), (0, 1, "B", 600, 25),
+                      (1, 0, "A", 600, 36), (1, 1, "B", 400, 25)])
+    periods = checks.period_estimates(counts, 2)
+    pooled = checks.pooled_estimates(counts).set_index("arm")["rate"]
+    assert pooled["A"] - pooled["B"] == pytest.approx(0.052 - 0.050)
+    within = (240 * (16 / 400 - 25 / 600) + 240 * (36 / 600 - 25 / 400)) / 480
+    assert within == pytest.approx(-0.0020833, abs=1e-6)
+    assert checks.simpson_alarms(periods) == []
+    # the same shape with 100x the traffic is a clear pooled difference: alarm
+    big = counts.assign(n_obs=counts["n_obs"] * 100, successes=counts["successes"] * 100)
+    alarms = checks.simpson_alarms(checks.period_estimates(big, 2))
+    assert len(alarms) == 1 and alarms[0].within_diff == pytest.approx(within)
