@@ -174,3 +174,17 @@ def test_cli_train_json_and_errors(trained, capsys, tmp_path):
     assert main(["reviews", "export-labels", "--dataset", "toy", "--out", str(dest), "--db", str(store.path)]) == 0
     exp = pd.read_csv(dest)
     assert exp[["review_id", "label", "reviewer"]].values.tolist() == [["R0001", "meaningless", "ann"]]
+
+
+def test_demo_registers_the_review_step_and_it_trains(store):
+    from engine import demo
+    from engine.data.dataset import normalise_reviews
+    from engine.reviews.service import demo_step
+
+    assert demo_step in demo._steps()
+    save_reviews(store, "jobboard", normalise_reviews(make_reviews(60)))
+    calls = []
+    demo_step(store, "jobboard", 3, lambda stage, done, total: calls.append(stage))
+    m = db.get_model(store, db.latest_model_id(store, "jobboard"))
+    assert m["params"]["seed"] == 3 and m["n_scored"] == 60
+    assert "cross-validate" in calls and "store" in calls
