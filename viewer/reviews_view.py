@@ -99,7 +99,7 @@ def review_card_html(row: dict, threshold: float | None) -> str:
         meta.append(pd.Timestamp(row["created_at"]).strftime("%Y-%m-%d"))
     meta.append(f"{int(row.get('length') or 0)} characters")
     if row.get("truth") is not None and not pd.isna(row.get("truth")):
-        meta.append("shipped label: " + ("meaningless" if int(row["truth"]) == 1 else "fine"))
+        meta.append("label in the data: " + ("1 (meaningless)" if int(row["truth"]) == 1 else "0 (fine)"))
     human = row.get("human")
     label = (f'<span class="rv-label" data-testid="rv-current-label">labelled {e(str(human))} by '
              f'{e(str(row.get("reviewer")))}</span>') if isinstance(human, str) else \

@@ -177,7 +177,8 @@ def _parts(model):
 
 def explain(model, X: pd.DataFrame, texts: list[str], top: int = 8) -> list[list[dict]]:
     """Per review, the n-grams that pushed its score up most: ``[{ngram, weight, spans:
-    [[start, end], ...]}]`` with spans in the original text (end exclusive), best first."""
+    [[start, end], ...]}]`` with spans in the original text (end exclusive); n-grams of two
+    or more characters first, each group best first."""
     vec, coef, _, _ = _parts(model)
     feats = vec.get_feature_names_out()
     M = vec.transform(X["norm"]).tocsr()
@@ -185,13 +186,15 @@ def explain(model, X: pd.DataFrame, texts: list[str], top: int = 8) -> list[list
     for i, text in enumerate(texts):
         row = M.getrow(i)
         contrib = coef[row.indices] * row.data
-        order = np.argsort(-contrib)[:top]
+        # Longer n-grams first: single characters highlighted all over a text read as
+        # noise, so they are listed only after every positive longer n-gram.
+        single = np.array([len(feats[j]) < 2 for j in row.indices], dtype=bool)
+        positive = np.flatnonzero(contrib > 0)
+        order = positive[np.lexsort((-contrib[positive], single[positive]))][:top]
         norm, starts, ends = normalise(text)
         items = []
         for o in order:
             w = float(contrib[o])
-            if w <= 0:
-                break
             g = feats[row.indices[o]]
             spans = []
             pos = norm.find(g)

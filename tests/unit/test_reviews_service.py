@@ -75,6 +75,10 @@ def test_train_stores_model_scores_and_explanations(trained):
     spam = sc[sc["text"].str.contains("https")].iloc[0]
     spans = json.loads(spam["spans"])
     assert spans and spans[0]["weight"] > 0
+    lens = [len(s["ngram"]) >= 2 for s in spans]
+    assert lens == sorted(lens, reverse=True)  # multi-character n-grams listed first
+    multi = [s["weight"] for s in spans if len(s["ngram"]) >= 2]
+    assert multi == sorted(multi, reverse=True)
     for item in spans:
         for a, b in item["spans"]:
             assert normalise_text(spam["text"][a:b]) == item["ngram"].strip() or \
