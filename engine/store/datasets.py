@@ -103,6 +103,11 @@ def _delete_dataset(con, name: str) -> None:
     """Remove a dataset and everything derived from it (inside the caller's transaction)."""
     for table in ("users", "items", "interactions", "reviews"):
         con.execute(f"DELETE FROM {table} WHERE dataset = ?", [name])
+    # review models and their scores belong to the old reviews; human labels are kept
+    # (append-only history, matched to reviews by id if the same reviews come back)
+    con.execute("DELETE FROM review_scores WHERE model_id IN "
+                "(SELECT model_id FROM review_models WHERE dataset = ?)", [name])
+    con.execute("DELETE FROM review_models WHERE dataset = ?", [name])
     run_ids = "SELECT run_id FROM runs WHERE dataset = ?"
     for table in ("recommendations", "metrics", "user_metrics"):
         con.execute(f"DELETE FROM {table} WHERE run_id IN ({run_ids})", [name])

@@ -170,3 +170,18 @@ def test_export_frame_standing_and_history():
     reviews = pd.DataFrame({"review_id": ["a", "b"], "text": ["x", "y"], "label": [1, 0]})
     assert export_frame(h, reviews)[["review_id", "label", "text"]].values.tolist() == [["b", "fine", "y"]]
     assert len(export_frame(h, reviews, full_history=True)) == 3
+
+
+def test_export_defuses_spreadsheet_formulas():
+    import pandas as pd
+
+    from engine.reviews.labels import defuse_formula, export_frame
+
+    assert defuse_formula("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
+    assert defuse_formula("-1 点です") == "'-1 点です"
+    assert defuse_formula("良い職場") == "良い職場"
+    hist = pd.DataFrame({"label_id": [1], "dataset": ["d"], "review_id": ["r1"], "label": ["fine"],
+                         "reviewer": ["ann"], "labelled_at": [pd.Timestamp("2026-01-01")],
+                         "model_id": [None], "batch_id": [None]})
+    reviews = pd.DataFrame({"review_id": ["r1"], "text": ["@everyone spam"], "label": [1]})
+    assert export_frame(hist, reviews, full_history=True)["text"].tolist() == ["'@everyone spam"]
