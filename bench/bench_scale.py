@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_topk import floor_product, synthetic  # noqa: E402
 from engine.recommend import topk  # noqa: E402
-from engine.recommend.topk import default_threads  # noqa: E402
+from engine.recommend.topk import _CHUNK_CELLS, default_threads  # noqa: E402
 from engine.store.core import Store  # noqa: E402
 from engine.store import runs as store_runs  # noqa: E402
 
@@ -99,7 +99,7 @@ def main(argv=None) -> int:
     # Baseline: the bare chunked product on a sample of users, timed back to back with
     # topk on the same sample (so both see the same machine load), then scaled up.
     n_floor = min(a.floor_users, a.users)
-    chunk = int(min(4096, max(16, 2 * 1024 * 1024 // a.items)))
+    chunk = int(min(4096, max(16, _CHUNK_CELLS // a.items)))  # as topk chunks
     t = time.perf_counter()
     floor_product(U[:n_floor], V, chunk, default_threads())
     floor = time.perf_counter() - t

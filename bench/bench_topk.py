@@ -34,7 +34,7 @@ from threadpoolctl import threadpool_limits
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine.recommend import topk  # noqa: E402
-from engine.recommend.topk import default_threads  # noqa: E402
+from engine.recommend.topk import _CHUNK_CELLS, default_threads  # noqa: E402
 
 
 def synthetic(n_users: int, n_items: int, per_user: float, seed: int = 0) -> sp.csr_matrix:
@@ -110,7 +110,7 @@ def main(argv=None) -> int:
         with threadpool_limits(1, "blas"):
             return model.recommend(users, X, N=a.k, filter_already_liked_items=True)
 
-    chunk = int(min(4096, max(16, 2 * 1024 * 1024 // V.shape[0])))
+    chunk = int(min(4096, max(16, _CHUNK_CELLS // V.shape[0])))  # as topk chunks
     # Round-robin repeats, so that load from other processes on a shared machine hits
     # all three alike; the best of each is kept.
     t_imp = t_ours = t_floor = float("inf")

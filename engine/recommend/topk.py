@@ -36,9 +36,9 @@ from threadpoolctl import threadpool_limits
 
 from engine.errors import DataError
 
-#: Target size of one chunk's score block, in float32 cells (~8 MB): large enough that
+#: Target size of one chunk's score block, in float32 cells (~16 MB): large enough that
 #: the per-chunk Python overhead is small, small enough to stay near the CPU caches.
-_CHUNK_CELLS = 2 * 1024 * 1024
+_CHUNK_CELLS = 4 * 1024 * 1024  # 100k x 20k bench: 2M cells 2.11 s, 4M 2.02 s, 8M 2.32 s
 
 
 def default_threads() -> int:
@@ -60,7 +60,7 @@ def topk(user_factors: np.ndarray, item_factors: np.ndarray, k: int,
         exclude: optional scipy.sparse matrix [n_users, n_items] whose stored entries
             (any value, even 0) are items never to return for that row.
         n_threads: worker threads (default: the CPUs this process may use).
-        chunk_size: users per chunk (default: about 2M score cells per chunk).
+        chunk_size: users per chunk (default: about 4M score cells per chunk).
 
     Returns:
         ``(items, scores)``: int64 [n_users, k] and float32 [n_users, k], best first,
