@@ -14,7 +14,7 @@ def test_home_lists_demo_dataset(serve, demo_db, page):
     no_exception(page)
     assert page.get_by_role("heading", name="recscope").is_visible()
     # the dataframe is drawn on a canvas; wait for its accessible table copy
-    page.locator("[data-testid='stDataFrame'] [role='gridcell']").first.wait_for()
+    page.locator("[data-testid='stDataFrame'] [role='gridcell']").first.wait_for(state="attached")
     text = page.locator("[data-testid='stMain']").inner_text()
     assert "Datasets" in text
     cells = page.locator("[data-testid='stDataFrame'] [role='gridcell']").all_inner_texts()
