@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from engine.data.loaders import ids_as_text
 from engine.errors import DataError
 from engine.store import Store
 from engine.store import runs as store_runs
@@ -24,17 +25,6 @@ def _examples(values, n: int = 3) -> str:
     vals = list(dict.fromkeys(values))
     shown = ", ".join(repr(v) for v in vals[:n])
     return shown + (", ..." if len(vals) > n else "")
-
-
-def _text(s: pd.Series, path: Path, col: str) -> pd.Series:
-    if pd.api.types.is_float_dtype(s) and s.dropna().apply(float.is_integer).all():
-        s = s.astype("Int64")
-    text = s.astype("string").str.strip()
-    empty = text.isna() | (text == "")
-    if empty.any():
-        row = int(np.flatnonzero(empty.to_numpy())[0]) + 1
-        raise DataError(f"{path} row {row} has an empty {col}; every row needs one.")
-    return text.astype(object)
 
 
 def _number(s: pd.Series, path: Path, col: str) -> pd.Series:
@@ -63,8 +53,8 @@ def read_lists(file, k: int | None = None) -> pd.DataFrame:
     if "rank" not in df.columns and "score" not in df.columns:
         raise DataError(f"{path} has neither a 'rank' nor a 'score' column; expected one of them "
                         f"to order each user's list.")
-    out = pd.DataFrame({"user_id": _text(df["user_id"], path, "user_id"),
-                        "item_id": _text(df["item_id"], path, "item_id")})
+    out = pd.DataFrame({"user_id": ids_as_text(df["user_id"], path, "user_id", "user id").to_numpy(),
+                        "item_id": ids_as_text(df["item_id"], path, "item_id", "item id").to_numpy()})
     out["score"] = _number(df["score"], path, "score") if "score" in df.columns else np.nan
     if "rank" in df.columns:
         rank = _number(df["rank"], path, "rank")

@@ -14,7 +14,6 @@ import pandas as pd
 import streamlit as st
 
 from engine.store import items as I
-from engine.store.runs import list_runs
 from viewer import components, db, runs_charts, state
 from viewer.charts import run_color
 from viewer.runs_view import _mark, _sync, compare_href, run_label

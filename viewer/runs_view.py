@@ -329,7 +329,7 @@ def paired_tab(dataset: str, run_ids: list[int], labels: dict, metric: str, k: i
         "A": [labels[a] for a in tab["run_a"]],
         "B": [labels[b] for b in tab["run_b"]],
         "Users": tab["n"].astype(int),
-        f"mean A": tab["mean_a"], f"mean B": tab["mean_b"],
+        "mean A": tab["mean_a"], "mean B": tab["mean_b"],
         "B − A": tab["mean_diff"],
         "95% interval": [f"[{lo:+.4f}, {hi:+.4f}]" for lo, hi in zip(tab["ci_low"], tab["ci_high"])],
         "B better / tie / A better": [f"{int(w):,} / {int(t):,} / {int(l):,}"
@@ -442,7 +442,7 @@ def popularity_slice(run_ids: list[int], labels: dict, k: int, runs: pd.DataFram
                         width="stretch", key="_runs_dec_slots")
     with c2:
         st.plotly_chart(runs_charts.decile_chart(dec, labels, "share_hits", ref,
-                                                 f"Where the hits are"),
+                                                 "Where the hits are"),
                         width="stretch", key="_runs_dec_hits")
 
 

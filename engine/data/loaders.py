@@ -193,7 +193,7 @@ def _clip(name, width: int = 30) -> str:
     return name if len(name) <= width else name[: width - 3] + "..."
 
 
-def _ids(s: pd.Series, path: Path, col, what: str) -> pd.Series:
+def ids_as_text(s: pd.Series, path: Path, col, what: str) -> pd.Series:
     """Ids as stripped text; an empty id is an error naming its row."""
     if pd.api.types.is_float_dtype(s) and s.dropna().apply(float.is_integer).all():
         s = s.astype("Int64")
@@ -265,8 +265,8 @@ def _numbers(s: pd.Series, path: Path, col, what: str) -> pd.Series:
 def _interactions(df: pd.DataFrame, path: Path, user_col, item_col, time_col=None, event_col=None,
                   weight_col=None, event: str = "interaction") -> tuple[pd.DataFrame, dict]:
     """Mapped columns -> INTERACTION_COLUMNS frame with duplicates collapsed, and info."""
-    out = pd.DataFrame({"user_id": _ids(df[user_col], path, user_col, "user id").to_numpy(),
-                        "item_id": _ids(df[item_col], path, item_col, "item id").to_numpy()})
+    out = pd.DataFrame({"user_id": ids_as_text(df[user_col], path, user_col, "user id").to_numpy(),
+                        "item_id": ids_as_text(df[item_col], path, item_col, "item id").to_numpy()})
     info: dict = {}
     if time_col is not None:
         out["timestamp"] = parse_timestamps(df[time_col], path, time_col).to_numpy()
@@ -396,7 +396,7 @@ def _load_ml100k(folder: Path, name: str, progress: ProgressFn) -> Dataset:
         names = np.array(genres, dtype=object)
         genre_lists = ["|".join(names[row]) for row in flags.to_numpy()]
         items = pd.DataFrame({
-            "item_id": _ids(raw["item_id"], ipath, 0, "movie id").to_numpy(),
+            "item_id": ids_as_text(raw["item_id"], ipath, 0, "movie id").to_numpy(),
             "title": raw["title"].to_numpy(),
             "category": [g.split("|")[0] if g else "" for g in genre_lists],
             "genres": genre_lists,
@@ -410,7 +410,7 @@ def _load_ml100k(folder: Path, name: str, progress: ProgressFn) -> Dataset:
     if upath.exists():
         raw = read_table(upath, sep="|", header=False, encoding="latin-1",
                          names=["user_id", "age", "gender", "occupation", "zip"])
-        raw["user_id"] = _ids(raw["user_id"], upath, 0, "user id")
+        raw["user_id"] = ids_as_text(raw["user_id"], upath, 0, "user id")
         raw["age"] = pd.to_numeric(raw["age"], errors="coerce").astype("Int64")
         users = raw
     progress(stage, 3, 3)
@@ -420,7 +420,7 @@ def _load_ml100k(folder: Path, name: str, progress: ProgressFn) -> Dataset:
 def _genre_items(movies: pd.DataFrame, path: Path, id_col, title_col, genres_col) -> pd.DataFrame:
     genres = movies[genres_col].fillna("").astype(str).replace("(no genres listed)", "")
     return pd.DataFrame({
-        "item_id": _ids(movies[id_col], path, id_col, "movie id").to_numpy(),
+        "item_id": ids_as_text(movies[id_col], path, id_col, "movie id").to_numpy(),
         "title": movies[title_col].astype(object).to_numpy(),
         "category": genres.str.split("|").str[0].fillna("").to_numpy(),
         "genres": genres.to_numpy(),
@@ -484,7 +484,7 @@ def _load_ml1m(folder: Path, name: str, progress: ProgressFn) -> Dataset:
     upath = folder / "users.dat"
     if upath.exists():
         users = _read_dat(upath, ["user_id", "gender", "age", "occupation", "zip"])
-        users["user_id"] = _ids(users["user_id"], upath, 0, "user id")
+        users["user_id"] = ids_as_text(users["user_id"], upath, 0, "user id")
         users["age"] = pd.to_numeric(users["age"], errors="coerce").astype("Int64")
     progress(stage, 3, 3)
     return _dataset(name, inter, info, users, items, source=f"movielens {folder.name} {folder}")
@@ -527,7 +527,7 @@ def load_interactions_csv(path, name: str, user_col: str, item_col: str, time_co
         id_col = item_id_col or item_col
         require_columns(raw, ip, {"--item-id-col": id_col, "--title-col": title_col}, sep=sep)
         items = raw.copy()
-        items.insert(0, "__id", _ids(raw[id_col], ip, id_col, "item id").to_numpy())
+        items.insert(0, "__id", ids_as_text(raw[id_col], ip, id_col, "item id").to_numpy())
         items = items.drop(columns=[id_col])
         rename = {"__id": "item_id"}
         if title_col is not None:
@@ -579,7 +579,7 @@ def _one_review_file(p: Path, text_col, label_col, sep, id_col, time_col, votes,
                                              cols["--id-col"], cols["--time-col"])
     out = pd.DataFrame(index=df.index)
     if id_col is not None:
-        ids = _ids(df[id_col], p, id_col, "review id")
+        ids = ids_as_text(df[id_col], p, id_col, "review id")
     else:
         ids = pd.Series([str(i + 1) for i in range(len(df))], index=df.index, dtype=object)
     out["review_id"] = (prefix + ids).to_numpy() if prefix else ids.to_numpy()

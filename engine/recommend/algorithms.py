@@ -17,7 +17,6 @@ import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from engine.errors import DataError
-from engine.progress import ProgressFn
 from engine.recommend.base import BaseRecommender, exclude_self
 from engine.recommend.topk import topk, topk_dense
 

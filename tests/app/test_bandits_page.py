@@ -10,14 +10,6 @@ from engine.store import bandits as sql
 from tests.conftest import ROOT
 
 
-@pytest.fixture(autouse=True)
-def _clear_caches():
-    import streamlit as st
-
-    st.cache_data.clear()
-    yield
-    st.cache_data.clear()
-
 
 def _app(db, monkeypatch, **params) -> AppTest:
     monkeypatch.setenv("RECSCOPE_DB", str(db))

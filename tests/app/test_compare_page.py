@@ -9,14 +9,6 @@ from tests.conftest import ROOT
 from tests.unit.test_store_compare import build_tiny
 
 
-@pytest.fixture(autouse=True)
-def _clear_caches():
-    import streamlit as st
-
-    st.cache_data.clear()
-    yield
-    st.cache_data.clear()
-
 
 @pytest.fixture
 def db(tmp_path, monkeypatch):

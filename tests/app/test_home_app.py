@@ -1,7 +1,6 @@
 """Home page logic without a browser (streamlit.testing AppTest)."""
 
 import pandas as pd
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from engine.data import Dataset
@@ -9,14 +8,6 @@ from engine.store import Store
 from engine.store.datasets import save_dataset
 from tests.conftest import ROOT
 
-
-@pytest.fixture(autouse=True)
-def _clear_caches():
-    import streamlit as st
-
-    st.cache_data.clear()
-    yield
-    st.cache_data.clear()
 
 
 def _run(db, monkeypatch) -> AppTest:

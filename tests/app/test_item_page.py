@@ -11,14 +11,6 @@ from tests.conftest import ROOT
 from tests.unit.test_runs_views import build_tiny_store
 
 
-@pytest.fixture(autouse=True)
-def _clear_caches():
-    import streamlit as st
-
-    st.cache_data.clear()
-    yield
-    st.cache_data.clear()
-
 
 @pytest.fixture
 def db(tmp_path, monkeypatch):

@@ -13,14 +13,6 @@ from engine.store import reviews as rdb
 from tests.conftest import ROOT
 
 
-@pytest.fixture(autouse=True)
-def _clear_caches():
-    import streamlit as st
-
-    st.cache_data.clear()
-    yield
-    st.cache_data.clear()
-
 
 @pytest.fixture(scope="module")
 def _trained(tmp_path_factory):
