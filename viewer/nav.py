@@ -14,6 +14,7 @@ import streamlit as st
 PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
 
 #: (key, file, title, icon, url_path, section). The key is what other code links by.
+#: Home is the default page: Streamlit serves it at "/" whatever its url_path.
 PAGE_SPECS = [
     ("home", "home.py", "Home", ":material/home:", "home", "Overview"),
     ("runs", "runs.py", "Runs", ":material/leaderboard:", "runs", "Recommenders"),

@@ -129,6 +129,8 @@ def shot(page, name: str) -> Path:
 
 
 def no_exception(page) -> None:
-    """Fail if Streamlit rendered an exception box."""
+    """Fail if Streamlit rendered an exception box or a "Page not found" dialog."""
     n = page.locator("[data-testid='stException']").count()
     assert n == 0, page.locator("[data-testid='stException']").first.inner_text()
+    dialogs = page.locator("[role='dialog']").all_inner_texts()
+    assert not any("Page not found" in d for d in dialogs), dialogs

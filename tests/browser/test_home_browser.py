@@ -9,7 +9,7 @@ pytestmark = pytest.mark.browser
 
 def test_home_lists_demo_dataset(serve, demo_db, page):
     url = serve(demo_db)
-    page.goto(url + "/home")
+    page.goto(url + "/")
     wait_idle(page)
     no_exception(page)
     assert page.get_by_role("heading", name="recscope").is_visible()
