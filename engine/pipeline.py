@@ -276,9 +276,16 @@ def train_runs(store: Store, dataset: str, algos: list[str], *, k: int = 20, spl
             progress(f"evaluate {name}", 1, 1)
 
             progress("store", 0, 1)
+            artifacts = None
+            if getattr(model, "supports_explain", False):
+                # ALS: its item factors are all engine.recommend.explain needs to let the
+                # model explain a list later (user factors are re-solved from a history)
+                artifacts = {store_runs.ITEM_FACTORS: model.item_factors,
+                             store_runs.ITEM_IDS: item_ids}
             store_runs.finish_run(store, run_id, recs=recs, metrics=metrics, user_metrics=per_user,
                                   fit_seconds=fit_s, recommend_seconds=rec_s,
-                                  evaluate_seconds=eval_s, n_users=len(test_users))
+                                  evaluate_seconds=eval_s, n_users=len(test_users),
+                                  artifacts=artifacts)
             progress("store", 1, 1)
             results.append({"run_id": run_id, "algorithm": name, "split_id": split_id,
                             "status": "done", "error": None})

@@ -10,6 +10,11 @@ A *run* is written in two steps so that a crash never leaves half a run behind:
 status 'done' in ONE transaction (or ``fail_run`` records status 'failed' and the
 reason, with no recommendations). Runs are immutable: a rerun is a new run id.
 
+A run may also keep *artifacts* of its model (``run_artifacts``): an ALS run keeps its
+item factors and their item ids, so that the model can explain its lists later without
+being kept in memory (``item_factors``). They are written by ``finish_run`` in the same
+transaction as the lists and removed with the run.
+
 Bulk inserts go through registered DataFrames (DuckDB scans them via Arrow, which is
 fast for tens of millions of rows). Recommendations are inserted sorted by
 (run_id, user_id, rank) so that DuckDB's zonemaps can prune by user quickly.
@@ -17,8 +22,9 @@ fast for tens of millions of rows). Recommendations are inserted sorted by
 
 from __future__ import annotations
 
+import io
 import json
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -219,15 +225,50 @@ def _recs_frame(recs: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+#: The artifact names of a factor model's item side (see ``item_factors``).
+ITEM_FACTORS, ITEM_IDS = "item_factors", "item_ids"
+
+
+def encode_artifact(value) -> tuple[str, bytes]:
+    """(format, payload) of one artifact: a numeric numpy array as .npy bytes ('npy',
+    read back without pickle), a sequence of texts (e.g. item ids) as a UTF-8 JSON list
+    ('json'; .npy would need pickle or fixed-width UTF-32 for text)."""
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+        buf = io.BytesIO()
+        np.save(buf, np.ascontiguousarray(value), allow_pickle=False)
+        return "npy", buf.getvalue()
+    if isinstance(value, (list, tuple, np.ndarray, pd.Series, pd.Index)):
+        return "json", json.dumps([str(v) for v in value], ensure_ascii=False).encode("utf-8")
+    raise DataError(f"A run artifact must be a numeric numpy array or a list of texts; got "
+                    f"{type(value).__name__}.")
+
+
+def decode_artifact(fmt: str, data: bytes):
+    if fmt == "npy":
+        return np.load(io.BytesIO(data), allow_pickle=False)
+    if fmt == "json":
+        return json.loads(bytes(data).decode("utf-8"))
+    raise DataError(f"Unknown run artifact format {fmt!r} in the store (expected npy or json).")
+
+
+def _write_artifacts(con, run_id: int, encoded: Sequence[tuple[str, str, bytes]]) -> None:
+    for name, fmt, data in encoded:
+        con.execute("INSERT INTO run_artifacts (run_id, name, format, data) VALUES (?, ?, ?, ?)",
+                    [int(run_id), str(name), fmt, data])
+
+
 def finish_run(store: Store, run_id: int, *, recs: pd.DataFrame, metrics: pd.DataFrame,
                user_metrics: pd.DataFrame | None = None, fit_seconds: float | None = None,
                recommend_seconds: float | None = None, evaluate_seconds: float | None = None,
-               n_users: int | None = None) -> None:
+               n_users: int | None = None, artifacts: Mapping[str, Any] | None = None) -> None:
     """Write a run's lists, metrics, per-user metrics and timings; status 'done'. One transaction.
 
     recs: DataFrame[user_id, rank, item_id, score]; metrics: DataFrame[metric, k, value];
-    user_metrics: DataFrame[user_id, metric, k, value].
+    user_metrics: DataFrame[user_id, metric, k, value]; artifacts: {name: numeric array
+    or list of texts} the run keeps of its model (e.g. ``{ITEM_FACTORS: ..., ITEM_IDS: ...}``).
     """
+    # encoded before the transaction opens: a bad artifact fails with nothing written
+    encoded = [(str(name), *encode_artifact(value)) for name, value in (artifacts or {}).items()]
     r = _recs_frame(recs)
     m = pd.DataFrame({"metric": metrics["metric"].astype(str).astype(object),
                       "k": pd.to_numeric(metrics["k"]).astype("int32"),
@@ -259,12 +300,14 @@ def finish_run(store: Store, run_id: int, *, recs: pd.DataFrame, metrics: pd.Dat
             [fit_seconds, recommend_seconds, evaluate_seconds, int(n_users), int(run_id)])
         for t in ("_recs", "_metrics", "_user_metrics"):
             con.unregister(t)
+        con.execute("DELETE FROM run_artifacts WHERE run_id = ?", [int(run_id)])
+        _write_artifacts(con, run_id, encoded)
 
 
 def fail_run(store: Store, run_id: int, error: str, *, fit_seconds: float | None = None) -> None:
     """Mark a run 'failed' with its one-sentence reason; it keeps no recommendations."""
     with store.transaction() as con:
-        for table in ("recommendations", "metrics", "user_metrics"):
+        for table in ("recommendations", "metrics", "user_metrics", "run_artifacts"):
             con.execute(f"DELETE FROM {table} WHERE run_id = ?", [int(run_id)])
         con.execute("UPDATE runs SET status = 'failed', error = ?, fit_seconds = ?, "
                     "finished_at = current_timestamp WHERE run_id = ?",
@@ -275,7 +318,7 @@ def delete_run(store: Store, run_id: int) -> None:
     """Remove a run and everything it owns (one transaction)."""
     get_run(store, run_id)
     with store.transaction() as con:
-        for table in ("recommendations", "metrics", "user_metrics", "runs"):
+        for table in ("recommendations", "metrics", "user_metrics", "run_artifacts", "runs"):
             con.execute(f"DELETE FROM {table} WHERE run_id = ?", [int(run_id)])
 
 
@@ -332,6 +375,44 @@ def get_run(store: Store, run_id: int) -> dict:
         if row.get(c) is not None:
             row[c] = int(row[c])
     return row
+
+
+def run_artifact(store: Store, run_id: int, name: str):
+    """One artifact a run kept (a numpy array or a list of texts), or None."""
+    with store.connect() as con:
+        row = con.execute("SELECT format, data FROM run_artifacts WHERE run_id = ? AND name = ?",
+                          [int(run_id), str(name)]).fetchone()
+    return None if row is None else decode_artifact(row[0], row[1])
+
+
+def item_factors(store: Store, run_id: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """(item factors float32 [n_items, factors], item ids object [n_items]) of a factor
+    model's run, row ``i`` belonging to ``item_ids[i]``; None when the run kept none
+    (runs of other algorithms, imported runs, runs trained before factors were kept)."""
+    with store.connect() as con:
+        rows = con.execute("SELECT name, format, data FROM run_artifacts WHERE run_id = ? "
+                           "AND name IN (?, ?)", [int(run_id), ITEM_FACTORS, ITEM_IDS]).fetchall()
+    got = {name: decode_artifact(fmt, data) for name, fmt, data in rows}
+    if ITEM_FACTORS not in got or ITEM_IDS not in got:
+        return None
+    factors = np.asarray(got[ITEM_FACTORS], dtype=np.float32)
+    ids = np.asarray(got[ITEM_IDS], dtype=object)
+    if factors.ndim != 2 or factors.shape[0] != len(ids):
+        raise DataError(f"Run {run_id}'s stored item factors have shape {factors.shape} but "
+                        f"{len(ids)} item ids; the store is damaged: retrain the run.")
+    return factors, ids
+
+
+def artifact_sizes(store: Store, run_ids: Iterable[int] | None = None) -> pd.DataFrame:
+    """Bytes each run keeps per artifact: DataFrame[run_id, name, format, bytes]."""
+    sql = "SELECT run_id, name, format, octet_length(data) AS bytes FROM run_artifacts"
+    if run_ids is None:
+        return store.df(sql + " ORDER BY run_id, name")
+    ids = [int(r) for r in run_ids]
+    if not ids:
+        return store.df(sql + " WHERE false")
+    ph = ", ".join("?" for _ in ids)
+    return store.df(sql + f" WHERE run_id IN ({ph}) ORDER BY run_id, name", ids)
 
 
 def run_metrics(store: Store, run_id: int) -> pd.DataFrame:
