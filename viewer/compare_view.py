@@ -4,6 +4,11 @@ disagreement explorer and exposure. All data comes from engine.store.compare thr
 
 URL parameters: dataset, runs (comma-separated run ids), user, k, view (the tab),
 pair (the two runs of the all-user tabs), why (1/0: show history drivers).
+
+The "↳" line under each recommendation names the history item behind it: for ALS runs
+that kept their item factors, the model's own explanation (the history item that adds
+most to the item's score, ``C.model_drivers``); for every other run a data stand-in
+(the history item most co-interacted with it, ``C.drivers``). Each card says which.
 """
 
 from __future__ import annotations
@@ -245,8 +250,15 @@ def history_card(dataset: str, history: pd.DataFrame, n_history: int) -> None:
                                 empty_text="This user has no interactions in the dataset.")
 
 
+#: What the "↳" line of a run card is, shown in the card's subtitle.
+WHY_MODEL = "↳ the model's own explanation"
+WHY_DATA = "↳ data stand-in, not the model"
+
+
 def run_card(dataset: str, rid: int, label: str, lst: pd.DataFrame, labels: dict,
-             why: dict | None, k: int) -> None:
+             why: dict | None, k: int, why_kind: str | None = None) -> None:
+    """One run's list. ``why``: {item_id: "↳ ..." line}; ``why_kind``: WHY_MODEL or
+    WHY_DATA (named in the subtitle when the lines are shown)."""
     rows = []
     for _, r in lst.iterrows():
         also = ", ".join(f"{labels.get(o, o).split(' ', 1)[-1]} #{rk}" for o, rk in r["other_ranks"])
@@ -256,29 +268,47 @@ def run_card(dataset: str, rid: int, label: str, lst: pd.DataFrame, labels: dict
         drv = (why or {}).get(r["item_id"])
         rows.append({"rank": r["rank"], "title": r["title"], "meta": meta, "score": r["score"],
                      "hit": bool(r["hit"]), "shared": bool(r["shared"]), "unique": bool(r["unique"]),
-                     "why": f"↳ like {drv}" if drv else "",
+                     "why": drv or "",
                      "href": _item_href(dataset, r["item_id"]), "tooltip": f"item {r['item_id']}"})
     n_hit = int(lst["hit"].sum()) if len(lst) else 0
     n_unique = int(lst["unique"].sum()) if len(lst) else 0
     sub = f"top {k}: {n_hit} hit{'s' if n_hit != 1 else ''} · {n_unique} only here"
+    if why is not None and why_kind and len(lst):
+        sub += f" · {why_kind}"
     components.ranked_list_card(label, charts.run_color(rid), rows, subtitle=sub,
                                 empty_text="No list for this user in this run (the run "
                                            "lists only the users it evaluated).")
 
 
-def _drivers_text(dataset: str, view: dict, run_split: dict, user: str) -> dict:
-    """{item_id: "title (0.42), title (0.31)"} from co-occurrence drivers."""
+def _drivers_text(dataset: str, view: dict, run_split: dict, user: str,
+                  run_ids: list[int] | None = None) -> dict:
+    """{item_id: "↳ like title (0.42)"}: the co-interaction stand-in for the lists of
+    ``run_ids`` (all runs when None)."""
     lists = view["lists"]
+    if run_ids is not None:
+        lists = lists[lists["run_id"].isin(run_ids)]
     out: dict[str, str] = {}
-    for sid in sorted({s for s in run_split.values() if s is not None}):
+    for sid in sorted({run_split.get(r) for r in set(lists["run_id"])} - {None}):
         items = tuple(sorted(set(lists.loc[lists["run_id"].map(run_split) == sid, "item_id"])))
         if not items:
             continue
         d = db.read(C.drivers, dataset, sid, user, items, 1)
         for item_id, g in d.groupby("item_id"):
             g = g.iloc[0]
-            out.setdefault(item_id, f"{_cut(g['driver_title'], 22)} ({g['similarity']:.2f})")
+            out.setdefault(item_id, f"↳ like {_cut(g['driver_title'], 22)} ({g['similarity']:.2f})")
     return out
+
+
+def _model_drivers_text(dataset: str, rid: int, lst: pd.DataFrame, user: str) -> dict:
+    """{item_id: "↳ driven by title (+0.12)"}: the ALS run's own explanation (the history
+    item contributing most to the item's score), one cached read per run and user."""
+    items = tuple(sorted(set(lst["item_id"])))
+    if not items:
+        return {}
+    d = db.read(C.model_drivers, dataset, int(rid), user, items, 1)
+    return {item_id: f"↳ driven by {_cut(g.iloc[0]['driver_title'], 22)} "
+                     f"({g.iloc[0]['contribution']:+.2f})"
+            for item_id, g in d.groupby("item_id")}
 
 
 def one_user(dataset: str, run_ids: list[int], runs: pd.DataFrame, user: str, k: int) -> None:
@@ -302,7 +332,18 @@ def one_user(dataset: str, run_ids: list[int], runs: pd.DataFrame, user: str, k:
                 icon=":material/info:")
 
     why_on = state.param("why", "1") != "0"
-    why = _drivers_text(dataset, view, run_split, user) if why_on else None
+    why: dict[int, dict | None] = {r: None for r in run_ids}
+    why_kind: dict[int, str] = {}
+    if why_on:
+        explained = db.read(C.explainable_runs, tuple(run_ids))
+        others = [r for r in run_ids if r not in explained]
+        standin = _drivers_text(dataset, view, run_split, user, others) if others else {}
+        for r in run_ids:
+            if r in explained:
+                why[r] = _model_drivers_text(dataset, r, lists[lists["run_id"] == r], user)
+                why_kind[r] = WHY_MODEL
+            else:
+                why[r], why_kind[r] = standin, WHY_DATA
 
     if len(run_ids) >= 4:
         # four run columns leave no room for a fifth: the history goes above, compact
@@ -324,12 +365,16 @@ def one_user(dataset: str, run_ids: list[int], runs: pd.DataFrame, user: str, k:
         cols = cols[1:]
     for col, rid in zip(cols, run_ids):
         with col:
-            run_card(dataset, rid, labels[rid], lists[lists["run_id"] == rid], labels, why, k)
+            run_card(dataset, rid, labels[rid], lists[lists["run_id"] == rid], labels, why[rid], k,
+                     why_kind.get(rid))
     new_why = st.toggle(
-        "Show “↳ like …”: the history item most like each recommendation", value=why_on,
-        help="Cosine similarity of item columns in the training data (how often the same "
-             "people interacted with both). It describes the data, not the model's internals, "
-             "so it is shown for every run; it is not the model's own explanation.")
+        "Show “↳”: the history item behind each recommendation", value=why_on,
+        help="ALS runs: “driven by” is the model's own explanation, the history item that "
+             "adds most to the item's score (implicit's ALS explain on the run's item "
+             "factors; the contributions of all history items add up to the score). "
+             "Other runs: “like” is a stand-in from the data, the history item most "
+             "co-interacted with it (cosine similarity of item columns in the training "
+             "data), not the model's internals. Each card's subtitle says which it shows.")
     if new_why != why_on:
         state.set_params(why=None if new_why else "0")
         st.rerun()

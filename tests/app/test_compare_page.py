@@ -130,3 +130,46 @@ def test_exposure_tab_counts_items(db):
     pushes = [d.value for d in at.dataframe if "Item" in d.value.columns]
     assert pushes[0]["Item"].tolist() == ["データ入力"]        # only als recommends i5
     assert pushes[1]["Item"].tolist() == ["i6"]               # only popularity recommends i6
+
+
+def _keep_factors(path) -> None:
+    """Give ALS run 1 of the tiny store hand-made item factors (2 factors): i1 and i4
+    along e1, i2 and i3 along e2, i5 between them, i6 zero."""
+    import numpy as np
+
+    from engine.store import Store
+    from engine.store import runs as R
+
+    Y = np.array([[1, 0], [0, 1], [0, 1], [1, 0], [0.5, 0.5], [0, 0]], dtype=np.float32)
+    with Store(path, lock_timeout=5).transaction() as con:
+        for name, value in ((R.ITEM_FACTORS, Y), (R.ITEM_IDS, ["i1", "i2", "i3", "i4", "i5", "i6"])):
+            con.execute("INSERT INTO run_artifacts VALUES (1, ?, ?, ?)", [name, *R.encode_artifact(value)])
+
+
+def _card(html: str, start: str, end: str | None = None) -> str:
+    return html[html.index(start):html.index(end) if end else None]
+
+
+def test_als_run_with_factors_shows_the_models_own_drivers(db):
+    # without kept factors, every run shows the co-interaction stand-in, labelled as such
+    html = _html(_run(dataset="ds", runs="1,2", user="u1", k="3"))
+    assert "↳ driven by" not in html and "↳ like" in html
+    assert "own explanation" not in html and html.count("data stand-in, not the model") == 2
+
+    _keep_factors(db)
+    at = _run(dataset="ds", runs="1,2", user="u1", k="3")
+    html = _html(at)
+    als, pop = _card(html, "#1 als", "#2 popularity"), _card(html, "#2 popularity")
+    assert "the model&#x27;s own explanation" in als and "data stand-in" not in als
+    # u1 trained on i1, i2 (weight 1, alpha 1: confidence 1), so W = (YtY + 0.05 I)^-1 with
+    # YtY = [[2.25, .25], [.25, 2.25]]: i3 (along e2) gets e2'We2 = 2.3 / (2.3^2 - .25^2)
+    # = 0.44 from i2 and -0.25 / 5.2275 from i1; i4 likewise 0.44 from i1.
+    i3, i4 = als.index("カフェスタッフ"), als.index("コンビニ店員")
+    assert "↳ driven by 倉庫内ピッキング (+0.44)" in als[i3:i4]
+    assert "↳ driven by 看護師（日勤） (+0.44)" in als[i4:]
+    assert "↳ driven by" not in pop and "↳ like" in pop and "data stand-in, not the model" in pop
+
+    # the toggle hides both kinds and says so in the link
+    at.toggle[0].set_value(False).run()
+    assert not at.exception and at.query_params["why"] == "0"
+    assert "↳" not in _html(at)
