@@ -299,13 +299,16 @@ def _drivers_text(dataset: str, view: dict, run_split: dict, user: str,
     return out
 
 
-def _model_drivers_text(dataset: str, rid: int, lst: pd.DataFrame, user: str) -> dict:
+def _model_drivers_text(dataset: str, rid: int, lst: pd.DataFrame, user: str) -> dict | None:
     """{item_id: "↳ driven by title (+0.12)"}: the ALS run's own explanation (the history
-    item contributing most to the item's score), one cached read per run and user."""
+    item contributing most to the item's score), one cached read per run and user; None
+    when the run kept no item factors."""
     items = tuple(sorted(set(lst["item_id"])))
     if not items:
-        return {}
+        return None                      # no list for this user: nothing to explain
     d = db.read(C.model_drivers, dataset, int(rid), user, items, 1)
+    if d is None:
+        return None
     return {item_id: f"↳ driven by {_cut(g.iloc[0]['driver_title'], 22)} "
                      f"({g.iloc[0]['contribution']:+.2f})"
             for item_id, g in d.groupby("item_id")}
@@ -335,15 +338,16 @@ def one_user(dataset: str, run_ids: list[int], runs: pd.DataFrame, user: str, k:
     why: dict[int, dict | None] = {r: None for r in run_ids}
     why_kind: dict[int, str] = {}
     if why_on:
-        explained = db.read(C.explainable_runs, tuple(run_ids))
-        others = [r for r in run_ids if r not in explained]
-        standin = _drivers_text(dataset, view, run_split, user, others) if others else {}
+        algos = dict(zip(info["run_id"].astype(int), info["algorithm"]))
         for r in run_ids:
-            if r in explained:
+            if algos.get(r) in C.EXPLAINED_ALGORITHMS:
                 why[r] = _model_drivers_text(dataset, r, lists[lists["run_id"] == r], user)
-                why_kind[r] = WHY_MODEL
-            else:
-                why[r], why_kind[r] = standin, WHY_DATA
+                if why[r] is not None:
+                    why_kind[r] = WHY_MODEL
+        others = [r for r in run_ids if r not in why_kind]
+        standin = _drivers_text(dataset, view, run_split, user, others) if others else {}
+        for r in others:
+            why[r], why_kind[r] = standin, WHY_DATA
 
     if len(run_ids) >= 4:
         # four run columns leave no room for a fifth: the history goes above, compact

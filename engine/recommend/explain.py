@@ -33,23 +33,28 @@ def _als_defaults() -> dict:
     return dict(ALGORITHMS["als"].defaults)
 
 
-def history_row(item_ids: np.ndarray, history_item_ids: Iterable, history_weights: Iterable
+def history_row(item_index: pd.Index, history_item_ids: Iterable, history_weights: Iterable
                 ) -> sp.csr_matrix:
-    """The user's 1 x n_items row of the training matrix: ``build_matrix`` of the history
-    rows with their weights (duplicates summed, zero cells removed, items the run did not
-    train on dropped). ``history_weights`` are the rows' weights after event weighting
-    (``engine.recommend.matrix.row_weights``), as the pipeline built the matrix."""
-    from engine.recommend.matrix import build_matrix
-
+    """The user's 1 x n_items row of the training matrix, with ``build_matrix``'s
+    conventions: duplicate items summed, cells summing to 0 removed, items the run did
+    not train on dropped. ``history_weights`` are the rows' weights after event weighting
+    (``engine.recommend.matrix.row_weights``), as the pipeline built the matrix.
+    ``item_index``: the run's item ids as a pd.Index (position = factor row). Built here
+    rather than by build_matrix, which would index the whole catalogue once more."""
     hist = [str(i) for i in history_item_ids]
     weights = np.asarray(list(history_weights), dtype="float64")
     if len(weights) != len(hist):
         raise DataError(f"Got {len(hist)} history items but {len(weights)} weights; "
                         f"give one weight per history item.")
-    frame = pd.DataFrame({"user_id": pd.Series(["u"] * len(hist), dtype=object),
-                          "item_id": pd.Series(hist, dtype=object), "weight": weights})
-    return build_matrix(frame, np.asarray(["u"], dtype=object), np.asarray(item_ids, dtype=object),
-                        event_weights={})
+    pos = item_index.get_indexer(pd.Index(hist, dtype=object)) if hist else np.zeros(0, np.int64)
+    keep = pos >= 0
+    row = sp.coo_matrix((weights[keep].astype(np.float32),
+                         (np.zeros(int(keep.sum()), dtype=np.int64), pos[keep])),
+                        shape=(1, len(item_index)), dtype=np.float32).tocsr()
+    row.sum_duplicates()
+    row.eliminate_zeros()
+    row.sort_indices()
+    return row
 
 
 def als_explain(item_factors: np.ndarray, item_ids, params: Mapping | None,
@@ -72,9 +77,13 @@ def als_explain(item_factors: np.ndarray, item_ids, params: Mapping | None,
                         f"{len(ids)} item ids; expected one factor row per item id.")
     p = _als_defaults()
     p.update({k: v for k, v in dict(params or {}).items() if v is not None})
-    row = history_row(ids, history_item_ids, history_weights)
+    index = pd.Index(ids)
+    if not index.is_unique:
+        raise DataError(f"The run's item ids repeat {index[index.duplicated()][0]!r}; "
+                        f"expected one factor row per item id.")
+    row = history_row(index, history_item_ids, history_weights)
     recs = list(dict.fromkeys(str(i) for i in rec_item_ids))
-    pos = pd.Index(ids).get_indexer(pd.Index(recs, dtype=object))
+    pos = index.get_indexer(pd.Index(recs, dtype=object))
     top = row.nnz if n is None else int(n)
     out: dict[str, tuple[float, list[tuple[str, float]]]] = {}
     with threadpool_limits(1, "blas"):

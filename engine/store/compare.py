@@ -412,32 +412,17 @@ def drivers(store: Store, dataset: str, split_id: int, user_id: str, item_ids: I
 EXPLAINED_ALGORITHMS = ("als",)
 
 
-def explainable_runs(store: Store, run_ids: Iterable) -> list[int]:
-    """Those of ``run_ids`` that can give the model's own explanation: ALS runs that
-    kept their item factors (runs trained before factors were kept cannot)."""
-    from engine.store.runs import ITEM_FACTORS, ITEM_IDS
-
-    ids = _run_ids(run_ids)
-    if not ids:
-        return []
-    df = store.df(
-        f"SELECT r.run_id FROM runs r WHERE r.run_id IN ({_ph(ids)}) "
-        f"AND r.algorithm IN ({_ph(EXPLAINED_ALGORITHMS)}) AND r.split_id IS NOT NULL "
-        f"AND (SELECT count(DISTINCT a.name) FROM run_artifacts a WHERE a.run_id = r.run_id "
-        f"AND a.name IN (?, ?)) = 2", ids + list(EXPLAINED_ALGORITHMS) + [ITEM_FACTORS, ITEM_IDS])
-    have = {int(r) for r in df["run_id"]}
-    return [r for r in ids if r in have]
-
-
 def model_drivers(store: Store, dataset: str, run_id: int, user_id: str, item_ids: Iterable,
-                  n: int = 1) -> pd.DataFrame:
+                  n: int = 1) -> pd.DataFrame | None:
     """For each listed item, the ``n`` history items that contribute most to its score in
     the ALS run's own model (implicit's explain on the run's stored item factors and the
     user's training row, weighted as the run weighted it; see engine.recommend.explain).
 
     DataFrame[item_id, driver_id, contribution, score, driver_title], largest contribution
     first per item; ``score`` is the item's score under the user's re-solved factors (the
-    sum of all history contributions). Empty when the run kept no item factors.
+    sum of all history contributions). None when the run kept no item factors (other
+    algorithms, imported runs, ALS runs trained before factors were kept): the caller
+    then falls back to ``drivers``.
     """
     from engine.recommend.explain import als_explain
     from engine.recommend.matrix import row_weights
@@ -446,15 +431,15 @@ def model_drivers(store: Store, dataset: str, run_id: int, user_id: str, item_id
     cols = {"item_id": "object", "driver_id": "object", "contribution": "float64",
             "score": "float64", "driver_title": "object"}
     recs = sorted(set(_ids(item_ids)))
-    if not recs:
-        return _empty(cols)
     with store.connect() as con:
-        row = con.execute("SELECT split_id, params FROM runs WHERE run_id = ?",
+        row = con.execute("SELECT split_id, params, algorithm FROM runs WHERE run_id = ?",
                           [int(run_id)]).fetchone()
-        if row is None or row[0] is None:
-            return _empty(cols)
+        if row is None or row[0] is None or row[2] not in EXPLAINED_ALGORITHMS:
+            return None
         kept = item_factors(_OneConnection(con), int(run_id))
         if kept is None:
+            return None
+        if not recs:
             return _empty(cols)
         params = json.loads(row[1] or "{}")
         # the user's row of the training matrix: the split's train rows (already the

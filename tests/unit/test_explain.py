@@ -12,7 +12,7 @@ from engine.data.dataset import Dataset
 from engine.errors import DataError
 from engine.pipeline import train_runs
 from engine.recommend.algorithms import ALS
-from engine.recommend.explain import als_drivers, als_explain
+from engine.recommend.explain import als_drivers, als_explain, history_row
 from engine.recommend.matrix import build_matrix
 from engine.store import Store
 from engine.store import compare as C
@@ -82,6 +82,18 @@ def test_contributions_sum_to_the_score_of_the_resolved_user():
     for rec, expected in zip(recs[:2], theirs):
         assert [d for d, _ in mine[rec]] == [ids[j] for j, _ in expected]
         assert [v for _, v in mine[rec]] == pytest.approx([v for _, v in expected], rel=1e-5)
+
+
+def test_history_row_is_the_row_build_matrix_makes():
+    ids = np.asarray(["a", "b", "c", "d"], dtype=object)
+    hist = ["c", "a", "c", "zz", "d", "d", "b"]
+    w = [1.0, 2.5, 3.0, 9.0, 1.0, -1.0, 0.5]            # c summed, d sums to 0, zz unknown
+    frame = pd.DataFrame({"user_id": ["u"] * len(hist), "item_id": hist, "weight": w})
+    want = build_matrix(frame, np.asarray(["u"], dtype=object), ids, event_weights={})
+    got = history_row(pd.Index(ids), hist, w)
+    assert got.shape == want.shape == (1, 4) and got.dtype == want.dtype == np.float32
+    assert got.indices.tolist() == want.indices.tolist() == [0, 1, 2]
+    assert got.data.tolist() == want.data.tolist() == [2.5, 0.5, 4.0]
 
 
 def test_unknown_items_are_left_out_and_bad_shapes_are_one_sentence():
@@ -156,7 +168,6 @@ def test_trained_als_keeps_its_factors_and_the_page_reads_its_explanation(tmp_pa
     res = train_runs(store, "ev", ["als", "popularity"], k=5, event_weights=weights,
                      params={"als": {"factors": 6, "iterations": 20, "alpha": 2.0}})
     als, pop = (r["run_id"] for r in res)
-    assert C.explainable_runs(store, [pop, als]) == [als]
     assert R.item_factors(store, pop) is None
     Y, ids = R.item_factors(store, als)
     train, _ = R.load_split(store, res[0]["split_id"])
@@ -179,7 +190,8 @@ def test_trained_als_keeps_its_factors_and_the_page_reads_its_explanation(tmp_pa
         assert g["score"].iloc[0] == pytest.approx(score)
         assert set(g["driver_id"]) <= set(train.loc[train["user_id"] == user, "item_id"])
     assert set(got["item_id"]) == set(recs["item_id"])
-    assert C.model_drivers(store, "ev", pop, user, recs["item_id"]).empty
+    assert C.model_drivers(store, "ev", pop, user, recs["item_id"]) is None
+    assert C.model_drivers(store, "ev", als, user, []).empty
 
     # the re-solved scores track the stored ones (up to ALS's last half-step) with the
     # run's event weights, and clearly worse when the events are weighted wrongly
