@@ -123,6 +123,8 @@ def load_state(store: Store, exp: dict) -> State:
 def step(store: Store, experiment_id: int, n_batches: int = 1) -> int:
     """Advance a stored experiment by up to ``n_batches`` batches. Returns the number of
     decisions written (0 when it is finished or someone else stepped it meanwhile)."""
+    if int(n_batches) < 1:  # 0 or fewer would yield no events and mark it finished
+        raise DataError(f"--batches must be at least 1, not {n_batches}.")
     exp = sql.get_experiment(store, experiment_id)
     if exp["status"] == "finished":
         return 0

@@ -147,3 +147,16 @@ def test_demo_step_leaves_a_running_experiment(store):
     exps = sql.list_experiments(store)
     assert list(exps["status"]) == ["running"]
     assert exps["n_steps"].iloc[0] == 3000
+
+
+@pytest.mark.parametrize("batches", ["0", "-1"])
+def test_cli_step_with_no_batches_is_refused_and_leaves_the_experiment_running(store, capsys, batches):
+    """Zero or negative --batches made no decisions and so marked a running experiment
+    finished, for good."""
+    eid = ex.new_experiment(store, name="t", rates=[0.1, 0.2], batch_size=10)
+    ex.start(store, eid)
+    rc = main(["bandit", "step", str(eid), "--batches", batches, "--db", str(store.path)])
+    assert rc == 2
+    assert "--batches must be at least 1" in capsys.readouterr().err
+    exp = sql.get_experiment(store, eid)
+    assert exp["status"] == "running" and exp["n_steps"] == 0
