@@ -27,6 +27,8 @@ def _fixed_arms(rates, names=None, drift=None) -> list[dict]:
     if len(names) != len(rates):
         raise DataError(f"Got {len(names)} arm names for {len(rates)} rates.")
     drift = [float(d) for d in drift] if drift is not None else [0.0] * len(rates)
+    if len(drift) != len(rates):  # zip below would silently drop arms
+        raise DataError(f"--drift needs one value per arm ({len(rates)}), got {len(drift)}.")
     return [{"name": n, "rate": r, "drift": d} for n, r, d in zip(names, rates, drift)]
 
 

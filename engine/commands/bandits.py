@@ -53,11 +53,13 @@ def _experiment_kwargs(args) -> dict:
               prior_alpha=prior[0], prior_beta=prior[1], delay=args.delay,
               policy_params={"epsilon": args.epsilon} if args.policy == "epsilon_greedy" else {},
               arm_names=[n.strip() for n in args.names.split(",")] if args.names else None)
-    if args.arms:
+    if args.arms is not None:  # an empty --arms '' must not fall through to --runs
         kw["rates"] = _floats(args.arms, "--arms")
         kw["drift"] = _floats(args.drift, "--drift") if args.drift else None
     else:
         kw["run_ids"] = _ints(args.runs, "--runs")
+        if args.k < 1:
+            raise DataError(f"--k must be at least 1, not {args.k}.")
         kw["k"] = args.k
     return kw
 
@@ -66,6 +68,8 @@ def _cmd_simulate(args) -> int:
     from engine.bandits.experiments import simulate_and_store
 
     store = get_store(args)
+    if args.steps < 1:
+        raise DataError(f"--steps must be at least 1, not {args.steps}.")
     kw = _experiment_kwargs(args)
     name = args.name or f"simulation {args.policy} seed {args.seed}"
     exp_id, res = simulate_and_store(store, name=name, steps=args.steps, **kw)
@@ -88,6 +92,8 @@ def _cmd_create(args) -> int:
 
     store = get_store(args)
     max_steps = args.max_steps
+    if max_steps is not None and max_steps < 1:
+        raise DataError(f"--max-steps must be at least 1, not {max_steps}.")
     exp_id = new_experiment(store, name=args.name or "experiment", max_steps=max_steps,
                             **_experiment_kwargs(args))
     if args.start:

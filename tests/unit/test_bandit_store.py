@@ -160,3 +160,16 @@ def test_cli_step_with_no_batches_is_refused_and_leaves_the_experiment_running(s
     assert "--batches must be at least 1" in capsys.readouterr().err
     exp = sql.get_experiment(store, eid)
     assert exp["status"] == "running" and exp["n_steps"] == 0
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["--arms", ""], "--arms is empty"),  # used to fall through to --runs: a traceback
+    (["--arms", "0.04,0.05,0.06", "--drift", "1"], "--drift needs one value per arm (3), got 1"),
+    (["--runs", "1,2", "--k", "0"], "--k must be at least 1"),
+    (["--arms", "0.04,0.05", "--steps", "0"], "--steps must be at least 1"),
+])
+def test_cli_simulate_bad_arguments_name_the_option(store, capsys, argv, expected):
+    rc = main(["bandit", "simulate", *argv, "--db", str(store.path)])
+    err = capsys.readouterr().err
+    assert rc == 2 and expected in err and "Traceback" not in err
+    assert sql.list_experiments(store).empty
