@@ -20,8 +20,13 @@ COMMAND_MODULES = ["data", "recs", "reviews", "bandits"]
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one sentence, exit 2, like our other errors
-        self.print_usage(sys.stderr)
-        self.exit(2, f"error: {message}.\n")
+        # No usage dump (a dozen lines for `train`): the sentence points at --help instead.
+        message = message.rstrip(".")
+        if message.endswith("expected one argument"):
+            # argparse reads a value such as -0.1,0.2 as an option of its own
+            opt = message.split(":")[0].removeprefix("argument ").split("/")[-1]
+            message += f"; a value starting with '-' goes after '=', e.g. {opt}=-0.1"
+        self.exit(2, f"error: {message} (see `{self.prog} --help`).\n")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -222,10 +222,23 @@ def test_bad_inputs_exit_2_with_one_sentence_and_leave_the_store_alone(tmp_path,
 def test_usage_errors_exit_2(tmp_path, store, capsys):
     rc, out, err = run(capsys, "import", "csv", tmp_path / "x.csv", "--name", "n", "--db", store.path)
     assert rc == 2
-    assert err.splitlines()[-1] == "error: the following arguments are required: --user-col, --item-col."
+    assert err.splitlines() == ["error: the following arguments are required: --user-col, "
+                                "--item-col (see `recscope import csv --help`)."]
     rc, out, err = run(capsys, "import", "reviews", tmp_path / "x.csv", "--name", "n", "--text-col",
                        "t", "--label-col", "l", "--label-from-votes", "a>b")
     assert rc == 2 and "not allowed with argument" in err
+
+
+def test_usage_errors_are_one_line_and_say_how_to_pass_a_negative_value(store, capsys):
+    """argparse used to print a dozen usage lines before the sentence, and read a value
+    like -0.1,0.2 as an unknown option with no hint."""
+    rc, out, err = run(capsys, "train", "--dataset", "d", "--algos", "als", "--k", "abc")
+    assert rc == 2
+    assert err.splitlines() == ["error: argument --k: invalid int value: 'abc' "
+                                "(see `recscope train --help`)."]
+    rc, out, err = run(capsys, "bandit", "simulate", "--arms", "-0.1,0.2", "--db", store.path)
+    assert rc == 2 and len(err.splitlines()) == 1
+    assert "--arms=-0.1" in err
 
 
 # --------------------------------------------------------------------------- demo
