@@ -188,9 +188,13 @@ def cmd_train(args) -> int:
 
 
 def cmd_runs(args) -> int:
+    from engine.store.datasets import require_dataset
     from engine.store.runs import runs_with_metrics
 
-    df = runs_with_metrics(get_store(args), args.dataset)
+    store = get_store(args)
+    if args.dataset is not None:  # a misspelt name is an error, not "no runs"
+        require_dataset(store, args.dataset)
+    df = runs_with_metrics(store, args.dataset)
     if args.json:
         rows = _records(df)
         for r in rows:

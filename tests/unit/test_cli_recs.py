@@ -110,3 +110,12 @@ def test_parse_params():
         {"als": {"factors": 64, "x": True, "s": "abc"}, "bpr": {"learning_rate": 0.05}}
     with pytest.raises(DataError):
         parse_params(["als.factors"])
+
+
+def test_runs_of_an_unknown_dataset_is_an_error(db, capsys):
+    """A misspelt --dataset used to print 'no runs for dataset ...' and exit 0."""
+    assert main(["runs", "--db", db, "--dataset", "tinny"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: There is no dataset named 'tinny'") and "tiny" in err
+    assert main(["runs", "--db", db, "--dataset", "tiny"]) == 0
+    assert "no runs for dataset 'tiny'" in capsys.readouterr().out
