@@ -99,11 +99,21 @@ def cmd_export(args) -> int:
     from engine.reviews.labels import export_frame
     from engine.store.reviews import label_history, load_reviews
 
+    from pathlib import Path
+
+    from engine.errors import DataError
+
     store = get_store(args)
+    if args.out and not Path(args.out).parent.is_dir():
+        raise DataError(f"Cannot write --out {args.out}: the folder {Path(args.out).parent} "
+                        f"does not exist.")
     reviews = load_reviews(store, args.dataset)
     df = export_frame(label_history(store, args.dataset), reviews, full_history=args.history)
     if args.out:
-        df.to_csv(args.out, index=False)
+        try:
+            df.to_csv(args.out, index=False)
+        except OSError as exc:  # a folder, no permission...
+            raise DataError(f"Cannot write --out {args.out}: {exc.strerror or exc}.") from None
         print(f"wrote {len(df)} rows to {args.out}", file=sys.stderr)
     else:
         df.to_csv(sys.stdout, index=False)

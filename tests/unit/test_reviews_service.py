@@ -179,6 +179,14 @@ def test_cli_train_json_and_errors(trained, capsys, tmp_path):
     exp = pd.read_csv(dest)
     assert exp[["review_id", "label", "reviewer"]].values.tolist() == [["R0001", "meaningless", "ann"]]
 
+    # a missing folder or a folder as --out: one sentence, exit 2 (was a traceback)
+    capsys.readouterr()
+    for bad in (tmp_path / "no" / "such" / "labels.csv", tmp_path):
+        assert main(["reviews", "export-labels", "--dataset", "toy", "--out", str(bad),
+                     "--db", str(store.path)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: Cannot write --out {bad}") and len(err.splitlines()) == 1
+
 
 def test_demo_registers_the_review_step_and_it_trains(store):
     from engine import demo
