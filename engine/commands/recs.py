@@ -154,9 +154,40 @@ def _records(df) -> list[dict]:
 
 # --------------------------------------------------------------------------- commands
 
+def _check_split_args(args) -> None:
+    """Split options that the chosen --split would silently ignore, or out of range."""
+    applies = {"test_n": ("--test-n", ("auto", "leave_last_n")),
+               "test_fraction": ("--test-fraction", ("auto", "random")),
+               "time_cut": ("--time-cut", ("time_cut",))}
+    for attr, (flag, methods) in applies.items():
+        if getattr(args, attr) is not None and args.split not in methods:
+            raise DataError(f"{flag} applies to --split {' or '.join(m for m in methods if m != 'auto')}, "
+                            f"not --split {args.split}; drop it or change --split.")
+    if args.test_n is not None and args.test_n < 1:
+        raise DataError(f"--test-n must be at least 1, not {args.test_n}.")
+    if args.test_fraction is not None and not 0 < args.test_fraction < 1:
+        raise DataError(f"--test-fraction must be between 0 and 1 (exclusive), not {args.test_fraction}.")
+    if args.min_history is not None and args.min_history < 1:
+        raise DataError(f"--min-history must be at least 1, not {args.min_history}.")
+
+
+def _check_has_interactions(store, dataset: str) -> None:
+    from engine.store.datasets import list_datasets, require_dataset
+
+    require_dataset(store, dataset)
+    ds = list_datasets(store).set_index("name").loc[dataset]
+    if not (ds["n_interactions"] or 0) > 0:
+        raise DataError(f"Dataset {dataset!r} holds reviews but no interactions, so there is "
+                        f"nothing to train recommenders on; `recscope reviews train --dataset "
+                        f"{dataset}` trains its review classifier.")
+
+
 def cmd_train(args) -> int:
     from engine.pipeline import train_runs
 
+    _check_split_args(args)
+    store = get_store(args)
+    _check_has_interactions(store, args.dataset)
     split_params = {}
     if args.test_n is not None:
         split_params["n"] = args.test_n
@@ -168,7 +199,7 @@ def cmd_train(args) -> int:
         split_params["min_history"] = args.min_history
     progress = _progress()
     try:
-        results = train_runs(get_store(args), args.dataset, args.algos.split(","), k=args.k,
+        results = train_runs(store, args.dataset, args.algos.split(","), k=args.k,
                              split=args.split, split_params=split_params or None, seed=args.seed,
                              params=parse_params(args.param), min_weight=args.min_weight,
                              progress=progress)

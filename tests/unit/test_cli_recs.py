@@ -119,3 +119,36 @@ def test_runs_of_an_unknown_dataset_is_an_error(db, capsys):
     assert err.startswith("error: There is no dataset named 'tinny'") and "tiny" in err
     assert main(["runs", "--db", db, "--dataset", "tiny"]) == 0
     assert "no runs for dataset 'tiny'" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, expected", [
+    # options the chosen split ignored: a run on a split the user did not ask for
+    (["--split", "leave_last_n", "--time-cut", "0.8"],
+     "--time-cut applies to --split time_cut, not --split leave_last_n"),
+    (["--split", "random", "--test-n", "3"], "--test-n applies to --split leave_last_n, not --split random"),
+    (["--split", "time_cut", "--time-cut", "0.5", "--test-fraction", "0.3"],
+     "--test-fraction applies to --split random, not --split time_cut"),
+    # out of range: named by the flag the user typed (was 'n must be a positive integer')
+    (["--split", "leave_last_n", "--test-n", "0"], "--test-n must be at least 1, not 0."),
+    (["--split", "random", "--test-fraction", "1.5"], "--test-fraction must be between 0 and 1"),
+    (["--min-history", "0"], "--min-history must be at least 1, not 0."),
+])
+def test_train_split_options_are_checked_against_the_split(db, capsys, argv, expected):
+    before = R.list_runs(Store(db))
+    assert main(["train", "--db", db, "--dataset", "tiny", "--algos", "popularity", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: " + expected) and len(err.splitlines()) == 1
+    assert len(R.list_runs(Store(db))) == len(before)
+
+
+def test_train_on_a_reviews_only_dataset_says_so(db, capsys):
+    """Used to say 'The auto split of dataset ... left no test interactions'."""
+    from engine.data.dataset import normalise_reviews
+    from engine.store.datasets import save_reviews
+
+    save_reviews(Store(db), "rv", normalise_reviews(pd.DataFrame({"review_id": ["a", "b"],
+                                                                  "text": ["ok", "spam"]})))
+    assert main(["train", "--db", db, "--dataset", "rv", "--algos", "popularity"]) == 2
+    err = capsys.readouterr().err
+    assert "Dataset 'rv' holds reviews but no interactions" in err
+    assert "recscope reviews train --dataset rv" in err
