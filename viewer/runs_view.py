@@ -160,6 +160,11 @@ def runs_table(dataset: str, runs: pd.DataFrame, metric: str, k: int) -> None:
         best = int(done.loc[done[f"{metric}@{k}"].idxmax(), "run_id"])
         done = done.sort_values(f"{metric}@{k}", ascending=False)
     table = pd.DataFrame({"Run": [run_label(r) for _, r in done.iterrows()]})
+    # Beside the run, not at the far right: runs on different splits are scored on
+    # different test users and their metrics are not comparable.
+    methods = db.read(RV.split_requests, dataset).set_index("split_id")["method"].to_dict()
+    table["Split"] = [f"#{int(s)} {methods.get(int(s), '')}".rstrip() if pd.notna(s) else "—"
+                      for s in done["split_id"]]
     table["Compare"] = [compare_href(dataset, [r] + ([best] if best not in (None, r) else []), k)
                         for r in done["run_id"]]
     for c in order:
@@ -167,7 +172,6 @@ def runs_table(dataset: str, runs: pd.DataFrame, metric: str, k: int) -> None:
     table["Users"] = done["n_users"].to_numpy()
     table["Fit s"] = done["fit_seconds"].to_numpy()
     table["Recommend s"] = done["recommend_seconds"].to_numpy()
-    table["Split"] = [f"#{int(s)}" if pd.notna(s) else "—" for s in done["split_id"]]
     if (done["source"] != "trained").any():
         table["Source"] = done["source"].to_numpy()
     table["Parameters"] = [params_text(p) for p in done["params"]]
@@ -194,6 +198,11 @@ def runs_table(dataset: str, runs: pd.DataFrame, metric: str, k: int) -> None:
                  row_height=34, key="_runs_table")
     st.caption(f"Sorted by {metric}@{k}; click a column header to sort by it, hover a header "
                "for its definition.")
+    n_splits = done["split_id"].nunique()
+    if n_splits > 1:
+        st.info(f"These runs were evaluated on {n_splits} different splits (see the Split "
+                "column): each split tests other users and items, so compare metrics only "
+                "between runs of one split.", icon=":material/call_split:")
 
 
 def problem_runs(runs: pd.DataFrame) -> None:

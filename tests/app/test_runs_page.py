@@ -161,3 +161,15 @@ def test_train_button_adds_runs_with_progress(tmp_path, monkeypatch):
     assert "Trained #1 popularity, #2 random" in _texts(at.success)
     table = _frame(at, "_runs_table")
     assert sorted(table["Run"]) == ["#1 popularity", "#2 random"]
+
+
+def test_runs_on_several_splits_show_their_split_beside_the_run_and_a_note(db):
+    """Run 4 (split 2, one test user, ndcg 1.0) topped a table of split-1 runs with its
+    split in the last column: a number that cannot be compared read as the best run."""
+    at = _run(dataset="tiny")
+    table = _frame(at, "_runs_table")
+    assert list(table.columns[:2]) == ["Run", "Split"]
+    splits = dict(zip(table["Run"], table["Split"]))
+    assert splits["#4 bpr"].startswith("#2 ") and splits["#1 popularity"].startswith("#1 ")
+    assert "evaluated on 2 different splits" in _texts(at.info)
+
