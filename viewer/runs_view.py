@@ -247,7 +247,7 @@ def pick_runs(dataset: str, runs: pd.DataFrame, metric: str, k: int) -> list[int
     """A multiselect of finished runs, bound to ``runs`` in the URL (bad ids named once)."""
     done = runs[runs["status"] == "done"]
     labels = {int(r["run_id"]): run_label(r) for _, r in done.iterrows()}
-    raw = state.raw_list("runs")
+    raw = list(dict.fromkeys(state.raw_list("runs")))  # runs=1,1 names its problem once
     problems, wanted = [], []
     everyone = {int(r["run_id"]): r for _, r in runs.iterrows()}
     for tok in raw:

@@ -173,3 +173,7 @@ def test_runs_on_several_splits_show_their_split_beside_the_run_and_a_note(db):
     assert splits["#4 bpr"].startswith("#2 ") and splits["#1 popularity"].startswith("#1 ")
     assert "evaluated on 2 different splits" in _texts(at.info)
 
+
+def test_a_repeated_bad_run_in_the_link_is_named_once(db):
+    at = _run(dataset="tiny", runs="99,99")
+    assert _texts(at.warning).count("there is no run 99") == 1
