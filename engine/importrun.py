@@ -126,7 +126,8 @@ def import_run(store: Store, file, dataset: str, name: str, *, split_id: int | N
     ks = eval_ks(list_len if k is None else k)
     n_items = int(train["item_id"].nunique())
     run_id = store_runs.create_run(store, dataset=dataset, split_id=split_id, algorithm=name,
-                                   name=name, params={"file": str(path.resolve())},
+                                   name=name, params={"file": str(path.resolve()),
+                                           "users_listed": int(recs["user_id"].nunique())},
                                    source="imported", k=list_len, code_version=code_version())
     try:
         t0 = time.perf_counter()
@@ -135,7 +136,10 @@ def import_run(store: Store, file, dataset: str, name: str, *, split_id: int | N
                                      items_frame(store, dataset), ks, n_items=n_items)
         eval_s = time.perf_counter() - t0
         store_runs.finish_run(store, run_id, recs=recs, metrics=metrics, user_metrics=per_user,
-                              evaluate_seconds=eval_s, n_users=int(recs["user_id"].nunique()))
+                              evaluate_seconds=eval_s,
+                              # like a trained run: the users evaluated (the split's test
+                              # users; one without a list scores 0), not the users listed
+                              n_users=int(test["user_id"].nunique()))
     except BaseException as exc:
         from engine.pipeline import _reason
 

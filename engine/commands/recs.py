@@ -312,6 +312,7 @@ def cmd_import_run(args) -> int:
     m = run_metrics(store, run_id)
     nd = m[(m["metric"] == "ndcg") & (m["k"] == 10)]["value"]
     extra = f", ndcg@10 {nd.iloc[0]:.4f}" if len(nd) else ""
-    print(f"imported run {run_id}: {run['algorithm']!r} with lists for {run['n_users']:,} users, "
-          f"evaluated on split {run['split_id']}{extra}")
+    n_listed = (run.get("params") or {}).get("users_listed", run["n_users"])
+    print(f"imported run {run_id}: {run['algorithm']!r} with lists for {n_listed:,} users, "
+          f"evaluated on the {run['n_users']:,} test users of split {run['split_id']}{extra}")
     return 0

@@ -192,6 +192,10 @@ def test_imported_ranks_and_parquet(store, tmp_path):
         [[1, "c"], [2, "b"]]
     s = R.user_metric_series(store, rid, "ndcg", 10)
     assert s.to_dict() == pytest.approx({"u1": 1.0, "u2": 0.0, "u3": 0.0, "u4": 1.0})
+    # n_users counts the users evaluated (the 4 test users, as for a trained run), not the
+    # 2 listed: a file covering few test users must not look like a bigger evaluation
+    run = R.get_run(store, rid)
+    assert run["n_users"] == 4 and run["params"]["users_listed"] == 2
 
 
 def test_imported_unknown_ids_and_bad_files(store, tmp_path):
