@@ -25,6 +25,8 @@ if model is None:
         st.rerun()
     st.stop()
 
+rv.weak_model_warning(model)
+
 views = {"queue": "Queue", "threshold": "Threshold", "models": "Models", "export": "Export"}
 view = state.param("view", "queue")
 view = st.segmented_control("View", list(views), default=view if view in views else "queue",

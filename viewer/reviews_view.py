@@ -169,9 +169,21 @@ def model_picker(dataset: str) -> dict | None:
         r = models[models["model_id"] == mid].iloc[0]
         return f"model {mid} · ROC-AUC {r['roc_auc']:.3f} · {int(r['n_train'])} labels"
 
+    if wanted is not None and wanted not in ids:
+        st.warning(f"There is no review model #{wanted} for “{dataset}”; showing the newest.",
+                   icon=":material/warning:")
     choice = st.selectbox("Model", ids, index=index, format_func=fmt, key="rv_model")
     state.set_params(model=choice if choice != ids[0] else None)
     return db.read(rdb.get_model, int(choice))
+
+
+def weak_model_warning(model: dict) -> None:
+    """A warning above the queue when the model is near chance (its flags are noise)."""
+    from engine.reviews.service import weak_model_note
+
+    note = weak_model_note(model)
+    if note:
+        st.warning(note, icon=":material/report:")
 
 
 def train_button(dataset: str, label: str) -> dict | None:

@@ -51,7 +51,7 @@ def register(sub) -> None:
 def cmd_train(args) -> int:
     from engine.errors import DataError
     from engine.reviews.model import ModelParams
-    from engine.reviews.service import summary, train_dataset
+    from engine.reviews.service import summary, train_dataset, weak_model_note
 
     if args.folds < 2:
         raise DataError(f"--folds must be at least 2, not {args.folds}.")
@@ -74,6 +74,9 @@ def cmd_train(args) -> int:
               f"{row['cv_folds']}-fold ROC-AUC {out['roc_auc']:.4f}, PR-AUC {out['pr_auc']:.4f}, "
               f"F1 {out['f1']:.3f} at threshold {out['threshold']:.3f}; "
               f"{out['n_flagged']} of {row['n_scored']} reviews flagged")
+    note = weak_model_note(row)
+    if note:
+        print(f"warning: {note}", file=sys.stderr)
     return 0
 
 

@@ -100,6 +100,25 @@ def train_dataset(store: Store, dataset: str, params: M.ModelParams | None = Non
     return row
 
 
+#: Below this cross-validated ROC-AUC a model ranks reviews little better than a coin.
+CHANCE_AUC = 0.6
+
+
+def weak_model_note(row: dict) -> str | None:
+    """One sentence when a model's cross-validated ROC-AUC is near chance (its flags are
+    then mostly noise, e.g. the Japanese toxic subset, which is semantic), else None."""
+    auc = row.get("roc_auc")
+    if auc is None or auc != auc or auc >= CHANCE_AUC:
+        return None
+    flagged = row.get("n_flagged")
+    scored = row.get("n_scored")
+    part = (f" and its {int(flagged):,} flags (of {int(scored):,} reviews) are mostly noise"
+            if flagged is not None and scored else "")
+    return (f"Model {row['model_id']} ranks reviews little better than chance (cross-validated "
+            f"ROC-AUC {auc:.2f}, below {CHANCE_AUC}){part}; label more reviews, or read its "
+            f"scores as a weak hint only.")
+
+
 def summary(row: dict) -> dict:
     """What ``recscope reviews train --json`` prints."""
     return {k: row[k] for k in ("model_id", "roc_auc", "pr_auc", "f1", "threshold", "n_flagged")}

@@ -151,3 +151,15 @@ def test_export_offers_csv(db, monkeypatch):
     df = at.dataframe[0].value
     assert df[["review_id", "label", "reviewer"]].values.tolist() == [["R0003", "skip", "ann"]]
     assert isinstance(df, pd.DataFrame)
+
+
+def test_a_model_near_chance_is_flagged_and_an_unknown_model_is_named(db, monkeypatch):
+    from engine.reviews import service
+
+    at = _run(db, monkeypatch, dataset="toy")
+    assert "little better than chance" not in "\n".join(str(w.value) for w in at.warning)
+    monkeypatch.setattr(service, "CHANCE_AUC", 1.01)  # every model is "weak" now
+    at = _run(db, monkeypatch, dataset="toy", model="999")
+    warnings = "\n".join(str(w.value) for w in at.warning)
+    assert "ranks reviews little better than chance" in warnings
+    assert "There is no review model #999 for “toy”; showing the newest." in warnings

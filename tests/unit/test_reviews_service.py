@@ -200,3 +200,23 @@ def test_demo_registers_the_review_step_and_it_trains(store):
     m = db.get_model(store, db.latest_model_id(store, "jobboard"))
     assert m["params"]["seed"] == 3 and m["n_scored"] == 60
     assert "cross-validate" in calls and "store" in calls
+
+
+def test_a_model_near_chance_is_called_so(trained, capsys, monkeypatch):
+    """The Japanese toxic subset trains to ROC-AUC 0.47 and flags 433 of 437 reviews; the
+    CLI used to report that like any other model."""
+    from engine.cli import main
+    from engine.reviews import service
+
+    store, row = trained
+    assert service.weak_model_note(row) is None  # the toy model separates well (AUC > 0.95)
+    weak = {**row, "roc_auc": 0.47, "n_flagged": 433, "n_scored": 437}
+    note = service.weak_model_note(weak)
+    assert note.startswith(f"Model {row['model_id']} ranks reviews little better than chance")
+    assert "ROC-AUC 0.47" in note and "433 flags (of 437 reviews)" in note
+    # the CLI prints it as a warning (exit 0) when the new model is below the bar
+    monkeypatch.setattr(service, "CHANCE_AUC", 1.01)
+    capsys.readouterr()
+    assert main(["reviews", "train", "--dataset", "toy", "--folds", "3", "--db", str(store.path)]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("warning: Model ") and "little better than chance" in err
