@@ -71,9 +71,10 @@ if exps.empty:
 
 ids = exps["experiment_id"].astype(int).tolist()
 labels = {int(r["experiment_id"]): view.label(r) for _, r in exps.iterrows()}
+raw = state.param("experiment")
 wanted = state.param("experiment", None, int)
-if wanted is not None and wanted not in ids:
-    st.warning(f"There is no experiment #{wanted} in this store; showing the newest.",
+if raw is not None and (wanted is None or wanted not in ids):  # experiment=abc too
+    st.warning(f"There is no experiment #{raw} in this store; showing the newest.",
                icon=":material/warning:")
     wanted = None
 top = st.columns([3, 1, 1, 1, 2], vertical_alignment="bottom")

@@ -108,6 +108,10 @@ def test_unknown_experiment_in_url_falls_back(tmp_path, monkeypatch):
     at = _run(_app(db, monkeypatch, experiment=99))
     assert any("no experiment #99" in w.value for w in at.warning)
     assert at.query_params["experiment"] == str(eid)
+    # a non-number used to fall back without a word
+    at = _run(_app(db, monkeypatch, experiment="abc"))
+    assert any("no experiment #abc" in w.value for w in at.warning)
+    assert at.query_params["experiment"] == str(eid)
 
 
 def test_ope_panel_on_a_small_log(tmp_path, monkeypatch):
