@@ -88,6 +88,12 @@ def _value_text(key: str, value) -> str:
     return text
 
 
+def top_share_text(rank: int, n_items: int) -> str:
+    """'top 0.01%' for rank 1 of 9,724 (a fixed one decimal said 'top 0.0%')."""
+    pct = 100 * rank / max(n_items, 1)
+    return f"top {pct:.2g}%" if pct < 10 else f"top {pct:.0f}%"
+
+
 def header(dataset: str, item_id: str) -> dict:
     info = db.read(I.item_info, dataset, item_id)
     stats = db.read(I.item_stats, dataset, item_id)
@@ -106,11 +112,10 @@ def header(dataset: str, item_id: str) -> dict:
         c = st.columns(3)
         c[0].metric("Users", f"{stats['n_users']:,}", help="Distinct users with any interaction.")
         c[1].metric("Interactions", f"{stats['n_interactions']:,}")
-        top = stats["popularity_rank"] / max(stats["n_items"], 1)
         c[2].metric("Popularity rank", f"#{stats['popularity_rank']:,}",
                     help=f"By distinct users, among {stats['n_items']:,} items (1 = most "
                          f"popular; tied items share a rank).")
-        st.caption(f"of {stats['n_items']:,} items (top {max(top, 0.0001):.1%})")
+        st.caption(f"of {stats['n_items']:,} items ({top_share_text(stats['popularity_rank'], stats['n_items'])})")
         if stats["events"]:
             st.caption("Events: " + " · ".join(f"{e} {n:,}" for e, n in stats["events"].items()))
         if stats["first_ts"] is not None:

@@ -104,3 +104,15 @@ def test_bad_run_in_link(db):
     at = _run(dataset="tiny", item="i2", run="3")
     assert "run=“3”" in _texts(at.warning)
     assert at.selectbox(key="_item_run").value == 2
+
+
+def test_top_share_keeps_a_significant_digit(db):
+    """Forrest Gump, #1 of 9,724 MovieLens items, read 'top 0.0%'."""
+    from viewer.item_view import top_share_text
+
+    assert top_share_text(1, 9724) == "top 0.01%"
+    assert top_share_text(1, 2000) == "top 0.05%"
+    assert top_share_text(30, 2000) == "top 1.5%"
+    assert top_share_text(3, 6) == "top 50%"
+    at = _run(dataset="tiny", item="i2")
+    assert "items (top " in _texts(at.caption) and "top 0.0%" not in _texts(at.caption)
