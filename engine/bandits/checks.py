@@ -112,6 +112,7 @@ class SampleRatio:
     p_value: float
     alarm: bool
     message: str
+    warning: bool = False     # the check could not be trusted; the message says why
 
 
 def sample_ratio_check(intended: pd.DataFrame, alpha: float = 0.001) -> SampleRatio:
@@ -123,6 +124,10 @@ def sample_ratio_check(intended: pd.DataFrame, alpha: float = 0.001) -> SampleRa
     """
     if intended.empty:
         return SampleRatio([], np.zeros(0), np.zeros(0), 0.0, 1.0, False, "No decisions yet.")
+    if intended["intended_share"].isna().all():  # an imported log without propensities
+        return SampleRatio([], np.zeros(0), np.zeros(0), float("nan"), float("nan"), False,
+                           "Not checked: the log has no propensities or intended arms, so "
+                           "what the policy intended is unknown.")
     sizes = intended.groupby("batch")["batch_pulls"].transform("sum")
     df = intended.assign(expected=intended["intended_share"] * sizes)
     g = (df.groupby("arm_index").agg(arm=("arm", "first"), observed=("batch_pulls", "sum"),
@@ -147,6 +152,31 @@ def sample_ratio_check(intended: pd.DataFrame, alpha: float = 0.001) -> SampleRa
            f"reading any result." if alarm else
            f"Decisions per arm are consistent with the intended allocation (p = {p:.2g}).")
     return SampleRatio(arms, obs, exp, float(chi2), float(p), alarm, msg)
+
+
+#: Share of (batch, arm) cells whose propensities differ above which an imported log's
+#: sample-ratio check is not trusted (see ``propensities_vary``).
+VARYING_PROPENSITY_SHARE = 0.05
+
+
+def propensities_vary(sr: SampleRatio, share_varying: float) -> SampleRatio:
+    """The sample-ratio check of a log whose propensities vary within batches.
+
+    The check compares decisions with one intended share per (batch, arm): right when the
+    policy is fixed within a batch. When the logged propensities of one arm differ from
+    decision to decision in the same batch (a contextual policy, positions, a policy
+    updated mid-batch) the shares are estimates from the very decisions being tested, and
+    a correct log fails the chi-square test; so no alarm is raised, and the message says
+    what the plain test would have said."""
+    plain = (f"chi-square {sr.chi2:.1f}, p = {sr.p_value:.2g}" if np.isfinite(sr.chi2)
+             else "an arm with traffic but no intended share")
+    msg = (f"Sample-ratio check not made: the propensities of an arm vary within a batch in "
+           f"{share_varying:.0%} of (batch, arm) pairs (a contextual policy, positions, or a "
+           f"policy updated mid-batch), so there is no single intended share per batch to "
+           f"test against; the plain test would report {plain}. Import with --batch-col set "
+           f"to the policy version if the policy was fixed within each.")
+    return SampleRatio(sr.arms, sr.observed, sr.expected, sr.chi2, sr.p_value, False, msg,
+                       warning=True)
 
 
 @dataclass

@@ -128,6 +128,8 @@ def step(store: Store, experiment_id: int, n_batches: int = 1) -> int:
     if int(n_batches) < 1:  # 0 or fewer would yield no events and mark it finished
         raise DataError(f"--batches must be at least 1, not {n_batches}.")
     exp = sql.get_experiment(store, experiment_id)
+    if exp["environment"] == "log":
+        raise DataError(_IMPORTED.format(id=experiment_id, what="stepped"))
     if exp["status"] == "finished":
         return 0
     spec, env = spec_of(exp), environment_of(store, exp)
@@ -144,8 +146,15 @@ def step(store: Store, experiment_id: int, n_batches: int = 1) -> int:
     return int(state.n_steps - exp["n_steps"]) if ok else 0
 
 
+_IMPORTED = ("Experiment {id} was imported from a production log: it has no simulated "
+             "environment and cannot be {what}; join late rewards with "
+             "`recscope bandit rewards {id} FILE`.")
+
+
 def start(store: Store, experiment_id: int) -> None:
     exp = sql.get_experiment(store, experiment_id)
+    if exp["environment"] == "log":
+        raise DataError(_IMPORTED.format(id=experiment_id, what="started"))
     if exp["status"] == "finished":
         raise DataError(f"Experiment {experiment_id} has finished; create a new one to run more.")
     sql.set_status(store, experiment_id, "running")
@@ -227,13 +236,17 @@ def report(store: Store, experiment_id: int, n_periods: int = 4,
         # each run's hit rate over the held-out users: what its arm converges to
         true_rates = [float(r) for r in environment_of(store, exp).rates]
         summary["true_rate"] = true_rates
+    sample_ratio = checks.sample_ratio_check(sql.batch_intended(store, experiment_id))
+    varying = float((exp.get("env_params") or {}).get("varying_propensity") or 0.0)
+    if exp["environment"] == "log" and varying > checks.VARYING_PROPENSITY_SHARE:
+        sample_ratio = checks.propensities_vary(sample_ratio, varying)
     periods = checks.period_estimates(counts, n_periods)
     pooled = checks.pooled_estimates(counts) if not counts.empty else pd.DataFrame()
     return Report(
         experiment=exp, summary=summary, snapshots=sql.snapshots(store, experiment_id),
         density=posterior.density_grid(spec.arms, alpha, beta), periods=periods, pooled=pooled,
         simpson=checks.simpson_alarms(periods),
-        sample_ratio=checks.sample_ratio_check(sql.batch_intended(store, experiment_id)),
+        sample_ratio=sample_ratio,
         stopping=checks.stopping_decision(summary, int(n_obs.sum()), rule),
         true_rates=true_rates)
 

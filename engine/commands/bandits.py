@@ -166,6 +166,66 @@ def _cmd_ope(args) -> int:
     return 0
 
 
+def _prior(text: str) -> list[float]:
+    prior = _floats(text, "--prior")
+    if len(prior) != 2:
+        raise DataError("--prior needs two numbers, alpha,beta.")
+    return prior
+
+
+def _cmd_import(args) -> int:
+    import sys
+
+    from engine.bandits.logs import DEFAULT_COLUMNS, import_log
+    from engine.progress import TqdmProgress
+
+    store = get_store(args)
+    prior = _prior(args.prior)
+    progress = TqdmProgress(disable=not sys.stderr.isatty())
+    try:
+        res = import_log(
+            store, args.file, name=args.name, policy=args.policy, prior_alpha=prior[0],
+            prior_beta=prior[1], progress=progress, time_col=args.time_col,
+            arm_col=args.arm_col, reward_col=args.reward_col,
+            propensity_col=args.propensity_col or DEFAULT_COLUMNS["propensity"],
+            require_propensity=args.propensity_col is not None, id_col=args.id_col,
+            intended_col=args.intended_col, batch_col=args.batch_col,
+            batch_size=args.batch_size)
+    finally:
+        progress.close()
+    if args.json:
+        print_json(res.as_json())
+        return 0
+    print(f"experiment {res.experiment_id}: {res.n:,} decisions on {len(res.arms)} arms in "
+          f"{res.n_batches:,} batches, imported from {args.file}")
+    for note in res.notes:
+        print(f"- {note}")
+    order = sorted(range(len(res.arms)), key=lambda i: -res.prob_best[i])
+    shown = order[:20]
+    print(f"{'arm':<24}{'pulls':>8}{'rewards':>9}{'P(best)':>9}")
+    for i in shown:
+        print(f"{res.arms[i]:<24}{res.pulls[i]:>8}{res.rewards[i]:>9.0f}{res.prob_best[i]:>9.3f}")
+    if len(order) > len(shown):
+        print(f"... and {len(order) - len(shown)} more arms (`recscope bandit show "
+              f"{res.experiment_id}` lists them all)")
+    return 0
+
+
+def _cmd_rewards(args) -> int:
+    from engine.bandits.logs import add_rewards
+
+    res = add_rewards(get_store(args), args.experiment, args.file, id_col=args.id_col,
+                      reward_col=args.reward_col)
+    out = {"experiment_id": res.experiment_id, "rows": res.n, "joined": res.joined,
+           "unchanged": res.unchanged, "pending": res.pending}
+    if args.json:
+        print_json(out)
+    else:
+        print(f"experiment {res.experiment_id}: {res.joined:,} rewards joined, "
+              f"{res.unchanged:,} already there, {res.pending:,} decisions still waiting")
+    return 0
+
+
 def register(subparsers) -> None:
     bandit = subparsers.add_parser("bandit", help="multi-armed bandit experiments")
     sub = bandit.add_subparsers(dest="bandit_command", metavar="ACTION",
@@ -201,6 +261,62 @@ def register(subparsers) -> None:
     add_db_arg(p)
     add_json_arg(p)
     p.set_defaults(func=_cmd_show)
+
+    p = sub.add_parser(
+        "import", help="import a production log of decisions as an experiment to audit",
+        description="Import a real experiment from a log with one row per decision (CSV, or "
+        "Parquet by the .parquet/.pq suffix): its time, the arm served, the policy's "
+        "probability of choosing that arm (propensity) and the reward, 0 or 1, or an empty "
+        "cell while it has not arrived. The decisions are grouped into batches and replayed: "
+        "after each batch the posteriors, P(best), intended shares and checks are those a "
+        "simulated experiment shows. The experiment is stored with status 'imported'; it "
+        "cannot be started or stepped.")
+    p.add_argument("file", metavar="FILE", help="CSV or Parquet log of decisions")
+    p.add_argument("--name", required=True, help="name of the experiment")
+    p.add_argument("--policy", default="thompson",
+                   choices=["thompson", "ucb1", "epsilon_greedy", "uniform"],
+                   help="the policy that made the decisions (a label; default thompson)")
+    batching = p.add_mutually_exclusive_group()
+    batching.add_argument("--batch-col", metavar="C", default=None,
+                          help="column with each decision's batch (policy version)")
+    batching.add_argument("--batch-size", metavar="N", type=int, default=None,
+                          help="fixed-size batches of N decisions in time order (default: "
+                          "the log cut into 100 equal batches)")
+    p.add_argument("--time-col", metavar="C", default="timestamp",
+                   help="decision time: ISO date, unix seconds or ms (default: timestamp)")
+    p.add_argument("--arm-col", metavar="C", default="arm", help="arm served (default: arm)")
+    p.add_argument("--reward-col", metavar="C", default="reward",
+                   help="reward 0/1, empty while not arrived (default: reward)")
+    p.add_argument("--propensity-col", metavar="C", default=None,
+                   help="the policy's probability of choosing the arm, in (0, 1] (default: "
+                   "propensity, used when the file has it; without propensities the "
+                   "sample-ratio check needs --intended-col)")
+    p.add_argument("--intended-col", metavar="C", default=None,
+                   help="arm the policy chose when the arm served may differ (fallbacks, "
+                   "caches): the sample-ratio check compares what was served with it")
+    p.add_argument("--id-col", metavar="C", default=None,
+                   help="decision id, to join late rewards by (default: the data row number "
+                   "in FILE, 1 = first row after the header)")
+    p.add_argument("--prior", default="1,1", help="Beta prior alpha,beta (default 1,1)")
+    add_db_arg(p)
+    add_json_arg(p)
+    p.set_defaults(func=_cmd_import)
+
+    p = sub.add_parser(
+        "rewards", help="join rewards that arrived later to an experiment's decisions",
+        description="Join late rewards (0 or 1 per row) to their decisions by decision id: "
+        "the --id-col values given at import, or the data row numbers of the imported file "
+        "when none was given (a simulated experiment's event ids). Unknown or repeated ids, "
+        "and a decision that already has another reward, are errors and nothing is written.")
+    p.add_argument("experiment", type=int, metavar="EXPERIMENT")
+    p.add_argument("file", metavar="FILE", help="CSV or Parquet with a decision id and a reward")
+    p.add_argument("--id-col", metavar="C", default="decision_id",
+                   help="decision id column (default: decision_id)")
+    p.add_argument("--reward-col", metavar="C", default="reward",
+                   help="reward column, 0 or 1 (default: reward)")
+    add_db_arg(p)
+    add_json_arg(p)
+    p.set_defaults(func=_cmd_rewards)
 
     p = sub.add_parser("ope", help="off-policy estimate of a policy's click rate from logs")
     p.add_argument("--logs", required=True, help="CSV in the Open Bandit Dataset format")

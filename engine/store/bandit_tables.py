@@ -3,11 +3,13 @@
 - ``bandit_experiments``: one row per experiment: its arms (JSON list of objects with
   ``name`` and, for simulations, ``rate``/``drift`` or ``run_id``), policy and its
   parameters, batch size, seed, prior, status ('created' | 'running' | 'paused' |
-  'finished') and how far it has run.
+  'finished', or 'imported' for a production log: environment 'log') and how far it has
+  run.
 - ``bandit_events``: one row per decision: time, batch, arm, propensity, policy version;
   ``reward``/``reward_ts`` are NULL until the reward arrives (it can be late).
   ``outcome`` is what a simulated environment will reveal (NULL for real traffic) and
   ``expected_reward`` the chosen arm's true rate at that time (simulation only).
+  ``decision_id``: the id of a decision imported from a log (to join late rewards by).
 - ``bandit_snapshots``: one row per (batch, arm) after the batch: the posterior, its
   summaries, cumulative pulls and rewards, the share the policy intended, regret so far.
 """
@@ -19,8 +21,8 @@ DDL: list[str] = [
         name VARCHAR,
         created_at TIMESTAMP DEFAULT current_timestamp,
         updated_at TIMESTAMP,
-        status VARCHAR,           -- 'created' | 'running' | 'paused' | 'finished'
-        environment VARCHAR,      -- 'fixed' | 'runs'
+        status VARCHAR,           -- 'created' | 'running' | 'paused' | 'finished' | 'imported'
+        environment VARCHAR,      -- 'fixed' | 'runs' | 'log' (imported decisions)
         dataset VARCHAR,          -- for recommender arms
         arms VARCHAR,             -- JSON list of {name, rate, drift} or {name, run_id}
         policy VARCHAR,
@@ -49,4 +51,6 @@ DDL: list[str] = [
         mean DOUBLE, lo DOUBLE, hi DOUBLE, prob_best DOUBLE, expected_loss DOUBLE,
         intended_share DOUBLE, batch_pulls BIGINT, cum_regret DOUBLE, n_steps BIGINT
     )""",
+    # the id of an imported decision; added for files created before the column existed
+    "ALTER TABLE bandit_events ADD COLUMN IF NOT EXISTS decision_id VARCHAR",
 ]

@@ -194,6 +194,81 @@ def record_rewards(store: Store, experiment_id: int, rewards: pd.DataFrame) -> i
     return len(rw)
 
 
+# --- experiments imported from production logs ---------------------------------------
+
+def import_experiment(store: Store, exp: dict, events: pd.DataFrame,
+                      snaps: pd.DataFrame) -> int:
+    """Store an imported experiment, its decisions and its snapshots in one transaction.
+
+    ``events``: event_id, batch, step, ts, arm, arm_index, propensity, policy_version,
+    reward (NaN: not arrived), decision_id; ``snaps``: ts and SNAPSHOT_COLUMNS."""
+    now = _now()
+    ev = events.copy()
+    for col in ("arm", "decision_id"):
+        ev[col] = ev[col].astype(object)
+    sn = snaps.reindex(columns=["ts"] + SNAPSHOT_COLUMNS).copy()
+    sn["arm"] = sn["arm"].astype(object)
+    with store.transaction() as con:
+        exp_id = insert_experiment(con, exp)
+        con.register("_iev", ev)
+        _run(con,
+             "INSERT INTO bandit_events (experiment_id, event_id, batch, step, ts, arm, "
+             "arm_index, propensity, policy_version, reward, reward_ts, outcome, "
+             "expected_reward, user_id, decision_id) SELECT ?, event_id, batch, step, ts, arm, "
+             "arm_index, propensity, policy_version, reward, "
+             "CASE WHEN reward IS NULL THEN NULL ELSE CAST(? AS TIMESTAMP) END, NULL, NULL, "
+             "NULL, CAST(decision_id AS VARCHAR) FROM _iev", [exp_id, now])
+        con.unregister("_iev")
+        con.register("_isn", sn)
+        _run(con, f"INSERT INTO bandit_snapshots (experiment_id, ts, {', '.join(SNAPSHOT_COLUMNS)}) "
+                  f"SELECT ?, ts, {', '.join(SNAPSHOT_COLUMNS)} FROM _isn", [exp_id])
+        con.unregister("_isn")
+    return exp_id
+
+
+def decision_rewards(store: Store, experiment_id: int) -> pd.DataFrame:
+    """Every decision of an experiment in event order: event_id, decision_id (the id
+    given at import; a simulated decision's event id as text), batch, ts, arm_index,
+    reward (NaN: not arrived)."""
+    get_experiment(store, experiment_id)  # NotFound for an unknown id
+    return store.df(
+        "SELECT event_id, coalesce(decision_id, CAST(event_id AS VARCHAR)) AS decision_id, "
+        "batch, ts, arm_index, reward FROM bandit_events WHERE experiment_id = ? "
+        "ORDER BY event_id", [int(experiment_id)])
+
+
+def join_rewards(store: Store, experiment_id: int, rewards: pd.DataFrame,
+                 snaps: pd.DataFrame | None, expected_pending: int) -> None:
+    """Set the rewards (event_id, reward) of decisions that had none and, when given,
+    replace the experiment's snapshots, in one transaction. Refused when the number of
+    decisions without a reward is no longer ``expected_pending`` (someone else joined
+    rewards since they were read)."""
+    rw = rewards[["event_id", "reward"]].astype({"event_id": "int64", "reward": "float64"})
+    with store.transaction() as con:
+        pending = _one(con, "SELECT count(*) FROM bandit_events WHERE experiment_id = ? "
+                            "AND reward IS NULL", [int(experiment_id)])[0]
+        if int(pending) != int(expected_pending):
+            raise DataError(f"Rewards of experiment {experiment_id} changed while these were "
+                            f"being joined; run the command again.")
+        if len(rw):
+            con.register("_jrw", rw)
+            _run(con, "UPDATE bandit_events e SET reward = r.reward, reward_ts = ? FROM _jrw r "
+                      "WHERE e.experiment_id = ? AND e.event_id = r.event_id",
+                 [_now(), int(experiment_id)])
+            con.unregister("_jrw")
+        if snaps is not None:
+            sn = snaps.reindex(columns=["ts"] + SNAPSHOT_COLUMNS).copy()
+            sn["arm"] = sn["arm"].astype(object)
+            _run(con, "DELETE FROM bandit_snapshots WHERE experiment_id = ?", [int(experiment_id)])
+            con.register("_jsn", sn)
+            _run(con, f"INSERT INTO bandit_snapshots (experiment_id, ts, "
+                      f"{', '.join(SNAPSHOT_COLUMNS)}) SELECT ?, ts, "
+                      f"{', '.join(SNAPSHOT_COLUMNS)} FROM _jsn", [int(experiment_id)])
+            con.unregister("_jsn")
+        _run(con, "UPDATE bandit_experiments SET updated_at = ? WHERE experiment_id = ?",
+             [_now(), int(experiment_id)])
+
+
 def snapshots(store: Store, experiment_id: int) -> pd.DataFrame:
     return store.df(f"SELECT ts, {', '.join(SNAPSHOT_COLUMNS)} FROM bandit_snapshots "
                     "WHERE experiment_id = ? ORDER BY batch, arm_index", [int(experiment_id)])
