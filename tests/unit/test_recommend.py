@@ -204,7 +204,7 @@ def test_registry_errors_and_defaults():
         make("svd")
     with pytest.raises(DataError, match=r"no parameter 'factor'.*factors, regularization"):
         make("als", factor=3)
-    with pytest.raises(DataError, match=r"'factors' of 'als' must be a int"):
+    with pytest.raises(DataError, match=r"'factors' of 'als' must be a whole number; got 'many'"):
         make("als", factors="many")
     with pytest.raises(DataError, match="has no parameter 'K'; its parameters are: none"):
         make("popularity", K=3)
@@ -225,3 +225,29 @@ def test_recommend_input_errors(small):
         m.recommend(np.array([0]), sp.csr_matrix((60, 41), dtype=np.float32), 3)
     with pytest.raises(DataError, match="at least 1"):
         m.recommend(np.array([0]), small, 0)
+
+
+@pytest.mark.parametrize("algo,param,value,expected", [
+    ("itemknn", "K", 0, "Parameter 'K' of 'itemknn' must be at least 1; got 0."),
+    ("als", "factors", "0", "Parameter 'factors' of 'als' must be at least 1; got '0'."),
+    ("als", "iterations", "1.5", "Parameter 'iterations' of 'als' must be a whole number; got '1.5'."),
+    ("bpr", "learning_rate", -0.1, "Parameter 'learning_rate' of 'bpr' must be above 0.0; got -0.1."),
+    ("als", "regularization", "-1", "Parameter 'regularization' of 'als' must be at least 0.0; got '-1'."),
+    ("bm25", "B", 2, "Parameter 'B' of 'bm25' must be between 0.0 and 1.0; got 2."),
+    ("als", "alpha", "nan", "Parameter 'alpha' of 'als' must be above 0.0; got 'nan'."),
+])
+def test_parameters_out_of_range_are_one_sentence(algo, param, value, expected):
+    from engine.errors import DataError
+    from engine.recommend.registry import make
+
+    with pytest.raises(DataError) as e:
+        make(algo, **{param: value})
+    assert str(e.value) == expected
+
+
+def test_parameters_in_range_are_coerced():
+    from engine.recommend.registry import make
+
+    m = make("als", factors="16", iterations=3.0, regularization="0")
+    assert (m.params["factors"], m.params["iterations"], m.params["regularization"]) == (16, 3, 0.0)
+    assert isinstance(m.params["factors"], int)
