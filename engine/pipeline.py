@@ -72,6 +72,9 @@ def _cut(cut):
         q = None
     if q is not None and 0 < q < 1:
         return q
+    if q is not None:
+        raise DataError(f"--time-cut {cut!r} is a number outside (0, 1); give a quantile of "
+                        f"event times in (0, 1) (e.g. 0.8) or a date (e.g. 2024-01-31).")
     try:
         return pd.Timestamp(cut).isoformat()
     except (TypeError, ValueError):

@@ -32,11 +32,13 @@ def register(sub) -> None:
                                                      "least 20 long so @10 and @20 are comparable)")
     p.add_argument("--split", default="auto",
                    choices=["auto", "leave_last_n", "random", "time_cut"],
-                   help="how to split train/test (default auto)")
+                   help="how to split train/test (default auto: leave_last_n when the data "
+                        "has timestamps, else random; with --test-fraction, random)")
     p.add_argument("--test-n", type=int, metavar="N", help="leave_last_n: test items per user (default 1)")
     p.add_argument("--test-fraction", type=float, metavar="F",
                    help="random: fraction of each user's items in test (default 0.2)")
-    p.add_argument("--time-cut", metavar="T", help="time_cut: interactions at or after T are test")
+    p.add_argument("--time-cut", metavar="T", help="time_cut: interactions at or after T are test; "
+                   "T is a date (2024-01-31) or a quantile of event times in (0, 1), e.g. 0.8")
     p.add_argument("--min-history", type=int, metavar="N",
                    help="users need at least N positives to be tested (default 2)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -163,6 +165,13 @@ def _check_split_args(args) -> None:
         if getattr(args, attr) is not None and args.split not in methods:
             raise DataError(f"{flag} applies to --split {' or '.join(m for m in methods if m != 'auto')}, "
                             f"not --split {args.split}; drop it or change --split.")
+    if args.split == "auto" and args.test_n is not None and args.test_fraction is not None:
+        raise DataError("--test-n (leave_last_n) and --test-fraction (random) ask for different "
+                        "splits; give one of them, or name the --split.")
+    if args.split == "auto" and args.test_fraction is not None:
+        args.split = "random"        # a fraction only means something to the random split
+    elif args.split == "auto" and args.test_n is not None:
+        args.split = "leave_last_n"
     if args.test_n is not None and args.test_n < 1:
         raise DataError(f"--test-n must be at least 1, not {args.test_n}.")
     if args.test_fraction is not None and not 0 < args.test_fraction < 1:

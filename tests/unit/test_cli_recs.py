@@ -152,3 +152,35 @@ def test_train_on_a_reviews_only_dataset_says_so(db, capsys):
     err = capsys.readouterr().err
     assert "Dataset 'rv' holds reviews but no interactions" in err
     assert "recscope reviews train --dataset rv" in err
+
+
+def test_auto_split_follows_the_option_given(tmp_path, capsys):
+    """--test-fraction with the default --split auto means a random split (it used to be
+    ignored in favour of leave-last-n on timestamped data); a number outside (0, 1) as
+    --time-cut is refused instead of read as a date."""
+    import json
+
+    import pandas as pd
+
+    from engine.cli import main
+    from engine.data import Dataset
+    from engine.store import Store
+    from engine.store.datasets import save_dataset
+    from engine.store.runs import list_splits
+
+    db = tmp_path / "s.duckdb"
+    rows = [(f"u{u}", f"i{(u + j) % 12}", pd.Timestamp("2026-01-01") + pd.Timedelta(days=j))
+            for u in range(20) for j in range(6)]
+    inter = pd.DataFrame(rows, columns=["user_id", "item_id", "timestamp"])
+    save_dataset(Store(db), Dataset("t", inter, None, None))
+    assert main(["train", "--db", str(db), "--dataset", "t", "--algos", "popularity",
+                 "--test-fraction", "0.5", "--json"]) == 0
+    split_id = json.loads(capsys.readouterr().out)[0]["split_id"]
+    splits = list_splits(Store(db), "t").set_index("split_id")
+    assert splits.loc[split_id, "method"] == "random"
+    assert main(["train", "--db", str(db), "--dataset", "t", "--algos", "popularity",
+                 "--split", "time_cut", "--time-cut", "-0.2"]) == 2
+    assert "is a number outside (0, 1)" in capsys.readouterr().err
+    assert main(["train", "--db", str(db), "--dataset", "t", "--algos", "popularity",
+                 "--test-n", "1", "--test-fraction", "0.3"]) == 2
+    assert "ask for different splits" in capsys.readouterr().err
