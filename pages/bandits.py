@@ -81,19 +81,27 @@ top = st.columns([3, 1, 1, 1, 2], vertical_alignment="bottom")
 exp_id = top[0].selectbox("Experiment", ids, index=ids.index(wanted) if wanted in ids else 0,
                           format_func=labels.get, key="bandit_experiment")
 state.set_params(experiment=exp_id)
-current = view.status(exp_id)
+exp_row = view.experiment(exp_id)
+current = str(exp_row["status"])
 running = current == "running"
-if top[1].button("Start", icon=":material/play_arrow:", disabled=current in ("running", "finished"),
-                 width="stretch"):
+from_log = view.imported(exp_row)
+no_run = "Imported from a log: there is nothing to run." if from_log else None
+if top[1].button("Start", icon=":material/play_arrow:", help=no_run,
+                 disabled=from_log or current in ("running", "finished"), width="stretch"):
     view.start(exp_id)
     st.rerun()
-if top[2].button("Pause", icon=":material/pause:", disabled=not running, width="stretch"):
+if top[2].button("Pause", icon=":material/pause:", disabled=not running, width="stretch",
+                 help=no_run):
     view.pause(exp_id)
     st.rerun()
-speed = top[4].selectbox("Speed", list(view.SPEEDS), key="bandit_speed")
-if top[3].button("Step", icon=":material/skip_next:", disabled=current == "finished",
-                 width="stretch", help="Advance one batch"):
+speed = top[4].selectbox("Speed", list(view.SPEEDS), key="bandit_speed", disabled=from_log)
+if top[3].button("Step", icon=":material/skip_next:", disabled=from_log or current == "finished",
+                 width="stretch", help=no_run or "Advance one batch"):
     view.step(exp_id, 1)
+if from_log:
+    st.caption(f":material/info: A real experiment, imported from a production log: its "
+               f"decisions are replayed batch by batch, so Start and Step (which run "
+               f"simulations) are off. Late rewards: `recscope bandit rewards {exp_id} FILE`.")
 create_form(expanded=False)
 
 
@@ -104,26 +112,44 @@ def live() -> None:
     rep = view.report(exp_id)
     if rep.experiment["status"] != current:   # paused elsewhere, or finished
         st.rerun()
-    arms = rep.summary["arm"].tolist()
+    arms = view.chart_arms(rep)
+    colors = view.colors(rep)
+    n_arms = len(rep.summary)
     simulated = rep.experiment["environment"] in ("fixed", "runs")
     st.markdown(f"**{rep.experiment['name']}** — status **{rep.experiment['status']}**"
                 + (" (updates itself)" if running else ""))
-    st.caption(view.describe(rep))
+    st.caption(view.describe_log(rep) if from_log else view.describe(rep))
     h = view.headline(rep)
     m = st.columns(5)
     m[0].metric("Decisions", h["decisions"])
     m[1].metric("Batches", h["batches"])
     m[2].metric("Successes", h["successes"], h["arrived"], delta_color="off", delta_arrow="off")
-    m[3].metric("Expected regret (sim)", h["regret"] if simulated else "—")
+    if simulated:
+        m[3].metric("Expected regret (sim)", h["regret"])
+    else:
+        m[3].metric("Rewards pending", h["pending"])
     with m[4]:   # a name can be long: text wraps where a metric would cut it
         st.caption("Leading arm")
         st.markdown(f"**{h['leader']}**  \n{h['leader_p']}")
+    if not simulated:
+        st.caption("Regret and true rates exist only in a simulation; for a real log those "
+                   "panels are hidden.")
+    note = view.prior_note(rep)
+    if note:
+        st.warning(note, icon=":material/tune:")
 
     # Warnings first: they decide whether the rest can be read at face value.
-    for alarm in rep.simpson:
+    for alarm in rep.simpson[:3]:
         st.error(alarm.message, icon=":material/warning:")
+    if len(rep.simpson) > 3:
+        with st.expander(f"{len(rep.simpson) - 3} more Simpson's-paradox alarms",
+                         icon=":material/warning:"):
+            for alarm in rep.simpson[3:]:
+                st.markdown(f"- {alarm.message}")
     if rep.sample_ratio.alarm:
         st.error(rep.sample_ratio.message, icon=":material/warning:")
+    elif rep.sample_ratio.warning:
+        st.warning(rep.sample_ratio.message, icon=":material/help:")
     stop = rep.stopping
     with st.container(border=True):
         st.markdown("**Stopping rule** — P(best) ≥ "
@@ -133,37 +159,51 @@ def live() -> None:
             st.success(" ".join(stop.reasons), icon=":material/flag:")
         else:
             st.info(" ".join(stop.reasons), icon=":material/hourglass_top:")
-        if not rep.sample_ratio.alarm:
+        if not (rep.sample_ratio.alarm or rep.sample_ratio.warning):
             st.caption(f"Sample-ratio check: {rep.sample_ratio.message}")
 
     c1, c2 = st.columns(2)
-    c1.plotly_chart(charts.allocation_chart(rep.snapshots, arms), key="alloc")
-    c2.plotly_chart(charts.density_chart(rep.density, arms, rep.true_rates), key="density")
+    c1.plotly_chart(charts.allocation_chart(rep.snapshots, view.busiest_arms(rep), colors), key="alloc")
+    c2.plotly_chart(charts.density_chart(rep.density, arms, view.true_rates(rep, arms), colors), key="density")
     c1, c2 = st.columns(2)
-    c1.plotly_chart(charts.prob_best_chart(rep.snapshots, arms, view.RULE.prob_threshold),
+    c1.plotly_chart(charts.prob_best_chart(rep.snapshots, arms, view.RULE.prob_threshold, colors),
                     key="pbest")
     c2.plotly_chart(charts.reward_regret_chart(rep.snapshots, simulated), key="regret")
 
     st.subheader("Leaderboard")
-    st.dataframe(view.leaderboard_table(rep.summary), hide_index=True, width="stretch",
-                 column_config={
-                     "Mean": st.column_config.NumberColumn(format="%.4f"),
-                     "95% low": st.column_config.NumberColumn(format="%.4f"),
-                     "95% high": st.column_config.NumberColumn(format="%.4f"),
-                     "P(best)": st.column_config.ProgressColumn(format="%.3f", min_value=0,
-                                                                max_value=1),
-                     "Expected loss": st.column_config.NumberColumn(format="%.5f"),
-                     "True rate now (sim)": st.column_config.NumberColumn(format="%.4f")})
+    board_config = {
+        "Mean": st.column_config.NumberColumn(format="%.4f"),
+        "95% low": st.column_config.NumberColumn(format="%.4f"),
+        "95% high": st.column_config.NumberColumn(format="%.4f"),
+        "P(best)": st.column_config.ProgressColumn(format="%.3f", min_value=0, max_value=1),
+        "Expected loss": st.column_config.NumberColumn(format="%.5f"),
+        "True rate now (sim)": st.column_config.NumberColumn(format="%.4f")}
+    many = n_arms > view.TOP_ROWS
+    if many:
+        st.caption(f"The {view.TOP_ROWS} arms most likely to be best, of {n_arms}; all of "
+                   f"them below.")
+    st.dataframe(view.leaderboard_table(rep.summary, view.TOP_ROWS if many else None),
+                 hide_index=True, width="stretch", column_config=board_config)
+    if many:
+        with st.expander(f"All {n_arms} arms", icon=":material/list:"):
+            st.dataframe(view.leaderboard_table(rep.summary), hide_index=True,
+                         width="stretch", column_config=board_config)
     c1, c2 = st.columns(2)
-    c1.plotly_chart(charts.leaderboard_chart(rep.summary), key="board")
-    c2.plotly_chart(charts.period_chart(rep.periods, rep.pooled, arms), key="periods")
+    c1.plotly_chart(charts.leaderboard_chart(rep.summary, arms if n_arms > len(arms) else None,
+                                             colors),
+                    key="board")
+    c2.plotly_chart(charts.period_chart(rep.periods, rep.pooled, arms, colors), key="periods")
     st.markdown("**Per period vs pooled**")
     st.caption("Allocation changes over time; when rates change too, a pooled comparison "
                "can reverse the per-period one (Simpson's paradox). An alarm above says so.")
-    periods = view.period_table(rep)
-    st.dataframe(periods, hide_index=True, width="stretch",
-                 column_config={c: st.column_config.NumberColumn(format="%.4f")
-                                for c in periods.columns if c != "Arm"})
+    periods = view.period_table(rep, view.TOP_ROWS if many else None)
+    period_config = {c: st.column_config.NumberColumn(format="%.4f")
+                     for c in periods.columns if c != "Arm"}
+    st.dataframe(periods, hide_index=True, width="stretch", column_config=period_config)
+    if many:
+        with st.expander(f"Per period, all {n_arms} arms", icon=":material/list:"):
+            st.dataframe(view.period_table(rep), hide_index=True, width="stretch",
+                         column_config=period_config)
 
 
 live()

@@ -28,6 +28,11 @@ POLICY_LABELS = {"thompson": "Thompson sampling", "ucb1": "UCB1",
                  "epsilon_greedy": "epsilon-greedy", "uniform": "uniform (plain A/B test)"}
 RULE = StoppingRule()
 assert set(POLICY_LABELS) == set(POLICIES)
+#: With more arms than this, charts draw the leading ``TOP_ARMS`` and fold the rest into
+#: "other", and tables show the leading ``TOP_ROWS`` with the rest in an expander.
+MAX_CHART_ARMS = 10
+TOP_ARMS = 8
+TOP_ROWS = 15
 
 
 def experiments() -> pd.DataFrame:
@@ -98,11 +103,80 @@ def status(experiment_id: int) -> str:
     return str(sql.get_experiment(db.get_store(), int(experiment_id))["status"])
 
 
+def imported(rep_or_exp) -> bool:
+    """An experiment imported from a production log (nothing to start or step)."""
+    e = rep_or_exp.experiment if isinstance(rep_or_exp, ex.Report) else rep_or_exp
+    return e["environment"] == "log"
+
+
+def experiment(experiment_id: int) -> dict:
+    return sql.get_experiment(db.get_store(), int(experiment_id))
+
+
+def ranked_arms(summary: pd.DataFrame) -> list[str]:
+    """Arms by probability of being best, then posterior mean (the leaderboard's order)."""
+    return summary.sort_values(["prob_best", "mean"], ascending=False, kind="mergesort")[
+        "arm"].astype(str).tolist()
+
+
+def chart_arms(rep: ex.Report) -> list[str]:
+    """The arms the charts draw: all of them in the experiment's order, or with many arms
+    the ``TOP_ARMS`` leading ones (the charts fold the rest into "other")."""
+    arms = rep.summary["arm"].astype(str).tolist()
+    return arms if len(arms) <= MAX_CHART_ARMS else ranked_arms(rep.summary)[:TOP_ARMS]
+
+
+def busiest_arms(rep: ex.Report) -> list[str]:
+    """The arms the allocation chart draws: all, or with many arms the ``TOP_ARMS`` with
+    the most decisions (the arms most likely best may have had little traffic)."""
+    arms = rep.summary["arm"].astype(str).tolist()
+    if len(arms) <= MAX_CHART_ARMS:
+        return arms
+    return (rep.summary.sort_values("pulls", ascending=False, kind="mergesort")["arm"]
+            .astype(str).tolist()[:TOP_ARMS])
+
+
+def colors(rep: ex.Report) -> dict:
+    """{arm: colour} for every chart: the drawn arms keep one colour across charts."""
+    from viewer.bandit_charts import arm_colors
+
+    drawn = chart_arms(rep)
+    return arm_colors(drawn + [a for a in busiest_arms(rep) if a not in drawn])
+
+
+def prior_note(rep: ex.Report) -> str | None:
+    """A sentence when the prior's mean is far from the observed reward rate: then arms
+    with few decisions lead on the prior alone (a Beta(1, 1) prior with 0.4% clicks)."""
+    e, s = rep.experiment, rep.summary
+    n_obs, succ = float(s["n_obs"].sum()), float(s["successes"].sum())
+    if n_obs <= 0 or succ <= 0:
+        return None
+    rate = succ / n_obs
+    a, b = float(e["prior_alpha"]), float(e["prior_beta"])
+    mean = a / (a + b)
+    if rate / 5 <= mean <= rate * 5:
+        return None
+    suggested = max(1, round(a * (1 - rate) / rate))
+    return (f"The Beta({a:g}, {b:g}) prior has mean {mean:.3f}, far from the observed rate "
+            f"{rate:.4f}: arms with few decisions can lead on the prior alone. A prior "
+            f"centred on the observed rate, e.g. `--prior {a:g},{suggested}` at import (the "
+            f"weight of about {a + suggested:,.0f} decisions), reads the log more soberly.")
+
+
+def true_rates(rep: ex.Report, arms: list[str]) -> list[float] | None:
+    """A simulation's true rates of ``arms`` (in that order); None for a real log."""
+    if rep.true_rates is None:
+        return None
+    by_arm = dict(zip(rep.summary["arm"].astype(str), rep.true_rates))
+    return [by_arm[str(a)] for a in arms]
+
+
 def headline(rep: ex.Report) -> dict:
     """Figures for the metric row."""
     e = rep.experiment
     lead = rep.summary.sort_values("prob_best", ascending=False).iloc[0]
-    return {"decisions": f"{int(e['n_steps'] or 0):,}", "batches": f"{int(e['n_batches'] or 0):,}",
+    pending = int(rep.summary["pulls"].sum() - rep.summary["n_obs"].sum())
+    return {"pending": f"{pending:,}", "decisions": f"{int(e['n_steps'] or 0):,}", "batches": f"{int(e['n_batches'] or 0):,}",
             "successes": f"{int(rep.summary['successes'].sum()):,}",
             "arrived": f"of {int(rep.summary['n_obs'].sum()):,} rewards arrived",
             "regret": f"{float(e['cum_regret'] or 0):.1f}",
@@ -127,18 +201,35 @@ def describe(rep: ex.Report) -> str:
     return " · ".join(bits)
 
 
-def leaderboard_table(summary: pd.DataFrame) -> pd.DataFrame:
+def describe_log(rep: ex.Report) -> str:
+    """What an imported experiment is: its file, period, batching and prior."""
+    e, p = rep.experiment, rep.experiment.get("env_params") or {}
+    first, last = str(p.get("first_ts", ""))[:16], str(p.get("last_ts", ""))[:16]
+    batching = (f"batches from column {p['batch_col']!r}" if p.get("batch_col")
+                else f"batches of {int(e['batch_size']):,} decisions in time order")
+    return " · ".join([
+        f"imported from {Path(str(p.get('source', '?'))).name}",
+        f"{int(e['n_steps'] or 0):,} decisions on {len(e['arms'])} arms, {first} to {last}",
+        batching, f"logged by {POLICY_LABELS.get(e['policy'], e['policy'])}",
+        f"Beta({e['prior_alpha']:g}, {e['prior_beta']:g}) prior"])
+
+
+def leaderboard_table(summary: pd.DataFrame, top: int | None = None) -> pd.DataFrame:
+    """Arms by P(best), renamed for display; only the first ``top`` when given."""
     cols = {"arm": "Arm", "pulls": "Decisions", "n_obs": "Rewards arrived",
             "successes": "Successes", "mean": "Mean", "lo": "95% low", "hi": "95% high",
             "prob_best": "P(best)", "expected_loss": "Expected loss"}
     if "true_rate" in summary:
         cols["true_rate"] = "True rate now (sim)"
-    return (summary.sort_values("prob_best", ascending=False)[list(cols)]
-            .rename(columns=cols).reset_index(drop=True))
+    order = ranked_arms(summary)
+    table = (summary.set_index("arm", drop=False).loc[order[:top] if top else order, list(cols)]
+             .rename(columns=cols).reset_index(drop=True))
+    return table
 
 
-def period_table(rep: ex.Report) -> pd.DataFrame:
-    """One row per arm: its rate in each period, then pooled."""
+def period_table(rep: ex.Report, top: int | None = None) -> pd.DataFrame:
+    """One row per arm (leaderboard order; the first ``top`` when given): its rate in each
+    period, then pooled."""
     if rep.periods.empty:
         return pd.DataFrame()
     p = rep.periods.assign(col=lambda d: "P" + (d["period"] + 1).astype(str) + " (batches "
@@ -147,6 +238,8 @@ def period_table(rep: ex.Report) -> pd.DataFrame:
     wide = wide[sorted(wide.columns, key=lambda c: int(c.split()[0][1:]))]
     wide["pooled"] = rep.pooled.set_index("arm")["rate"]
     order = rep.summary["arm"].tolist()
+    if top:
+        order = ranked_arms(rep.summary)[:top]
     return wide.reindex(order).reset_index().rename(columns={"arm": "Arm"})
 
 
