@@ -24,19 +24,31 @@ def dataset_picker(key: str = "dataset", label: str = "Dataset", require: str | 
     the chosen name or None (after showing a message) when there is nothing to choose.
     An unknown name in the URL gets a friendly warning and falls back to the first.
     """
-    ds = db.read(list_datasets)
+    all_ds = db.read(list_datasets)
+    ds = all_ds
     if require == "interactions":
         ds = ds[ds["n_interactions"] > 0]
     elif require == "reviews":
         ds = ds[ds["n_reviews"] > 0]
     names = ds["name"].tolist()
-    if not names:
-        empty_store_message()
-        return None
     wanted = state.param(key)
+    if not names:
+        if all_ds.empty:
+            empty_store_message()
+        else:
+            what = "interactions" if require == "interactions" else "reviews"
+            st.info(f"No dataset in this store has {what} yet; the Home page says how to add "
+                    f"one.", icon=":material/info:")
+        return None
     if wanted is not None and wanted not in names:
-        st.warning(f"There is no dataset named “{wanted}” in this store; showing “{names[0]}” "
-                   f"instead.", icon=":material/warning:")
+        if wanted in set(all_ds["name"]):
+            what = ("interactions to recommend from" if require == "interactions"
+                    else "reviews")
+            st.warning(f"Dataset “{wanted}” has no {what}; showing “{names[0]}” instead.",
+                       icon=":material/warning:")
+        else:
+            st.warning(f"There is no dataset named “{wanted}” in this store; showing "
+                       f"“{names[0]}” instead.", icon=":material/warning:")
         wanted = None
     index = names.index(wanted) if wanted in names else 0
     choice = st.selectbox(label, names, index=index, key=f"_picker_{key}")
