@@ -79,6 +79,11 @@ def pick_runs(dataset: str, runs: pd.DataFrame) -> list[int]:
     labels = {int(r["run_id"]): run_label(r) for _, r in runs.iterrows()}
     raw = state.raw_list("runs")
     problems, wanted = [], []
+    twice = sorted({t for t in raw if raw.count(t) > 1})
+    if twice:
+        problems.append(("run " + twice[0] + " is" if len(twice) == 1 else
+                         "runs " + ", ".join(twice) + " are") + " listed more than once")
+    raw = list(dict.fromkeys(raw))  # each problem named once
     if raw:
         asked = C.runs_info(db.get_store(), [int(t) for t in raw if t.lstrip("-").isdigit()])
         known = {int(r["run_id"]): r for _, r in asked.iterrows()}
@@ -87,8 +92,6 @@ def pick_runs(dataset: str, runs: pd.DataFrame) -> list[int]:
                 problems.append(f"“{tok}” is not a run id (run ids are whole numbers)")
                 continue
             rid = int(tok)
-            if rid in wanted:
-                continue
             if rid not in known:
                 problems.append(f"there is no run {rid} in this store")
             elif known[rid]["dataset"] != dataset:

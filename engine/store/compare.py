@@ -116,7 +116,9 @@ def format_attrs(attrs: str | None, max_len: int = 32, max_parts: int = 3) -> st
             text = f"{name}: {'yes' if value else 'no'}"
         elif isinstance(value, (int, float)):
             value = int(value) if float(value).is_integer() else value
-            text = f"{name} {value:,}"
+            # no thousands separator for years and ids ("year 1997", not "year 1,997")
+            plain = isinstance(value, int) and (name.endswith("year") or name.endswith(" id"))
+            text = f"{name} {value}" if plain else f"{name} {value:,}"
         else:
             text = str(value)
             if _ISO_TS.match(text):

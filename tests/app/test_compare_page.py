@@ -102,6 +102,12 @@ def test_bad_links_get_one_friendly_sentence(db):
     at = _run(dataset="ds", runs="3")
     assert "belongs to dataset “other”" in _texts(at.warning)
 
+    at = _run(dataset="ds", runs="99,99,1,1", user="u1", k="3")
+    w = _texts(at.warning)
+    assert "runs 1, 99 are listed more than once" in w
+    assert w.count("no run 99") == 1
+    assert _params(at)["runs"] == "1"
+
 
 def test_user_without_lists_is_explained(db):
     at = _run(dataset="ds", runs="1,2", user="u3", k="3")

@@ -172,3 +172,10 @@ def test_format_attrs():
                           '"posted_at": "2026-07-04T16:07:03", "more": "not shown"}') == \
         "東京都 · hourly wage 1,500 · posted at 2026-07-04"
     assert C.format_attrs(None) == "" and C.format_attrs("not json") == ""
+
+
+def test_format_attrs_keeps_years_plain():
+    from engine.store.compare import format_attrs
+
+    line = format_attrs('{"year": 1997, "hourly_wage": 1500, "genres": "Action|Comedy"}')
+    assert line == "year 1997 · hourly wage 1,500 · Action|Comedy"
