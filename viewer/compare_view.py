@@ -16,6 +16,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from engine.data import DEFAULT_EVENT_WEIGHTS
 from engine.store import compare as C
 from engine.store.datasets import list_datasets
 from engine.store.runs import list_runs
@@ -237,11 +238,21 @@ def _meta_line(row) -> str:
     return " · ".join(parts)
 
 
+def _event_text(event, weight) -> str:
+    """"view" for the job board's typed events; "rating 2" where the weight is the
+    signal (MovieLens), so a low rating in the history is not mistaken for a like."""
+    if event is None or pd.isna(event) or not event:
+        return ""
+    if str(event) in DEFAULT_EVENT_WEIGHTS or weight is None or pd.isna(weight):
+        return str(event)
+    return f"{event} {float(weight):g}"
+
+
 def history_card(dataset: str, history: pd.DataFrame, n_history: int) -> None:
     rows = []
     for _, h in history.iterrows():
         when = "" if pd.isna(h["ts"]) else pd.Timestamp(h["ts"]).strftime("%Y-%m-%d")
-        ev = "" if pd.isna(h.get("event")) or not h.get("event") else str(h["event"])
+        ev = _event_text(h.get("event"), h.get("weight"))
         lead = " · ".join(p for p in (when, ev) if p)
         rows.append({"title": h["title"], "meta": " · ".join(p for p in (lead, _meta_line(h)) if p),
                      "hit": bool(h["held_out"]),
@@ -357,7 +368,9 @@ def one_user(dataset: str, run_ids: list[int], runs: pd.DataFrame, user: str, k:
         h = view["history"]
         with st.expander(f"History: {view['n_history']} interactions, newest first", expanded=True):
             st.dataframe(pd.DataFrame({
-                "When": h["ts"], "Event": h["event"], "Item": h["title"],
+                "When": h["ts"],
+                "Event": [_event_text(e, w) for e, w in zip(h["event"], h["weight"])],
+                "Item": h["title"],
                 "Category": h["category"],
                 "Details": [C.format_attrs(a, max_parts=3) for a in h["attrs"]],
                 "Held out": h["held_out"]}), hide_index=True, width="stretch", height=210,

@@ -179,3 +179,13 @@ def test_format_attrs_keeps_years_plain():
 
     line = format_attrs('{"year": 1997, "hourly_wage": 1500, "genres": "Action|Comedy"}')
     assert line == "year 1997 · hourly wage 1,500 · Action|Comedy"
+
+
+def test_history_event_text_shows_ratings_not_job_board_weights():
+    from viewer.compare_view import _event_text
+
+    assert _event_text("view", 1.0) == "view"
+    assert _event_text("apply", 5.0) == "apply"
+    assert _event_text("rating", 2.0) == "rating 2"
+    assert _event_text("rating", 3.5) == "rating 3.5"
+    assert _event_text(None, 1.0) == ""
