@@ -37,20 +37,24 @@ def tradeoff_chart(points: pd.DataFrame, x: str, y: str, labels: dict | None = N
 
     points: DataFrame[run_id, <x>, <y>]; runs lacking either value are left out.
     """
-    df = points.dropna(subset=[x, y])
+    df = points.dropna(subset=[x, y]).sort_values(x)
+    # Labels beside the markers while they fit; past 8 runs they would pile up, so the
+    # legend names the runs instead. Neighbours along x alternate above and below.
+    labelled = len(df) <= 8
     fig = go.Figure()
-    for _, row in df.iterrows():
+    for i, (_, row) in enumerate(df.iterrows()):
         r = int(row["run_id"])
         name = _label(labels, r)
         fig.add_trace(go.Scatter(
-            x=[row[x]], y=[row[y]], mode="markers+text", name=name, text=[name],
-            textposition="top center", textfont={"size": 12},
+            x=[row[x]], y=[row[y]], mode="markers+text" if labelled else "markers", name=name,
+            text=[name], textposition="top center" if i % 2 == 0 else "bottom center",
+            textfont={"size": 12},
             marker={"color": run_color(r), "size": 16, "line": {"color": "white", "width": 1.5}},
             hovertemplate=f"<b>{name}</b><br>{x_title or x}: %{{x:.4g}}<br>"
                           f"{y_title or y}: %{{y:.4g}}<extra></extra>"))
     fig.update_xaxes(title=x_title or x)
     fig.update_yaxes(title=y_title or y)
-    return _layout(fig, 380, showlegend=False)
+    return _layout(fig, 380, showlegend=not labelled)
 
 
 def ecdf_chart(values: pd.DataFrame, labels: dict | None = None,

@@ -68,3 +68,19 @@ def test_rank_chart_bars_per_run():
     assert [t.name for t in fig.data] == ["#2 itemknn", "#3 als"]
     assert list(fig.data[1].y) == [7] and fig.data[1].marker.color == run_color(3)
     assert tuple(fig.layout.xaxis.range) == (0.4, 10.6)
+
+
+def test_tradeoff_labels_give_way_to_a_legend_past_eight_runs():
+    import pandas as pd
+
+    from viewer.runs_charts import tradeoff_chart
+
+    few = pd.DataFrame({"run_id": [1, 2, 3], "ndcg": [0.1, 0.2, 0.3], "coverage": [0.3, 0.1, 0.2]})
+    fig = tradeoff_chart(few, "coverage", "ndcg")
+    assert [t.mode for t in fig.data] == ["markers+text"] * 3
+    # sorted by x, neighbours alternate above and below
+    assert [t.textposition for t in fig.data] == ["top center", "bottom center", "top center"]
+    assert [t.x[0] for t in fig.data] == [0.1, 0.2, 0.3] and not fig.layout.showlegend
+    many = pd.DataFrame({"run_id": range(1, 11), "ndcg": [0.1] * 10, "coverage": [0.5] * 10})
+    fig = tradeoff_chart(many, "coverage", "ndcg")
+    assert {t.mode for t in fig.data} == {"markers"} and fig.layout.showlegend
