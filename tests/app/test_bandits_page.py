@@ -133,3 +133,69 @@ def test_ope_panel_on_a_small_log(tmp_path, monkeypatch):
     # 4 items (max id + 1), uniform target 1/4: weight 0.25/0.5 on each of the two clicks
     assert table.iloc[0, 1] == pytest.approx((0.5 + 0.5) / 4)
     assert any(m.label == "Effective sample size" for m in at.metric)
+
+
+def _import_log(db, tmp_path, n_arms: int, n: int = 600):
+    import numpy as np
+    import pandas as pd
+
+    from engine.bandits import logs
+
+    rng = np.random.default_rng(0)
+    arms = rng.integers(0, n_arms, size=n)
+    df = pd.DataFrame({"timestamp": np.arange(n) + 1_700_000_000, "arm": arms.astype(str),
+                       "propensity": 1.0 / n_arms,
+                       "reward": (rng.random(n) < 0.05 + 0.01 * arms).astype(int)})
+    path = tmp_path / f"log{n_arms}.csv"
+    df.to_csv(path, index=False)
+    return logs.import_log(Store(db), path, name=f"prod log {n_arms}", batch_size=100,
+                           policy="uniform")
+
+
+def test_imported_experiment_shows_the_audit_panels_and_no_start_or_step(tmp_path, monkeypatch):
+    db = tmp_path / "s.duckdb"
+    ex.new_experiment(Store(db), name="sim", rates=[0.1, 0.2], status="paused")
+    res = _import_log(db, tmp_path, n_arms=3)
+    at = _run(_app(db, monkeypatch, experiment=res.experiment_id))
+    assert at.selectbox(key="bandit_experiment").value == res.experiment_id
+    buttons = {b.label: b for b in at.button if b.label in ("Start", "Pause", "Step")}
+    assert all(b.disabled for b in buttons.values()) and len(buttons) == 3
+    assert any("imported from a production log" in c.value for c in at.caption)
+    assert any("hidden" in c.value for c in at.caption)
+    assert not any(m.label == "Expected regret (sim)" for m in at.metric)
+    assert _metric(at, "Decisions") == "600" and _metric(at, "Rewards pending") == "0"
+    assert any("Stopping rule" in m.value for m in at.markdown)
+    assert any("Sample-ratio check: Decisions per arm" in c.value for c in at.caption)
+    board = at.dataframe[0].value
+    assert len(board) == 3 and board["Decisions"].sum() == 600
+    assert list(board["P(best)"]) == sorted(board["P(best)"], reverse=True)
+    # the imported status does not change on reruns (nothing steps it)
+    _run(at)
+    assert _metric(at, "Decisions") == "600"
+
+
+def test_imported_experiment_with_many_arms_folds_the_rest(tmp_path, monkeypatch):
+    db = tmp_path / "s.duckdb"
+    res = _import_log(db, tmp_path, n_arms=30, n=3000)
+    at = _run(_app(db, monkeypatch, experiment=res.experiment_id))
+    board = at.dataframe[0].value
+    assert len(board) == 15   # the top 15; all 30 in the expander
+    assert any(e.label == "All 30 arms" for e in at.expander)
+    assert len(at.dataframe[1].value) == 30
+
+
+def test_ope_panel_works_with_an_imported_experiment(tmp_path, monkeypatch):
+    import pandas as pd
+
+    db = tmp_path / "s.duckdb"
+    _import_log(db, tmp_path, n_arms=3)
+    logs_file = tmp_path / "obd.csv"
+    pd.DataFrame({"item_id": [0, 1, 2, 3], "position": [1, 1, 2, 2], "click": [1, 0, 0, 1],
+                  "propensity_score": [0.5, 0.125, 0.25, 0.5]}).to_csv(logs_file)
+    at = _run(_app(db, monkeypatch))
+    next(t for t in at.text_input if t.label == "Logs file").set_value(str(logs_file))
+    next(t for t in at.text_input if t.label.startswith("A log of the uniform")).set_value("")
+    _run(at)
+    next(b for b in at.button if b.label == "Estimate").click()
+    _run(at)
+    assert at.dataframe[-1].value.iloc[0, 1] == pytest.approx((0.5 + 0.5) / 4)
