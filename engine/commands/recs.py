@@ -324,4 +324,12 @@ def cmd_import_run(args) -> int:
     n_listed = (run.get("params") or {}).get("users_listed", run["n_users"])
     print(f"imported run {run_id}: {run['algorithm']!r} with lists for {n_listed:,} users, "
           f"evaluated on the {run['n_users']:,} test users of split {run['split_id']}{extra}")
+    if args.split_id is None:
+        from engine.store.runs import list_splits
+
+        n_splits = len(list_splits(store, args.dataset))
+        if n_splits > 1:
+            print(f"note: {args.dataset!r} has {n_splits} splits and none was named, so the "
+                  f"newest (split {run['split_id']}) was used; `--split-id N` chooses the one "
+                  f"the lists should be judged on.", file=sys.stderr)
     return 0
