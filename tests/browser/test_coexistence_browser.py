@@ -18,7 +18,6 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def shared_db(tmp_path):
-
     from engine.bandits import experiments as ex
     from engine.data.synthetic import make_job_board
     from engine.store import Store
