@@ -146,8 +146,13 @@ def colors(rep: ex.Report) -> dict:
 
 def prior_note(rep: ex.Report) -> str | None:
     """A sentence when the prior's mean is far from the observed reward rate: then arms
-    with few decisions lead on the prior alone (a Beta(1, 1) prior with 0.4% clicks)."""
+    with few decisions lead on the prior alone (a Beta(1, 1) prior with 0.4% clicks).
+
+    Only for imported logs: the advice is a flag of `bandit import`, and a simulation
+    runs with the prior it was given on purpose (Beta(1, 1) by default)."""
     e, s = rep.experiment, rep.summary
+    if e.get("environment") != "log":
+        return None
     n_obs, succ = float(s["n_obs"].sum()), float(s["successes"].sum())
     if n_obs <= 0 or succ <= 0:
         return None

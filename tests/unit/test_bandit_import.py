@@ -307,3 +307,23 @@ def test_obd_logs(tmp_path, policy):
     lead = rep.summary.sort_values("prob_best").iloc[-1]
     assert lead["prob_best"] == pytest.approx(max(res.prob_best))
     assert not rep.stopping.stop   # 10,000 impressions and ~40 clicks decide nothing
+
+
+def test_prior_advice_only_for_imported_logs(store, tmp_path):
+    """A rare-click log read with Beta(1, 1) gets the `--prior` advice; a simulation
+    with the same rates keeps the prior it was given, without a note."""
+    from viewer.bandits_view import prior_note
+
+    rng = np.random.default_rng(0)
+    n = 2000
+    log = pd.DataFrame({"timestamp": pd.date_range("2024-01-01", periods=n, freq="s").astype(str),
+                        "arm": rng.choice(["A", "B"], n), "propensity": 0.5,
+                        "reward": (rng.random(n) < 0.01).astype(int).astype(str)})
+    eid = logs.import_log(store, _write(tmp_path, log), name="rare", batch_size=100).experiment_id
+    note = prior_note(ex.report(store, eid))
+    rate = (log["reward"] == "1").mean()
+    assert note is not None and f"observed rate {rate:.4f}" in note and "--prior 1," in note
+    sim = ex.new_experiment(store, name="sim", rates=[0.01, 0.011], batch_size=100, seed=0,
+                            status="running")
+    ex.step(store, sim, 20)
+    assert prior_note(ex.report(store, sim)) is None
