@@ -32,25 +32,6 @@ MARKS_CAPTION = ("**✓ hit**: an item this user interacted with later, held out
                  "recommends it · the small number on the right is the run's score.")
 
 
-# --------------------------------------------------------------------------- URL-bound widgets
-
-_UNSEEN = object()
-
-
-def _sync(key: str, name: str, value) -> None:
-    """Before a widget is drawn: when the URL parameter ``name`` changed since this page
-    last wrote it (a link, a click elsewhere, a fresh visit), the widget takes ``value``."""
-    raw = st.query_params.get(name)
-    if st.session_state.get(f"{key}__url", _UNSEEN) != raw:
-        st.session_state[key] = value
-        st.session_state[f"{key}__url"] = raw
-
-
-def _mark(key: str, name: str) -> None:
-    """After the page wrote parameter ``name``: remember it as seen."""
-    st.session_state[f"{key}__url"] = st.query_params.get(name)
-
-
 def run_label(row) -> str:
     name = row["name"] if row.get("name") else row["algorithm"]
     return f"#{int(row['run_id'])} {name}"
@@ -110,17 +91,10 @@ def pick_runs(dataset: str, runs: pd.DataFrame) -> list[int]:
                    icon=":material/warning:")
     if not raw or (not wanted and problems):
         wanted = list(labels)[:3]          # a sensible start: the first three runs
-    key = "_cmp_runs"
-    _sync(key, "runs", list(wanted))
-    st.session_state[key] = [r for r in st.session_state.get(key) or [] if r in labels]
-    chosen = st.multiselect(
-        f"Runs to compare (2 to {MAX_RUNS})", list(labels), key=key,
-        format_func=lambda r: labels.get(r, str(r)), max_selections=MAX_RUNS,
+    return components.run_multiselect(
+        f"Runs to compare (2 to {MAX_RUNS})", labels, wanted, key="_cmp_runs",
+        max_runs=MAX_RUNS,
         help="Each run is one algorithm trained on one split; the Runs page lists them all.")
-    chosen = [int(r) for r in chosen]
-    state.set_params(runs=chosen)
-    _mark(key, "runs")
-    return chosen
 
 
 def pick_k(max_k: int) -> int:
@@ -142,13 +116,13 @@ def pick_k(max_k: int) -> int:
     k = min(k, max_k)
     options = sorted({c for c in K_CHOICES if c <= max_k} | {k, max_k})
     key = "_cmp_k"
-    _sync(key, "k", k)
+    state.sync_widget(key, "k", k)
     if st.session_state.get(key) not in options:
         st.session_state[key] = k
     k = int(st.selectbox("Top K", options, key=key,
                          help="How many of each run's recommendations to show and compare."))
     state.set_params(k=k)
-    _mark(key, "k")
+    state.mark_seen(key, "k")
     return k
 
 
@@ -186,7 +160,7 @@ def pick_user(dataset: str, run_ids: list[int], split_id, k: int | None = None) 
         if url_user is not None:
             state.set_params(user=url_user)
     key = "_cmp_user"
-    _sync(key, "user", url_user or "")
+    state.sync_widget(key, "user", url_user or "")
     c1, c2, c3 = st.columns([2, 2, 1], vertical_alignment="bottom")
     typed = c1.text_input("User id", key=key, placeholder="type a user id",
                           help="Type an exact id, or the start of one and pick from the matches.")
@@ -201,7 +175,7 @@ def pick_user(dataset: str, run_ids: list[int], split_id, k: int | None = None) 
               help="A random user for whom at least one of these runs has a hit in its "
                    "top K (or, failing that, one with held-out items).")
     state.set_params(user=typed or None)
-    _mark(key, "user")
+    state.mark_seen(key, "user")
     if not typed:
         st.info("Pick a user: type an id, choose from the matches or press **Surprise me**.",
                 icon=":material/person_search:")
@@ -458,13 +432,13 @@ def pick_pair(run_ids: list[int], labels: dict, key: str) -> tuple[int, int] | N
         want = pairs[0]
     if len(pairs) == 1:
         return pairs[0]
-    _sync(key, "pair", want)
+    state.sync_widget(key, "pair", want)
     if st.session_state.get(key) not in pairs:
         st.session_state[key] = want
     chosen = st.selectbox("Which two runs", pairs, key=key,
                           format_func=lambda p: f"{labels[p[0]]} vs {labels[p[1]]}")
     state.set_params(pair=list(chosen) if chosen != pairs[0] else None)
-    _mark(key, "pair")
+    state.mark_seen(key, "pair")
     return chosen
 
 

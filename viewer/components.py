@@ -56,6 +56,22 @@ def dataset_picker(key: str = "dataset", label: str = "Dataset", require: str | 
     return choice
 
 
+
+def run_multiselect(label: str, labels: dict[int, str], wanted: list[int], *, key: str,
+                    max_runs: int, help: str | None = None) -> list[int]:
+    """A multiselect of runs bound to the ``runs`` URL parameter (comma-separated ids).
+
+    ``labels`` maps the selectable run ids to their labels; ``wanted`` is what the link
+    (or a default) asks for. Returns the chosen run ids."""
+    state.sync_widget(key, "runs", list(wanted))
+    st.session_state[key] = [r for r in st.session_state.get(key) or [] if r in labels]
+    chosen = [int(r) for r in st.multiselect(
+        label, list(labels), key=key, format_func=lambda r: labels.get(r, str(r)),
+        max_selections=max_runs, help=help)]
+    state.set_params(runs=chosen)
+    state.mark_seen(key, "runs")
+    return chosen
+
 # --------------------------------------------------------------------------- ranked-list card
 
 import html as _html  # noqa: E402

@@ -16,7 +16,7 @@ import streamlit as st
 from engine.store import items as I
 from viewer import components, db, runs_charts, state
 from viewer.charts import run_color
-from viewer.runs_view import _mark, _sync, compare_href, run_label
+from viewer.runs_view import compare_href, run_label
 
 N_SIMILAR = 10
 N_SAMPLE = 5
@@ -60,7 +60,7 @@ def pick_item(dataset: str) -> str | None:
             st.info(f"No item of “{dataset}” matches “{q}”.", icon=":material/search_off:")
         return None
     key = "_item_pick"
-    _sync(key, "item", wanted or options[0])
+    state.sync_widget(key, "item", wanted or options[0])
     if st.session_state.get(key) not in options:
         st.session_state[key] = options[0]
     with cols[1]:
@@ -68,7 +68,7 @@ def pick_item(dataset: str) -> str | None:
                               if q.strip() else "Item", options, key=key,
                               format_func=lambda i: texts.get(i, i))
     state.set_params(item=chosen)
-    _mark(key, "item")
+    state.mark_seen(key, "item")
     return chosen
 
 
@@ -189,13 +189,13 @@ def similar_items(dataset: str, item_id: str, runs: pd.DataFrame) -> None:
                 st.warning(f"run=“{raw}” in the link is not a finished run of “{dataset}”; "
                            f"showing {labels[wanted]}.", icon=":material/warning:")
         key = "_item_run"
-        _sync(key, "run", wanted)
+        state.sync_widget(key, "run", wanted)
         if st.session_state.get(key) not in ids:
             st.session_state[key] = wanted
         rid = int(st.selectbox("Recommended together in the lists of", ids, key=key,
                                format_func=labels.get))
         state.set_params(run=rid)
-        _mark(key, "run")
+        state.mark_seen(key, "run")
         co = db.read(I.co_recommended, rid, item_id, N_SIMILAR)
         components.ranked_list_card(
             f"Recommended together by {labels[rid]}", run_color(rid),

@@ -20,7 +20,7 @@ from engine.evaluate.metrics import ACCURACY, BEYOND, METRICS
 from engine.evaluate.slices import COLD_MAX
 from engine.store import runs_views as RV
 from engine.store.runs import list_runs, runs_with_metrics
-from viewer import db, nav, runs_charts, state
+from viewer import components, db, nav, runs_charts, state
 
 DEFAULT_METRIC = "ndcg"
 DEFAULT_K = 10
@@ -37,17 +37,6 @@ _UNSEEN = object()
 
 # --------------------------------------------------------------------------- URL-bound widgets
 
-def _sync(key: str, name: str, value) -> None:
-    """When the URL parameter ``name`` changed since this page last wrote it (a link, a
-    fresh visit), the widget ``key`` takes ``value``; otherwise the widget keeps its own."""
-    raw = st.query_params.get(name)
-    if st.session_state.get(f"{key}__url", _UNSEEN) != raw:
-        st.session_state[key] = value
-        st.session_state[f"{key}__url"] = raw
-
-
-def _mark(key: str, name: str) -> None:
-    st.session_state[f"{key}__url"] = st.query_params.get(name)
 
 
 def _url_choice(name: str, options: list, default, what: str, cast=str):
@@ -73,7 +62,7 @@ def bound_select(label: str, options: list, name: str, default, what: str, *, ke
     if default not in options:
         default = options[0]
     value = _url_choice(name, options, default, what, cast)
-    _sync(key, name, value)
+    state.sync_widget(key, name, value)
     if st.session_state.get(key) not in options:
         st.session_state[key] = value
     if radio:
@@ -81,7 +70,7 @@ def bound_select(label: str, options: list, name: str, default, what: str, *, ke
     else:
         out = st.selectbox(label, options, key=key, format_func=format_func, help=help)
     state.set_params(**{name: out})
-    _mark(key, name)
+    state.mark_seen(key, name)
     return out
 
 
@@ -270,17 +259,9 @@ def pick_runs(dataset: str, runs: pd.DataFrame, metric: str, k: int) -> list[int
         st.warning("In this link: " + "; ".join(problems) + ".", icon=":material/warning:")
     if not wanted:
         wanted = default_runs(dataset, done, metric, k)
-    key = "_runs_pick"
-    _sync(key, "runs", list(wanted))
-    st.session_state[key] = [r for r in st.session_state.get(key) or [] if r in labels]
-    chosen = st.multiselect(
-        f"Runs to analyse (up to {MAX_RUNS})", list(labels), key=key,
-        format_func=lambda r: labels.get(r, str(r)), max_selections=MAX_RUNS,
-        help="Paired tests, distributions and slices below use these runs.")
-    chosen = [int(r) for r in chosen]
-    state.set_params(runs=chosen)
-    _mark(key, "runs")
-    return chosen
+    return components.run_multiselect(
+        f"Runs to analyse (up to {MAX_RUNS})", labels, wanted, key="_runs_pick",
+        max_runs=MAX_RUNS, help="Paired tests, distributions and slices below use these runs.")
 
 
 def default_runs(dataset: str, done: pd.DataFrame, metric: str, k: int) -> list[int]:

@@ -61,3 +61,21 @@ def set_params(**values) -> None:
         value = str(value)
         if st.query_params.get(key) != value:
             st.query_params[key] = value
+
+
+_UNSEEN = object()
+
+
+def sync_widget(key: str, name: str, value) -> None:
+    """Before a widget bound to URL parameter ``name`` is drawn: when the parameter
+    changed since this page last wrote it (a link, a click elsewhere, a fresh visit), the
+    widget ``key`` takes ``value``; otherwise the widget keeps what the person chose."""
+    raw = st.query_params.get(name)
+    if st.session_state.get(f"{key}__url", _UNSEEN) != raw:
+        st.session_state[key] = value
+        st.session_state[f"{key}__url"] = raw
+
+
+def mark_seen(key: str, name: str) -> None:
+    """After the page wrote parameter ``name``: remember it as this widget's own."""
+    st.session_state[f"{key}__url"] = st.query_params.get(name)
