@@ -13,3 +13,26 @@ def _clear_caches():
     yield
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+def run_page(page: str, **params):
+    """Run ``pages/<page>`` once with these URL query parameters; fail on an exception."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import ROOT
+
+    at = AppTest.from_file(str(ROOT / "pages" / page), default_timeout=60)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(elements) -> str:
+    """The values of a list of AppTest elements (warnings, infos, ...) as one text."""
+    return "\n".join(str(e.value) for e in elements)
+
+
+def url_params(at) -> dict:
+    return {k: at.query_params[k] for k in at.query_params}

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT
+from tests.app.conftest import run_page
+from tests.app.conftest import texts as _texts
+from tests.app.conftest import url_params as _params
 from tests.unit.test_store_compare import build_tiny
 
 
@@ -19,24 +21,11 @@ def db(tmp_path, monkeypatch):
 
 
 def _run(**params) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / "compare.py"), default_timeout=60)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return run_page("compare.py", **params)
 
 
 def _html(at) -> str:
     return "\n".join(m.value for m in at.markdown)
-
-
-def _texts(elements) -> str:
-    return "\n".join(str(e.value) for e in elements)
-
-
-def _params(at) -> dict:
-    return {k: at.query_params[k] for k in at.query_params}
 
 
 def test_deep_link_reproduces_the_view(db):

@@ -1,12 +1,11 @@
 """The dataset picker tells "has no reviews / no interactions" from "no such dataset"."""
 
 import pandas as pd
-from streamlit.testing.v1 import AppTest
 
 from engine.data import Dataset
 from engine.store import Store
 from engine.store.datasets import save_dataset, save_reviews
-from tests.conftest import ROOT
+from tests.app.conftest import run_page
 
 
 def _store(tmp_path, monkeypatch):
@@ -21,12 +20,7 @@ def _store(tmp_path, monkeypatch):
 
 
 def _run(page, **params):
-    at = AppTest.from_file(str(ROOT / "pages" / page), default_timeout=60)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return run_page(page, **params)
 
 
 def test_reviews_only_dataset_on_the_runs_page(tmp_path, monkeypatch):

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT
+from tests.app.conftest import run_page
+from tests.app.conftest import texts as _texts
 from tests.unit.test_runs_views import build_tiny_store
 
 
@@ -21,16 +22,7 @@ def db(tmp_path, monkeypatch):
 
 
 def _run(**params) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / "item.py"), default_timeout=60)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def _texts(elements) -> str:
-    return "\n".join(str(e.value) for e in elements)
+    return run_page("item.py", **params)
 
 
 def _html(at) -> str:
