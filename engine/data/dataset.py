@@ -102,39 +102,35 @@ def normalise_interactions(df: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def normalise_items(items: pd.DataFrame | None, interactions: pd.DataFrame) -> pd.DataFrame:
-    ids = pd.Index(interactions["item_id"].unique())
-    if items is None or items.empty:
-        items = pd.DataFrame({"item_id": ids})
-    items = items.copy()
-    items["item_id"] = _as_text(items["item_id"])
-    items = items.drop_duplicates("item_id")
-    extra = ids.difference(pd.Index(items["item_id"]))
+def _with_every_id(table: pd.DataFrame | None, interactions: pd.DataFrame, id_col: str,
+                   fixed: list[str]) -> pd.DataFrame:
+    """``table`` with text ids, one row per id, a row added for every id that the
+    interactions mention and the table lacks, and the ``fixed`` columns first."""
+    ids = pd.Index(interactions[id_col].unique())
+    if table is None or table.empty:
+        table = pd.DataFrame({id_col: ids})
+    table = table.copy()
+    table[id_col] = _as_text(table[id_col])
+    table = table.drop_duplicates(id_col)
+    extra = ids.difference(pd.Index(table[id_col]))
     if len(extra):
-        items = pd.concat([items, pd.DataFrame({"item_id": extra})], ignore_index=True)
-    if "title" not in items.columns:
-        items["title"] = None
+        table = pd.concat([table, pd.DataFrame({id_col: extra})], ignore_index=True)
+    for col in fixed:
+        if col not in table.columns:
+            table[col] = None
+    return table[fixed + [c for c in table.columns if c not in fixed]].reset_index(drop=True)
+
+
+def normalise_items(items: pd.DataFrame | None, interactions: pd.DataFrame) -> pd.DataFrame:
+    items = _with_every_id(items, interactions, "item_id", ITEM_COLUMNS)
     items["title"] = items["title"].astype(object).where(items["title"].notna(), None)
     items["title"] = items["title"].fillna(items["item_id"])
-    if "category" not in items.columns:
-        items["category"] = ""
     items["category"] = items["category"].fillna("").astype(str)
-    cols = ITEM_COLUMNS + [c for c in items.columns if c not in ITEM_COLUMNS]
-    return items[cols].reset_index(drop=True)
+    return items
 
 
 def normalise_users(users: pd.DataFrame | None, interactions: pd.DataFrame) -> pd.DataFrame:
-    ids = pd.Index(interactions["user_id"].unique())
-    if users is None or users.empty:
-        users = pd.DataFrame({"user_id": ids})
-    users = users.copy()
-    users["user_id"] = _as_text(users["user_id"])
-    users = users.drop_duplicates("user_id")
-    extra = ids.difference(pd.Index(users["user_id"]))
-    if len(extra):
-        users = pd.concat([users, pd.DataFrame({"user_id": extra})], ignore_index=True)
-    cols = USER_COLUMNS + [c for c in users.columns if c not in USER_COLUMNS]
-    return users[cols].reset_index(drop=True)
+    return _with_every_id(users, interactions, "user_id", USER_COLUMNS)
 
 
 def normalise_reviews(df: pd.DataFrame) -> pd.DataFrame:
