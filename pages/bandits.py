@@ -119,6 +119,9 @@ def live() -> None:
     st.markdown(f"**{rep.experiment['name']}** — status **{rep.experiment['status']}**"
                 + (" (updates itself)" if running else ""))
     st.caption(view.describe_log(rep) if from_log else view.describe(rep))
+    if running:
+        st.caption(f":material/autorenew: It advances while a page shows it; "
+                   f"`recscope bandit run {exp_id}` keeps it advancing from a terminal.")
     h = view.headline(rep)
     m = st.columns(5)
     m[0].metric("Decisions", h["decisions"])

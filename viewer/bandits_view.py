@@ -23,6 +23,9 @@ from engine.store import bandits as sql
 from viewer import db
 
 REFRESH_SECONDS = 3.0
+#: A running experiment stepped by anyone (another tab, `recscope bandit run`) less than
+#: this long ago is not stepped again by a refresh: one pace for every driver.
+MIN_STEP_INTERVAL = REFRESH_SECONDS * 0.8
 SPEEDS = {"1 batch per refresh": 1, "5 batches per refresh": 5, "20 batches per refresh": 20}
 POLICY_LABELS = {"thompson": "Thompson sampling", "ucb1": "UCB1",
                  "epsilon_greedy": "epsilon-greedy", "uniform": "uniform (plain A/B test)"}
@@ -91,12 +94,12 @@ def step(experiment_id: int, n_batches: int = 1) -> int:
 
 
 def tick(experiment_id: int, n_batches: int) -> int:
-    """Advance the experiment if it is running (the fragment's refresh). Cheap when not:
-    one read of its status."""
-    exp = sql.get_experiment(db.get_store(), int(experiment_id))
-    if exp["status"] != "running":
-        return 0
-    return step(experiment_id, n_batches)
+    """Advance the experiment if it is running and nobody else (another tab, a
+    `recscope bandit run`) stepped it within most of a refresh. Cheap when not: one read."""
+    n = ex.step_if_due(db.get_store(), int(experiment_id), int(n_batches), MIN_STEP_INTERVAL)
+    if n:
+        db.invalidate()
+    return n
 
 
 def status(experiment_id: int) -> str:

@@ -9,6 +9,7 @@ That is how the page runs an experiment without blocking: each refresh steps it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
@@ -164,6 +165,25 @@ def pause(store: Store, experiment_id: int) -> None:
     exp = sql.get_experiment(store, experiment_id)
     if exp["status"] == "running":
         sql.set_status(store, experiment_id, "paused")
+
+
+def step_if_due(store: Store, experiment_id: int, n_batches: int = 1,
+                min_interval: float = 2.5) -> int:
+    """Advance a *running* experiment unless someone stepped it less than
+    ``min_interval`` seconds ago (another open page, a `recscope bandit run`). Returns
+    the decisions written (0 when not running or not due).
+
+    Every driver of a running experiment calls this, so it advances at one pace however
+    many pages and runners watch it, and keeps advancing with no page open while a
+    runner runs."""
+    exp = sql.get_experiment(store, experiment_id)
+    if exp["status"] != "running":
+        return 0
+    last = exp.get("updated_at")
+    if last is not None and (datetime.now() - pd.Timestamp(last).to_pydatetime()
+                             ).total_seconds() < float(min_interval):
+        return 0
+    return step(store, experiment_id, n_batches)
 
 
 def step_running(store: Store, n_batches: int = 1) -> dict[int, int]:

@@ -4,6 +4,7 @@ off-policy evaluation from logs."""
 from __future__ import annotations
 
 import argparse
+import sys
 
 from engine.cli import add_db_arg, add_json_arg, get_store, print_json
 from engine.errors import DataError
@@ -251,6 +252,23 @@ def register(subparsers) -> None:
         add_db_arg(p)
         p.set_defaults(func=lambda a, _act=action: _cmd_status(a, _act))
 
+    p = sub.add_parser(
+        "run", help="keep a running experiment advancing from this terminal",
+        description="Advance a running experiment every --every seconds until it is paused "
+        "(from the page or `recscope bandit pause`), finishes, or --for seconds pass; Ctrl-C "
+        "stops it. The Bandits page then watches it move with or without being open. Open "
+        "pages and runners share the pace: an experiment stepped less than --every seconds "
+        "ago by anyone is not stepped again.")
+    p.add_argument("experiment", type=int)
+    p.add_argument("--every", type=float, default=3.0, metavar="SECONDS",
+                   help="seconds between steps (default 3)")
+    p.add_argument("--batches", type=int, default=1, help="batches per step (default 1)")
+    p.add_argument("--for", dest="duration", type=float, default=None, metavar="SECONDS",
+                   help="stop after this many seconds (default: until paused or finished)")
+    p.add_argument("--start", action="store_true", help="start the experiment if it is not running")
+    add_db_arg(p)
+    p.set_defaults(func=_cmd_run)
+
     p = sub.add_parser("list", help="list experiments")
     add_db_arg(p)
     add_json_arg(p)
@@ -325,3 +343,43 @@ def register(subparsers) -> None:
                    help="reward model of DM and DR (default: smoothed per-(item, position) means)")
     add_json_arg(p)
     p.set_defaults(func=_cmd_ope)
+
+
+def _cmd_run(args) -> int:
+    import time
+
+    from engine.bandits import experiments as ex
+    from engine.store import bandits as sql
+
+    if args.every <= 0:
+        raise DataError(f"--every must be above 0 seconds, not {args.every}.")
+    if args.batches < 1:
+        raise DataError(f"--batches must be at least 1, not {args.batches}.")
+    store = get_store(args)
+    exp = sql.get_experiment(store, args.experiment)
+    if exp["status"] != "running":
+        if not args.start:
+            raise DataError(f"Experiment {args.experiment} is {exp['status']}; start it (add "
+                            f"--start, or `recscope bandit start {args.experiment}`) to run it.")
+        ex.start(store, args.experiment)
+    began = time.monotonic()
+    print(f"running experiment {args.experiment} every {args.every:g} s; Ctrl-C stops",
+          file=sys.stderr)
+    try:
+        while True:
+            n = ex.step_if_due(store, args.experiment, args.batches, args.every * 0.8)
+            exp = sql.get_experiment(store, args.experiment)
+            if n:
+                print(f"{int(exp['n_steps']):,} decisions, {int(exp['n_batches']):,} batches",
+                      file=sys.stderr)
+            if exp["status"] != "running":
+                print(f"experiment {args.experiment} is {exp['status']}; stopping",
+                      file=sys.stderr)
+                return 0
+            if args.duration is not None and time.monotonic() - began >= args.duration:
+                return 0
+            time.sleep(args.every)
+    except KeyboardInterrupt:
+        print("stopped; the experiment stays running (pause it to stop every driver)",
+              file=sys.stderr)
+        return 0

@@ -53,6 +53,11 @@ def test_bad_rates_are_one_sentence(tmp_path, monkeypatch):
 
 
 def test_running_experiment_advances_on_each_run_and_pause_stops_it(tmp_path, monkeypatch):
+    from viewer import bandits_view
+
+    # AppTest re-runs at once; the page's pace guard (one step per refresh, whoever
+    # drives) is tested in tests/unit/test_bandit_store.py
+    monkeypatch.setattr(bandits_view, "MIN_STEP_INTERVAL", 0.0)
     db = tmp_path / "s.duckdb"
     store = Store(db)
     eid = ex.new_experiment(store, name="live", rates=[0.04, 0.05], batch_size=50,

@@ -173,3 +173,38 @@ def test_cli_simulate_bad_arguments_name_the_option(store, capsys, argv, expecte
     err = capsys.readouterr().err
     assert rc == 2 and expected in err and "Traceback" not in err
     assert sql.list_experiments(store).empty
+
+
+def test_step_if_due_keeps_one_pace_for_every_driver(tmp_path):
+    """Two drivers (two open pages, a page and `bandit run`) stepping the same running
+    experiment within the interval advance it once; a paused one is never stepped."""
+    from engine.bandits import experiments as ex
+    from engine.store import Store
+
+    store = Store(tmp_path / "b.duckdb")
+    eid = ex.new_experiment(store, name="pace", rates=[0.1, 0.2], batch_size=50, seed=1,
+                            status="running")
+    assert ex.step_if_due(store, eid, 1, min_interval=0) == 50
+    assert ex.step_if_due(store, eid, 1, min_interval=60) == 0      # the other driver
+    assert ex.step_if_due(store, eid, 2, min_interval=0) == 100
+    ex.pause(store, eid)
+    assert ex.step_if_due(store, eid, 1, min_interval=0) == 0
+
+
+def test_cli_run_advances_until_its_time_is_up_and_refuses_a_paused_one(tmp_path, capsys):
+    from engine.bandits import experiments as ex
+    from engine.cli import main
+    from engine.store import Store
+    from engine.store import bandits as sql
+
+    db = tmp_path / "b.duckdb"
+    eid = ex.new_experiment(Store(db), name="cli", rates=[0.1, 0.2], batch_size=10, seed=1,
+                            status="paused")
+    assert main(["bandit", "run", str(eid), "--db", str(db), "--every", "0.05",
+                 "--for", "0.3"]) == 2
+    assert "is paused; start it" in capsys.readouterr().err
+    assert main(["bandit", "run", str(eid), "--db", str(db), "--every", "0.05",
+                 "--for", "0.5", "--start"]) == 0
+    exp = sql.get_experiment(Store(db), eid)
+    assert exp["status"] == "running" and exp["n_steps"] >= 20 and exp["n_steps"] % 10 == 0
+    assert main(["bandit", "run", str(eid), "--db", str(db), "--every", "0"]) == 2
