@@ -448,10 +448,70 @@ def _split_label(row) -> str:
     return " · ".join(bits)
 
 
-def train_panel(dataset: str) -> None:
-    """Choose algorithms (defaults shown) and a split; train with live progress."""
-    from engine.recommend import registry
+#: Most rows one algorithm takes in the panel (each extra row is one more run).
+MAX_ROWS = 4
 
+
+def _step(default) -> float:
+    """A float input's step: a power of ten a little below the default (0.05 -> 0.01)."""
+    import math
+
+    return 10.0 ** math.floor(math.log10(default)) if default > 0 else 0.01
+
+
+def param_input(algo: str, name: str, default, key: str):
+    """One parameter as a number input pre-filled with ``default``; bounds from RANGES
+    (an exclusive lower bound such as alpha > 0 is left to ``make`` to name)."""
+    from engine.recommend.registry import RANGES
+
+    low, high, _ = RANGES.get(name, (None, None, True))
+    if isinstance(default, int) and not isinstance(default, bool):
+        return st.number_input(name, value=int(default), step=1, key=key,
+                               min_value=None if low is None else int(low),
+                               max_value=None if high is None else int(high))
+    return st.number_input(name, value=float(default), step=_step(float(default)), format="%g",
+                           key=key, min_value=None if low is None else float(low),
+                           max_value=None if high is None else float(high))
+
+
+def changed_params(values: dict, defaults: dict) -> dict:
+    """Only the values that differ from the defaults (ints stay ints)."""
+    out = {}
+    for name, value in values.items():
+        if value is None or value == defaults.get(name):
+            continue
+        out[name] = int(value) if isinstance(defaults.get(name), int) else float(value)
+    return out
+
+
+def training_rounds(rows: list[tuple[str, dict]]) -> list[tuple[list[str], dict]]:
+    """Group (algorithm, params) rows into ``train_runs`` calls: ``params`` is keyed by
+    algorithm, so a call holds each algorithm once; its second row goes to the next call."""
+    rounds: list[tuple[list[str], dict]] = []
+    for algo, params in rows:
+        for names, by_algo in rounds:
+            if algo not in names:
+                break
+        else:
+            names, by_algo = [], {}
+            rounds.append((names, by_algo))
+        names.append(algo)
+        if params:
+            by_algo[algo] = params
+    return rounds
+
+
+def _rows_of(algo: str) -> int:
+    return int(st.session_state.get(f"_runs_rows_{algo}", 1))
+
+
+def _set_rows(algo: str, n: int) -> None:
+    st.session_state[f"_runs_rows_{algo}"] = max(1, min(MAX_ROWS, n))
+
+
+def train_panel(dataset: str) -> None:
+    """Choose algorithms and their parameters (defaults pre-filled) and a split; train
+    with live progress."""
     last = st.session_state.pop("_runs_trained", None)
     if last:
         ok = [r for r in last if r["status"] == "done"]
@@ -463,40 +523,103 @@ def train_panel(dataset: str) -> None:
             st.error(f"#{r['run_id']} {r['algorithm']} failed: {r['error']}", icon=":material/error:")
     with st.expander("Train more algorithms", icon=":material/model_training:",
                      expanded=bool(last)):
-        specs = pd.DataFrame([{"Algorithm": s.name, "What it does": s.description,
-                               "Defaults": params_text(s.defaults)}
-                              for s in registry.ALGORITHMS.values()])
-        st.dataframe(specs, hide_index=True, width="stretch",
-                     column_config={"What it does": st.column_config.TextColumn(width="large")})
-        splits = db.read(RV.split_requests, dataset)
-        splits = splits[[r is not None for r in splits["request"]]].reset_index(drop=True)
-        options = list(range(len(splits))) + [-1]
-        fmt = {i: _split_label(splits.iloc[i]) for i in range(len(splits))}
-        fmt[-1] = "a new default split (auto, all interactions)"
-        with st.form("_runs_train_form", border=False):
-            algos = st.multiselect("Algorithms", registry.available(), key="_runs_train_algos",
-                                   help="Each becomes one new run with the defaults above.")
-            choice = st.selectbox("On", options, format_func=fmt.get, key="_runs_train_split",
-                                  help="Train on an existing split so the new runs can be "
-                                       "compared user by user with the old ones.")
-            go = st.form_submit_button("Train", type="primary", icon=":material/play_arrow:")
-        if go:
-            if not algos:
-                st.warning("Choose at least one algorithm.", icon=":material/warning:")
-                return
-            kwargs = {}
-            if choice != -1:
-                row = splits.iloc[choice]
-                req = row["request"]
-                kwargs = {"split": req.get("method", "auto"), "split_params": req.get("params") or None,
-                          "seed": int(req.get("seed") or 0), "min_weight": req.get("min_weight"),
-                          "event_weights": row["event_weights"]}
-            run_training(dataset, list(algos), kwargs)
+        _train_form(dataset)
 
 
-def run_training(dataset: str, algos: list[str], kwargs: dict) -> None:
+@st.fragment
+def _train_form(dataset: str) -> None:
+    # A fragment: editing a parameter or adding a row reruns this panel only, not the
+    # whole page with its charts and tests.
+    from engine.pipeline import EVAL_KS
+    from engine.recommend import registry
+
+    algos = st.multiselect("Algorithms", registry.available(), key="_runs_train_algos",
+                           help="Each row becomes one new run; change a parameter to try "
+                                "another value, add a row to try two values side by side.")
+    rows: list[tuple[str, dict]] = []
+    for algo in algos:
+        spec = registry.ALGORITHMS[algo]
+        n = _rows_of(algo)
+        st.markdown(f"**{algo}**")
+        st.caption(spec.description)
+        if not spec.defaults:
+            st.caption("No parameters" + (" (the seed below changes its result)." if spec.seeded
+                                          else "."))
+            rows.append((algo, {}))
+            continue
+        for i in range(n):
+            cols = st.columns(len(spec.defaults) + 1, vertical_alignment="bottom")
+            values = {}
+            for col, (name, default) in zip(cols, spec.defaults.items()):
+                with col:
+                    values[name] = param_input(algo, name, default, f"_runs_p_{algo}_{i}_{name}")
+            with cols[-1]:
+                if i == n - 1 and i > 0:
+                    st.button("", icon=":material/close:", key=f"_runs_less_{algo}",
+                              help="Remove this row.", on_click=_set_rows, args=(algo, n - 1))
+            rows.append((algo, changed_params(values, spec.defaults)))
+        if n < MAX_ROWS:
+            st.button(f"another {algo}", icon=":material/add:", type="tertiary",
+                      key=f"_runs_more_{algo}", on_click=_set_rows, args=(algo, n + 1),
+                      help="One more run of this algorithm with other parameter values.")
+
+    splits = db.read(RV.split_requests, dataset)
+    splits = splits[[r is not None for r in splits["request"]]].reset_index(drop=True)
+    options = list(range(len(splits))) + [-1]
+    fmt = {i: _split_label(splits.iloc[i]) for i in range(len(splits))}
+    fmt[-1] = "a new split (auto)"
+    cols = st.columns([4, 1, 1, 1])
+    with cols[0]:
+        choice = st.selectbox("On", options, format_func=fmt.get, key="_runs_train_split",
+                              help="Train on an existing split so the new runs can be "
+                                   "compared user by user with the old ones.")
+    with cols[1]:
+        k = st.number_input("Longest list (K)", min_value=1, value=20, step=1, key="_runs_train_k",
+                            help="Each run stores its top-K list per test user and is "
+                                 f"evaluated at {', '.join(map(str, EVAL_KS))} and this K.")
+    kwargs: dict = {"k": int(k)}
+    if choice == -1:
+        with cols[2]:
+            seed = st.number_input("Seed", min_value=0, value=0, step=1, key="_runs_train_seed",
+                                   help="Seeds the split and the seeded algorithms.")
+        with cols[3]:
+            min_weight = st.number_input("Min weight", value=None, min_value=0.0, step=1.0,
+                                         format="%g", key="_runs_train_min_weight",
+                                         placeholder="all",
+                                         help="Keep only interactions with at least this "
+                                              "weight; empty keeps all.")
+        kwargs.update(seed=int(seed), min_weight=None if min_weight is None else float(min_weight))
+    else:
+        row = splits.iloc[choice]
+        req = row["request"]
+        kwargs.update(split=req.get("method", "auto"), split_params=req.get("params") or None,
+                      seed=int(req.get("seed") or 0), min_weight=req.get("min_weight"),
+                      event_weights=row["event_weights"])
+        with cols[2]:
+            st.caption(f"Seed {kwargs['seed']} and the split's weight filter, so that the "
+                       "split is the same.")
+    go = st.button("Train", type="primary", icon=":material/play_arrow:", key="_runs_train_go")
+    if go:
+        if not rows:
+            st.warning("Choose at least one algorithm.", icon=":material/warning:")
+            return
+        run_training(dataset, rows, kwargs)
+
+
+def run_training(dataset: str, rows: list[tuple[str, dict]], kwargs: dict) -> None:
+    """Train ``rows`` of (algorithm, non-default params): one ``train_runs`` call per
+    round (see training_rounds), every row validated before anything is trained."""
     from engine.pipeline import train_runs
+    from engine.recommend import registry
 
+    try:
+        for algo, params in rows:
+            registry.make(algo, seed=int(kwargs.get("seed", 0)), **params)
+    except RecscopeError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return
+    algos = [a for a, _ in rows]
+    results: list[dict] = []
     with st.status(f"Training {', '.join(algos)} on {dataset}…", expanded=True) as status:
         bar = st.progress(0.0, text="starting")
 
@@ -505,14 +628,18 @@ def run_training(dataset: str, algos: list[str], kwargs: dict) -> None:
             bar.progress(frac, text=f"{stage}: {done:,}/{total:,}" if total else f"{stage}…")
 
         try:
-            results = train_runs(db.get_store(), dataset, algos, progress=progress, **kwargs)
+            for names, params in training_rounds(rows):
+                results += train_runs(db.get_store(), dataset, names, params=params or None,
+                                      progress=progress, **kwargs)
         except RecscopeError as exc:
-            status.update(label="Training did not start", state="error")
+            status.update(label="Training did not start" if not results else
+                          f"Training stopped after {len(results)} run(s)", state="error")
             st.error(str(exc), icon=":material/error:")
-            return
+            if not results:
+                return
         n_ok = sum(r["status"] == "done" for r in results)
-        status.update(label=f"Trained {n_ok} of {len(results)} run(s)",
-                      state="complete" if n_ok == len(results) else "error")
+        status.update(label=f"Trained {n_ok} of {len(rows)} run(s)",
+                      state="complete" if n_ok == len(rows) else "error")
     db.invalidate()
     st.session_state["_runs_trained"] = results
     st.rerun()
