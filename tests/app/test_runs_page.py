@@ -126,8 +126,9 @@ def test_dataset_without_runs_offers_training(tmp_path, monkeypatch):
     assert at.multiselect(key="_runs_train_algos") is not None
 
 
-def test_train_button_adds_runs_with_progress(tmp_path, monkeypatch):
-    """Train popularity from the page on a small real dataset; the new run appears."""
+@pytest.fixture
+def small(tmp_path, monkeypatch):
+    """A 40 users x 30 items dataset "small" without runs."""
     import numpy as np
 
     from engine.data import Dataset
@@ -142,9 +143,26 @@ def test_train_button_adds_runs_with_progress(tmp_path, monkeypatch):
     path = tmp_path / "s.duckdb"
     save_dataset(Store(path), Dataset("small", inter, None, None, source="test"))
     monkeypatch.setenv("RECSCOPE_DB", str(path))
+    return path
+
+
+def _stored_runs(path) -> pd.DataFrame:
+    import json
+
+    from engine.store import Store
+    from engine.store.runs import list_runs
+
+    runs = list_runs(Store(path), "small").sort_values("run_id")
+    runs["params"] = [p if isinstance(p, dict) else json.loads(p or "{}") for p in runs["params"]]
+    return runs
+
+
+def test_train_button_adds_runs_with_progress(small):
+    """Train popularity from the page on a small real dataset; the new run appears."""
     at = _run()
     at.multiselect(key="_runs_train_algos").set_value(["popularity", "random"])
-    at.button[0].click()   # the form's Train button is the page's only button
+    at.run()
+    at.button(key="_runs_train_go").click()
     at.run(timeout=120)
     assert not at.exception, at.exception
     assert "Trained #1 popularity, #2 random" in _texts(at.success)
@@ -166,3 +184,88 @@ def test_runs_on_several_splits_show_their_split_beside_the_run_and_a_note(db):
 def test_a_repeated_bad_run_in_the_link_is_named_once(db):
     at = _run(dataset="tiny", runs="99,99")
     assert _texts(at.warning).count("there is no run 99") == 1
+
+
+def test_panel_shows_each_algorithms_parameters_prefilled(small):
+    from engine.recommend.registry import ALGORITHMS
+
+    at = _run()
+    at.multiselect(key="_runs_train_algos").set_value(["als", "bm25"])
+    at.run()
+    for algo in ("als", "bm25"):
+        for name, default in ALGORITHMS[algo].defaults.items():
+            box = at.number_input(key=f"_runs_p_{algo}_0_{name}")
+            assert box.value == default and type(box.value) is type(default), (algo, name)
+        assert ALGORITHMS[algo].description in _texts(at.caption)
+    # whole-number parameters start at their RANGES minimum (1), B is capped at 1
+    assert at.number_input(key="_runs_p_als_0_factors").min == 1
+    assert at.number_input(key="_runs_p_bm25_0_B").max == 1.0
+
+
+def test_trained_run_stores_the_parameters_set_in_the_panel(small):
+    at = _run()
+    at.multiselect(key="_runs_train_algos").set_value(["als", "popularity"])
+    at.run()
+    at.number_input(key="_runs_p_als_0_factors").set_value(8)
+    at.number_input(key="_runs_p_als_0_iterations").set_value(2)
+    at.number_input(key="_runs_train_k").set_value(7)
+    at.button(key="_runs_train_go").click()
+    at.run(timeout=120)
+    assert not at.exception, at.exception
+    assert "Trained #1 als, #2 popularity" in _texts(at.success)
+    runs = _stored_runs(small)
+    als = runs[runs["algorithm"] == "als"].iloc[0]
+    assert als["status"] == "done"
+    # changed values, the untouched defaults, and the seed
+    assert als["params"] == {"factors": 8, "regularization": 0.05, "alpha": 1.0,
+                             "iterations": 2, "seed": 0}
+    assert int(als["k"]) == 20     # the longest list is max(EVAL_KS, K=7)
+    assert "factors=8" in _frame(at, "_runs_table").set_index("Run").loc["#1 als", "Parameters"]
+
+
+def test_one_algorithm_twice_with_two_values(small):
+    at = _run()
+    at.multiselect(key="_runs_train_algos").set_value(["als"])
+    at.run()
+    at.button(key="_runs_more_als").click()
+    at.run()
+    at.number_input(key="_runs_p_als_0_factors").set_value(4)
+    at.number_input(key="_runs_p_als_0_iterations").set_value(2)
+    at.number_input(key="_runs_p_als_1_factors").set_value(6)
+    at.number_input(key="_runs_p_als_1_iterations").set_value(2)
+    at.button(key="_runs_train_go").click()
+    at.run(timeout=120)
+    assert not at.exception, at.exception
+    runs = _stored_runs(small)
+    assert runs["status"].tolist() == ["done", "done"]
+    assert [p["factors"] for p in runs["params"]] == [4, 6]
+    # both on one split, so they can be compared user by user
+    assert runs["split_id"].nunique() == 1
+    table = _frame(at, "_runs_table")
+    assert sorted(table["Run"]) == ["#1 als", "#2 als"]
+
+
+def test_a_value_make_refuses_is_one_sentence_and_trains_nothing(small):
+    # alpha must be above 0; the widget's minimum (0.0) lets 0 through to make()
+    at = _run()
+    at.multiselect(key="_runs_train_algos").set_value(["als", "popularity"])
+    at.run()
+    at.number_input(key="_runs_p_als_0_alpha").set_value(0.0)
+    at.button(key="_runs_train_go").click()
+    at.run(timeout=60)
+    assert not at.exception, at.exception
+    assert _texts(at.error) == "Parameter 'alpha' of 'als' must be above 0.0; got 0.0."
+    assert _stored_runs(small).empty
+
+
+def test_only_changed_parameters_are_passed_and_rows_are_grouped_into_calls():
+    from viewer.runs_view import changed_params, training_rounds
+
+    defaults = {"factors": 64, "regularization": 0.05}
+    assert changed_params({"factors": 64, "regularization": 0.05}, defaults) == {}
+    assert changed_params({"factors": 32.0, "regularization": 0.05}, defaults) == {"factors": 32}
+    rows = [("als", {"factors": 32}), ("als", {"factors": 128}), ("popularity", {}),
+            ("bpr", {}), ("bpr", {"iterations": 5})]
+    assert training_rounds(rows) == [
+        (["als", "popularity", "bpr"], {"als": {"factors": 32}}),
+        (["als", "bpr"], {"als": {"factors": 128}, "bpr": {"iterations": 5}})]
