@@ -7,7 +7,8 @@ that fails (EASE refusing a large catalogue, say) leaves a 'failed' run with its
 and the other algorithms carry on.
 
 Progress stages: ``split``, ``fit <algo>``, ``recommend <algo>``, ``evaluate <algo>``,
-``store``.
+``neighbours <algo>`` (models with ``supports_similar``: each training item's top
+``N_NEIGHBOURS`` similar items, kept for the Item page), ``store``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,11 @@ from engine.store import runs as store_runs
 EVAL_KS = (10, 20)
 #: Users scored per recommend call (bounds memory; one progress tick per batch).
 RECOMMEND_BATCH = 2048
+#: Neighbours kept per training item for the models that can say (``supports_similar``).
+N_NEIGHBOURS = 20
+#: Query items per similar_items call for factor models (topk chunks them itself);
+#: score-block models (kNN, EASE) take as many as fit a ~16 MB dense block.
+NEIGHBOUR_BATCH = 4096
 #: Split parameters a request may carry, with make_split's defaults.
 SPLIT_DEFAULTS = {"n": 1, "fraction": 0.2, "cut": None, "min_history": 2}
 SPLIT_METHODS = ("auto", "leave_last_n", "random", "time_cut")
@@ -194,6 +200,36 @@ def recommend_all(model, matrix, user_idx: np.ndarray, user_ids: np.ndarray, ite
     return pd.concat(frames, ignore_index=True)
 
 
+def item_neighbours(model, item_ids: np.ndarray, n: int = N_NEIGHBOURS,
+                    stage: str = "neighbours", progress: ProgressFn = null_progress,
+                    ) -> pd.DataFrame:
+    """Every training item's ``n`` most similar items according to a fitted ``model``
+    (its own ``similar_items``; the item itself excluded), as
+    DataFrame[item_id, rank, neighbour_id, score] sorted by item_id, rank. Items with
+    fewer than ``n`` neighbours (a kNN model keeps only K per item) get fewer rows."""
+    n_items = len(item_ids)
+    if hasattr(model, "item_factors"):
+        batch = NEIGHBOUR_BATCH
+    else:
+        batch = max(16, min(NEIGHBOUR_BATCH, model.block_cells // max(1, n_items)))
+    ids = np.asarray(item_ids, dtype=object)
+    frames = []
+    progress(stage, 0, n_items)
+    for start in range(0, n_items, batch):
+        idx = np.arange(start, min(start + batch, n_items), dtype=np.int64)
+        items, scores = model.similar_items(idx, int(n))
+        frames.append(_recs_frame(ids[idx], np.asarray(items), np.asarray(scores), ids)
+                      .rename(columns={"user_id": "item_id", "item_id": "neighbour_id"}))
+        progress(stage, int(idx[-1]) + 1, n_items)
+    if not frames:
+        return pd.DataFrame({"item_id": pd.Series([], dtype=object),
+                             "rank": pd.Series([], dtype=np.int32),
+                             "neighbour_id": pd.Series([], dtype=object),
+                             "score": pd.Series([], dtype=float)})
+    out = pd.concat(frames, ignore_index=True)
+    return out[["item_id", "rank", "neighbour_id", "score"]]
+
+
 def _parse_algos(algos, params: dict | None) -> tuple[list[str], dict[str, dict]]:
     from engine.recommend import registry
 
@@ -278,6 +314,15 @@ def train_runs(store: Store, dataset: str, algos: list[str], *, k: int = 20, spl
             eval_s = time.perf_counter() - t0
             progress(f"evaluate {name}", 1, 1)
 
+            neighbours = None
+            if getattr(model, "supports_similar", False):
+                # what the model itself calls similar, for the Item page (timed into
+                # the evaluate stage: it is an analysis of the fitted model)
+                t0 = time.perf_counter()
+                neighbours = item_neighbours(model, item_ids, N_NEIGHBOURS,
+                                             stage=f"neighbours {name}", progress=progress)
+                eval_s += time.perf_counter() - t0
+
             progress("store", 0, 1)
             artifacts = None
             if getattr(model, "supports_explain", False):
@@ -288,7 +333,7 @@ def train_runs(store: Store, dataset: str, algos: list[str], *, k: int = 20, spl
             store_runs.finish_run(store, run_id, recs=recs, metrics=metrics, user_metrics=per_user,
                                   fit_seconds=fit_s, recommend_seconds=rec_s,
                                   evaluate_seconds=eval_s, n_users=len(test_users),
-                                  artifacts=artifacts)
+                                  artifacts=artifacts, neighbours=neighbours)
             progress("store", 1, 1)
             results.append({"run_id": run_id, "algorithm": name, "split_id": split_id,
                             "status": "done", "error": None})

@@ -109,7 +109,8 @@ def _delete_dataset(con, name: str) -> None:
                 "(SELECT model_id FROM review_models WHERE dataset = ?)", [name])
     con.execute("DELETE FROM review_models WHERE dataset = ?", [name])
     run_ids = "SELECT run_id FROM runs WHERE dataset = ?"
-    for table in ("recommendations", "metrics", "user_metrics", "run_artifacts"):
+    for table in ("recommendations", "metrics", "user_metrics", "run_artifacts",
+                  "item_neighbours"):
         con.execute(f"DELETE FROM {table} WHERE run_id IN ({run_ids})", [name])
     con.execute("DELETE FROM runs WHERE dataset = ?", [name])
     con.execute("DELETE FROM splits WHERE split_id IN (SELECT split_id FROM split_defs WHERE dataset = ?)", [name])

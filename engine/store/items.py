@@ -1,7 +1,10 @@
 """SQL for the Item page: one item's metadata, popularity, neighbours and audience.
 
-Runs keep no models, so "similar items" are computed honestly from what the store has:
+"Similar items" come from three sources, each named on the page:
 
+- ``model_neighbours``: what a run's own model calls similar (kNN/BM25 similarity,
+  cosine of ALS/BPR/LMF item factors, EASE weights), kept at training time in
+  ``item_neighbours`` for the models that can say.
 - ``similar_by_cointeraction``: cosine similarity of two items' columns in the binary
   user x item matrix of the train data (|users of both| / sqrt(|users of i| x |users of
   j|)) — what an item-item neighbour model would start from.
@@ -165,6 +168,29 @@ def co_recommended(store: Store, run_id: int, item_id: str, n: int = 10,
         df = con.execute(sql, {"r": int(run_id), "k": kk, "i": str(item_id), "n": int(n)}).df()
         df["pos"] = range(len(df))
         return _with_meta(con, dataset or "", df)
+
+
+def model_neighbours(store: Store, run_id: int, item_id: str, n: int = 10) -> pd.DataFrame:
+    """The ``n`` items most similar to ``item_id`` according to run ``run_id``'s model
+    (kept at training time in ``item_neighbours``): DataFrame[rank, item_id, title,
+    category, attrs, score], rank 1 first. Empty when the run kept none for this item
+    (not a training item, or a model that cannot say)."""
+    sql = """
+        SELECT CAST(n.rank AS INTEGER) AS rank, n.neighbour_id AS item_id, i.title, i.category,
+               i.attrs, n.score
+        FROM item_neighbours n JOIN runs r USING (run_id)
+        LEFT JOIN items i ON i.dataset = r.dataset AND i.item_id = n.neighbour_id
+        WHERE n.run_id = ? AND n.item_id = ? AND n.rank <= ?
+        ORDER BY n.rank"""
+    return store.df(sql, [int(run_id), str(item_id), int(n)])
+
+
+def runs_with_neighbours(store: Store, dataset: str) -> list[int]:
+    """Finished runs of ``dataset`` that kept their model's item neighbours, by run id."""
+    df = store.df("SELECT r.run_id FROM runs r WHERE r.dataset = ? AND r.status = 'done' AND "
+                  "EXISTS (SELECT 1 FROM item_neighbours n WHERE n.run_id = r.run_id) "
+                  "ORDER BY r.run_id", [dataset])
+    return [int(r) for r in df["run_id"]]
 
 
 def item_audience(store: Store, dataset: str, item_id: str,

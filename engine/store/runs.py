@@ -13,7 +13,9 @@ reason, with no recommendations). Runs are immutable: a rerun is a new run id.
 A run may also keep *artifacts* of its model (``run_artifacts``): an ALS run keeps its
 item factors and their item ids, so that the model can explain its lists later without
 being kept in memory (``item_factors``). They are written by ``finish_run`` in the same
-transaction as the lists and removed with the run.
+transaction as the lists and removed with the run. So are ``item_neighbours``: each
+training item's top-N most similar items according to the run's model, for the models
+that can say (``supports_similar``).
 
 Bulk inserts go through registered DataFrames (DuckDB scans them via Arrow, which is
 fast for tens of millions of rows). Recommendations are inserted sorted by
@@ -225,6 +227,16 @@ def _recs_frame(recs: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _neighbours_frame(nb: pd.DataFrame) -> pd.DataFrame:
+    missing = [c for c in ("item_id", "rank", "neighbour_id", "score") if c not in nb.columns]
+    if missing:
+        raise DataError(f"Item neighbours lack the column(s) {', '.join(missing)}.")
+    return pd.DataFrame({"item_id": _text_ids(nb["item_id"]),
+                         "rank": pd.to_numeric(nb["rank"]).astype("int16"),
+                         "neighbour_id": _text_ids(nb["neighbour_id"]),
+                         "score": pd.to_numeric(nb["score"]).astype("float64")})
+
+
 #: The artifact names of a factor model's item side (see ``item_factors``).
 ITEM_FACTORS, ITEM_IDS = "item_factors", "item_ids"
 
@@ -260,15 +272,19 @@ def _write_artifacts(con, run_id: int, encoded: Sequence[tuple[str, str, bytes]]
 def finish_run(store: Store, run_id: int, *, recs: pd.DataFrame, metrics: pd.DataFrame,
                user_metrics: pd.DataFrame | None = None, fit_seconds: float | None = None,
                recommend_seconds: float | None = None, evaluate_seconds: float | None = None,
-               n_users: int | None = None, artifacts: Mapping[str, Any] | None = None) -> None:
+               n_users: int | None = None, artifacts: Mapping[str, Any] | None = None,
+               neighbours: pd.DataFrame | None = None) -> None:
     """Write a run's lists, metrics, per-user metrics and timings; status 'done'. One transaction.
 
     recs: DataFrame[user_id, rank, item_id, score]; metrics: DataFrame[metric, k, value];
     user_metrics: DataFrame[user_id, metric, k, value]; artifacts: {name: numeric array
-    or list of texts} the run keeps of its model (e.g. ``{ITEM_FACTORS: ..., ITEM_IDS: ...}``).
+    or list of texts} the run keeps of its model (e.g. ``{ITEM_FACTORS: ..., ITEM_IDS: ...}``);
+    neighbours: DataFrame[item_id, rank, neighbour_id, score], each item's most similar
+    items according to the model (``item_neighbours``; see ``neighbours_frame``).
     """
     # encoded before the transaction opens: a bad artifact fails with nothing written
     encoded = [(str(name), *encode_artifact(value)) for name, value in (artifacts or {}).items()]
+    nb = None if neighbours is None else _neighbours_frame(neighbours)
     r = _recs_frame(recs)
     m = pd.DataFrame({"metric": metrics["metric"].astype(str).astype(object),
                       "k": pd.to_numeric(metrics["k"]).astype("int32"),
@@ -302,12 +318,19 @@ def finish_run(store: Store, run_id: int, *, recs: pd.DataFrame, metrics: pd.Dat
             con.unregister(t)
         con.execute("DELETE FROM run_artifacts WHERE run_id = ?", [int(run_id)])
         _write_artifacts(con, run_id, encoded)
+        con.execute("DELETE FROM item_neighbours WHERE run_id = ?", [int(run_id)])
+        if nb is not None and len(nb):
+            con.register("_neighbours", nb)
+            con.execute("INSERT INTO item_neighbours SELECT ?, item_id, rank, neighbour_id, score "
+                        "FROM _neighbours ORDER BY item_id, rank", [int(run_id)])
+            con.unregister("_neighbours")
 
 
 def fail_run(store: Store, run_id: int, error: str, *, fit_seconds: float | None = None) -> None:
     """Mark a run 'failed' with its one-sentence reason; it keeps no recommendations."""
     with store.transaction() as con:
-        for table in ("recommendations", "metrics", "user_metrics", "run_artifacts"):
+        for table in ("recommendations", "metrics", "user_metrics", "run_artifacts",
+                      "item_neighbours"):
             con.execute(f"DELETE FROM {table} WHERE run_id = ?", [int(run_id)])
         con.execute("UPDATE runs SET status = 'failed', error = ?, fit_seconds = ?, "
                     "finished_at = current_timestamp WHERE run_id = ?",
@@ -318,7 +341,8 @@ def delete_run(store: Store, run_id: int) -> None:
     """Remove a run and everything it owns (one transaction)."""
     get_run(store, run_id)
     with store.transaction() as con:
-        for table in ("recommendations", "metrics", "user_metrics", "run_artifacts", "runs"):
+        for table in ("recommendations", "metrics", "user_metrics", "run_artifacts",
+                      "item_neighbours", "runs"):
             con.execute(f"DELETE FROM {table} WHERE run_id = ?", [int(run_id)])
 
 

@@ -79,6 +79,13 @@ CORE_DDL = [
     """CREATE TABLE IF NOT EXISTS run_artifacts (
         run_id INTEGER, name VARCHAR, format VARCHAR, data BLOB
     )""",
+    # Each training item's top-N most similar items according to the run's model (the
+    # models that can say: kNN, BM25, ALS/BPR/LMF, EASE), for the Item page. Written by
+    # finish_run with the run, sorted by (run_id, item_id) so the page's one-item read
+    # prunes by zonemaps; rank starts at 1, the item itself is never its own neighbour.
+    """CREATE TABLE IF NOT EXISTS item_neighbours (
+        run_id INTEGER, item_id VARCHAR, rank SMALLINT, neighbour_id VARCHAR, score DOUBLE
+    )""",
 ]
 
 

@@ -232,3 +232,61 @@ def test_demo_trains_the_default_recommenders(monkeypatch, store):
     monkeypatch.setattr(engine.pipeline, "train_runs", lambda *a, **kw: calls.append((a, kw)))
     engine.pipeline.demo_step(store, "tiny", 3, engine.pipeline.null_progress)
     assert calls[0][0][1:] == ("tiny", list(DEFAULT_ALGOS)) and calls[0][1]["seed"] == 3
+
+
+# ------------------------------------------------------------------ model neighbours
+
+def _small_matrix():
+    import numpy as np
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(3)
+    dense = (rng.random((60, 25)) < 0.25).astype(np.float32)
+    return sp.csr_matrix(dense)
+
+
+@pytest.mark.parametrize("algo,params", [("als", {"factors": 8, "iterations": 5}),
+                                         ("itemknn", {"K": 6}), ("ease", {})])
+def test_item_neighbours_equal_the_models_similar_items(algo, params):
+    import numpy as np
+
+    from engine.pipeline import item_neighbours
+    from engine.recommend import registry
+
+    matrix = _small_matrix()
+    model = registry.make(algo, seed=0, **params).fit(matrix)
+    ids = np.array([f"x{j:02d}" for j in range(matrix.shape[1])], dtype=object)
+    got = item_neighbours(model, ids, n=5)
+    assert list(got.columns) == ["item_id", "rank", "neighbour_id", "score"]
+    for j in (0, 7, 24):
+        want_items, want_scores = model.similar_items(np.array([j]), 5)
+        keep = want_items[0] >= 0
+        rows = got[got["item_id"] == ids[j]]
+        assert rows["rank"].tolist() == list(range(1, int(keep.sum()) + 1))
+        assert rows["neighbour_id"].tolist() == ids[want_items[0][keep]].tolist()
+        assert rows["score"].to_numpy() == pytest.approx(want_scores[0][keep].astype(float))
+        assert ids[j] not in set(rows["neighbour_id"])   # an item is not its own neighbour
+    if algo == "als":   # cross-check by hand: cosine of the factors
+        f = model.item_factors / np.linalg.norm(model.item_factors, axis=1, keepdims=True)
+        cos = f @ f[3]
+        cos[3] = -np.inf
+        top = np.argsort(-cos, kind="stable")[:5]
+        rows = got[got["item_id"] == "x03"]
+        assert rows["neighbour_id"].tolist() == ids[top].tolist()
+        assert rows["score"].to_numpy() == pytest.approx(cos[top], abs=1e-5)
+    if algo == "itemknn":  # K=6 kept per item (itself included): at most 5 others
+        assert got.groupby("item_id").size().max() <= 5
+
+
+def test_train_runs_keep_neighbours_for_models_that_can_say(store):
+    from engine.store import items as I
+
+    res = train_runs(store, "tiny", ["popularity", "itemknn"], k=3)
+    pop, knn = (r["run_id"] for r in res)
+    assert I.runs_with_neighbours(store, "tiny") == [knn]
+    got = I.model_neighbours(store, knn, "a", n=10)
+    # cosine of item columns over train users: a {u1,u2,u3,u4}, b {u1,u3}, c {u2}:
+    # sim(a,b) = 2/sqrt(8), sim(a,c) = 1/2
+    assert got["item_id"].tolist() == ["b", "c"]
+    assert got["score"].tolist() == pytest.approx([2 / math.sqrt(8), 0.5])
+    assert I.model_neighbours(store, pop, "a").empty

@@ -155,3 +155,41 @@ def test_recommendations_are_stored_sorted_by_user_and_rank(store):
     R.finish_run(store, rid, recs=_recs(), metrics=_metrics())
     raw = store.df("SELECT user_id, rank FROM recommendations WHERE run_id = ?", [rid])
     assert list(zip(raw.user_id, raw["rank"])) == [("u1", 1), ("u1", 2), ("u2", 1), ("u2", 2)]
+
+
+def test_item_neighbours_round_trip_and_deletion(store):
+    from engine.store import items as I
+    from engine.store.datasets import _delete_dataset
+
+    sid = _save(store)
+    nb = pd.DataFrame({"item_id": ["b", "a", "a"], "rank": [1, 2, 1],
+                       "neighbour_id": ["a", "c", "b"], "score": [0.9, 0.25, 0.5]})
+    rids = []
+    for _ in range(2):
+        rid = R.create_run(store, dataset="ds", split_id=sid, algorithm="itemknn", k=2)
+        R.finish_run(store, rid, recs=_recs(), metrics=_metrics(), neighbours=nb)
+        rids.append(rid)
+    got = I.model_neighbours(store, rids[0], "a")
+    assert list(got.columns) == ["rank", "item_id", "title", "category", "attrs", "score"]
+    assert list(zip(got["rank"], got["item_id"], got["score"])) == [(1, "b", 0.5), (2, "c", 0.25)]
+    assert I.model_neighbours(store, rids[0], "a", n=1)["item_id"].tolist() == ["b"]
+    # stored sorted by (run_id, item_id, rank)
+    rows = store.df("SELECT run_id, item_id, rank FROM item_neighbours")
+    assert list(zip(rows.run_id, rows.item_id, rows["rank"])) == [
+        (r, i, k) for r in rids for i, k in (("a", 1), ("a", 2), ("b", 1))]
+    assert I.runs_with_neighbours(store, "ds") == rids
+    R.delete_run(store, rids[0])
+    assert I.model_neighbours(store, rids[0], "a").empty
+    assert I.runs_with_neighbours(store, "ds") == [rids[1]]
+    with store.transaction() as con:
+        _delete_dataset(con, "ds")
+    assert store.scalar("SELECT count(*) FROM item_neighbours") == 0
+
+
+def test_failed_run_keeps_no_neighbours(store):
+    sid = _save(store)
+    rid = R.create_run(store, dataset="ds", split_id=sid, algorithm="itemknn", k=2)
+    with store.transaction() as con:   # as if a half-written attempt had left rows
+        con.execute("INSERT INTO item_neighbours VALUES (?, 'a', 1, 'b', 0.5)", [rid])
+    R.fail_run(store, rid, "itemknn failed.")
+    assert store.scalar("SELECT count(*) FROM item_neighbours") == 0
