@@ -1,9 +1,9 @@
 """Pieces of the Item page: find an item, show its metadata and popularity, the items
 similar to it, and who gets it recommended by each run.
 
-URL parameters: dataset, item (the dataset's own item id), run (the run whose lists give
-"recommended together"). Runs keep no models, so similarity comes from what the store
-holds, and each list says which source it is (see engine/store/items.py).
+URL parameters: dataset, item (the dataset's own item id), simrun (the run whose model's
+neighbours show as "Similar by <run>"), run (the run whose lists give "recommended
+together"). Each list says which source it is (see engine/store/items.py).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from engine.store import items as I
+from engine.store import runs as store_runs
 from viewer import components, db, runs_charts, state
 from viewer.charts import run_color
 from viewer.runs_view import compare_href, run_label
@@ -152,13 +153,81 @@ def _rows(dataset: str, df: pd.DataFrame, score_col: str, tip) -> list[dict]:
     return rows
 
 
+#: What the score of "Similar by <run>" is, per algorithm (the models that can say).
+SCORE_TEXT = {
+    "itemknn": "the kNN model's item-item cosine similarity (0 to 1; only its K nearest "
+               "neighbours per item count)",
+    "bm25": "the BM25 kNN model's item-item similarity (only its K nearest neighbours per "
+            "item count)",
+    "als": "cosine of the two items' factor vectors (−1 to 1)",
+    "bpr": "cosine of the two items' factor vectors (−1 to 1)",
+    "lmf": "cosine of the two items' factor vectors (−1 to 1)",
+    "ease": "EASE weight B[this item, other]: how much having this item raises the "
+            "other's score",
+}
+
+
+def _best_run(dataset: str, ids: list[int]) -> int:
+    """Of ``ids``, the run with the best nDCG@10 (the first when none has it)."""
+    wide = db.read(store_runs.runs_with_metrics, dataset, (10,))
+    if "ndcg@10" in wide.columns:
+        have = wide[wide["run_id"].isin(ids) & wide["ndcg@10"].notna()]
+        if len(have):
+            return int(have.sort_values(["ndcg@10", "run_id"], ascending=[False, True])
+                       ["run_id"].iloc[0])
+    return ids[0]
+
+
+def model_similar(dataset: str, item_id: str, runs: pd.DataFrame) -> None:
+    """A "Similar according to" run picker (runs that kept their model's neighbours;
+    URL ``simrun``) and the card of that run's neighbours of the item."""
+    ids = db.read(I.runs_with_neighbours, dataset)
+    if not ids:
+        st.info("No run of this dataset kept its model's item neighbours: train a kNN, "
+                "BM25, ALS, BPR, LMF or EASE run to see what a model calls similar.",
+                icon=":material/info:")
+        return
+    rows = runs.set_index("run_id")
+    labels = {r: run_label(rows.loc[r].to_dict() | {"run_id": r}) for r in ids}
+    wanted = _best_run(dataset, ids)
+    raw = state.param("simrun")
+    if raw not in (None, ""):
+        if raw.isdigit() and int(raw) in labels:
+            wanted = int(raw)
+        else:
+            st.warning(f"simrun=“{raw}” in the link is not a run of “{dataset}” that kept "
+                       f"its model's neighbours; showing {labels[wanted]}.",
+                       icon=":material/warning:")
+    key = "_item_simrun"
+    state.sync_widget(key, "simrun", wanted)
+    if st.session_state.get(key) not in ids:
+        st.session_state[key] = wanted
+    rid = int(st.selectbox("Similar according to", ids, key=key, format_func=labels.get,
+                           help="Runs whose model can say which items are alike (kNN, BM25, "
+                                "ALS, BPR, LMF, EASE); by default the best by nDCG@10."))
+    state.set_params(simrun=rid)
+    state.mark_seen(key, "simrun")
+    algo = str(rows.loc[rid, "algorithm"])
+    nb = db.read(I.model_neighbours, rid, item_id, N_SIMILAR)
+    components.ranked_list_card(
+        f"Similar by {labels[rid]}", run_color(rid),
+        _rows(dataset, nb, "score", lambda r: f"score {r['score']:.3f}"),
+        subtitle=f"What the model itself calls similar. Score: "
+                 f"{SCORE_TEXT.get(algo, 'the model’s own similarity')}.",
+        empty_text=f"{labels[rid]} has no neighbours for this item (it was not in the "
+                   "run's training data).")
+
+
 def similar_items(dataset: str, item_id: str, runs: pd.DataFrame) -> None:
+    """Two cards side by side: what a run's model calls similar, and co-interaction."""
     done = runs[runs["status"] == "done"]
     split_id = None
     if len(done) and done["split_id"].notna().any():
         split_id = int(done["split_id"].dropna().value_counts().index[0])
     left, right = st.columns(2)
     with left:
+        model_similar(dataset, item_id, runs)
+    with right:
         sim = db.read(I.similar_by_cointeraction, dataset, item_id, N_SIMILAR, split_id)
         source = (f"training data of split #{split_id}" if split_id is not None
                   else "all interactions")
@@ -170,7 +239,12 @@ def similar_items(dataset: str, item_id: str, runs: pd.DataFrame) -> None:
             subtitle=f"Cosine over the users who interacted with each item ({source}). "
                      "Score: cosine similarity.",
             empty_text="No other item shares a user with this one.")
-    with right:
+
+
+def recommended_together(dataset: str, item_id: str, runs: pd.DataFrame) -> None:
+    done = runs[runs["status"] == "done"]
+    left, _ = st.columns(2)
+    with left:
         if done.empty:
             st.info("No finished run yet: train some on the Runs page to see what each "
                     "run recommends alongside this item.", icon=":material/info:")

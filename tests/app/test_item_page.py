@@ -108,3 +108,58 @@ def test_top_share_keeps_a_significant_digit(db):
     assert top_share_text(3, 6) == "top 50%"
     at = _run(dataset="tiny", item="i2")
     assert "items (top " in _texts(at.caption) and "top 0.0%" not in _texts(at.caption)
+
+
+@pytest.fixture
+def db_nb(db):
+    """The tiny store plus model neighbours kept by run 2 (itemknn) and run 4 (bpr);
+    run 4 has the better nDCG@10, so it is the default "Similar according to"."""
+    from engine.store import Store
+
+    with Store(db).transaction() as con:
+        con.execute("INSERT INTO item_neighbours VALUES (2, 'i2', 1, 'i1', 0.8), "
+                    "(2, 'i2', 2, 'i3', 0.6), (4, 'i2', 1, 'i9', 0.95), (4, 'i2', 2, 'i0', 0.5)")
+        con.execute("INSERT INTO metrics VALUES (2, 'ndcg', 10, 0.3), (4, 'ndcg', 10, 0.7)")
+    return db
+
+
+
+def test_model_neighbours_default_to_the_best_run_and_follow_simrun(db_nb):
+    at = _run(dataset="tiny", item="i2")
+    assert at.selectbox(key="_item_simrun").options == ["#2 itemknn", "#4 bpr"]
+    assert at.selectbox(key="_item_simrun").value == 4
+    html = _html(at)
+    card = html[html.index("Similar by #4 bpr"):html.index("Similar by co-interaction")]
+    assert card.index("広島の配送ドライバー") < card.index("東京の寿司職人")   # i9 then i0
+    assert "cosine of the two items" in card and "factor vectors" in card and "0.950" in card
+    assert at.query_params["simrun"] == "4"
+
+    at = _run(dataset="tiny", item="i2", simrun="2")
+    assert at.selectbox(key="_item_simrun").value == 2
+    html = _html(at)
+    card = html[html.index("Similar by #2 itemknn"):html.index("Similar by co-interaction")]
+    assert card.index("大阪のカフェスタッフ") < card.index("札幌の塾講師")      # i1 then i3
+    assert "item-item cosine similarity" in card
+    assert 'href="item?dataset=tiny&amp;item=i1"' in card
+    # both pickers keep their own parameter
+    assert {k: at.query_params[k] for k in at.query_params} == {
+        "dataset": "tiny", "item": "i2", "simrun": "2", "run": "2"}
+
+
+def test_unknown_simrun_gets_a_warning_and_the_default(db_nb):
+    for bad in ("1", "99", "x"):   # 1: a run without neighbours (popularity)
+        at = _run(dataset="tiny", item="i2", simrun=bad)
+        assert f"simrun=“{bad}”" in _texts(at.warning)
+        assert at.selectbox(key="_item_simrun").value == 4
+        assert at.query_params["simrun"] == "4"
+
+
+def test_item_without_model_neighbours(db_nb):
+    at = _run(dataset="tiny", item="i5", simrun="2")
+    assert "has no neighbours for this item" in _html(at)
+
+
+def test_no_run_with_neighbours_says_how_to_get_them(db):
+    at = _run(dataset="tiny", item="i2")
+    assert "kept its model's item neighbours" in _texts(at.info)
+    assert "Similar by co-interaction" in _html(at)
