@@ -95,6 +95,26 @@ def params_text(params) -> str:
                      for k, v in params.items())
 
 
+def changed_text(algorithm: str, params) -> str:
+    """'factors=8, iterations=2': only the run's parameters that differ from the
+    algorithm's registry defaults (and a seed other than 0); 'defaults' when none do."""
+    from engine.recommend.registry import ALGORITHMS
+
+    if isinstance(params, str):
+        try:
+            params = json.loads(params or "{}")
+        except ValueError:
+            return params
+    if not isinstance(params, dict):
+        return ""
+    spec = ALGORITHMS.get(algorithm)
+    if spec is None:
+        return params_text(params)
+    diff = {k: v for k, v in params.items()
+            if (k in spec.defaults and v != spec.defaults[k]) or (k == "seed" and v not in (0, None))}
+    return params_text(diff) if diff else "defaults"
+
+
 def compare_href(dataset: str, run_ids, k: int | None = None, user: str | None = None) -> str:
     q = {"dataset": dataset, "runs": ",".join(str(int(r)) for r in run_ids)}
     if k:
@@ -154,6 +174,9 @@ def runs_table(dataset: str, runs: pd.DataFrame, metric: str, k: int) -> None:
     methods = db.read(RV.split_requests, dataset).set_index("split_id")["method"].to_dict()
     table["Split"] = [f"#{int(s)} {methods.get(int(s), '')}".rstrip() if pd.notna(s) else "—"
                       for s in done["split_id"]]
+    # Beside the run too: two runs of one algorithm differ only here (the full list is
+    # in Parameters, at the far right).
+    table["Changed params"] = [changed_text(a, p) for a, p in zip(done["algorithm"], done["params"])]
     table["Compare"] = [compare_href(dataset, [r] + ([best] if best not in (None, r) else []), k)
                         for r in done["run_id"]]
     for c in order:
@@ -167,6 +190,9 @@ def runs_table(dataset: str, runs: pd.DataFrame, metric: str, k: int) -> None:
     config = {
         "Run": st.column_config.TextColumn(pinned=True, help="Run id and algorithm; runs never change."),
         "Parameters": st.column_config.TextColumn(width="medium", help="Every effective parameter."),
+        "Changed params": st.column_config.TextColumn(
+            help="Parameters that differ from the algorithm's defaults; every parameter is in "
+                 "the Parameters column at the far right."),
         "Split": st.column_config.TextColumn(help="The train/test split the run used; only runs on "
                                                   "one split are compared user by user."),
         "Users": st.column_config.NumberColumn(format="localized", help="Users evaluated (with test items)."),
@@ -459,7 +485,7 @@ def _step(default) -> float:
     return 10.0 ** math.floor(math.log10(default)) if default > 0 else 0.01
 
 
-def param_input(algo: str, name: str, default, key: str):
+def param_input(algo: str, name: str, default, key: str, label_visibility: str = "visible"):
     """One parameter as a number input pre-filled with ``default``; bounds from RANGES
     (an exclusive lower bound such as alpha > 0 is left to ``make`` to name)."""
     from engine.recommend.registry import RANGES
@@ -467,10 +493,12 @@ def param_input(algo: str, name: str, default, key: str):
     low, high, _ = RANGES.get(name, (None, None, True))
     if isinstance(default, int) and not isinstance(default, bool):
         return st.number_input(name, value=int(default), step=1, key=key,
+                               label_visibility=label_visibility,
                                min_value=None if low is None else int(low),
                                max_value=None if high is None else int(high))
     return st.number_input(name, value=float(default), step=_step(float(default)), format="%g",
-                           key=key, min_value=None if low is None else float(low),
+                           key=key, label_visibility=label_visibility,
+                           min_value=None if low is None else float(low),
                            max_value=None if high is None else float(high))
 
 
@@ -537,6 +565,8 @@ def _train_form(dataset: str) -> None:
                            help="Each row becomes one new run; change a parameter to try "
                                 "another value, add a row to try two values side by side.")
     rows: list[tuple[str, dict]] = []
+    # one grid for every algorithm, so that inputs line up and keep one width
+    width = max(len(s.defaults) for s in registry.ALGORITHMS.values()) + 1
     for algo in algos:
         spec = registry.ALGORITHMS[algo]
         n = _rows_of(algo)
@@ -548,11 +578,12 @@ def _train_form(dataset: str) -> None:
             rows.append((algo, {}))
             continue
         for i in range(n):
-            cols = st.columns(len(spec.defaults) + 1, vertical_alignment="bottom")
+            cols = st.columns(width, vertical_alignment="bottom")
             values = {}
             for col, (name, default) in zip(cols, spec.defaults.items()):
                 with col:
-                    values[name] = param_input(algo, name, default, f"_runs_p_{algo}_{i}_{name}")
+                    values[name] = param_input(algo, name, default, f"_runs_p_{algo}_{i}_{name}",
+                                               "visible" if i == 0 else "collapsed")
             with cols[-1]:
                 if i == n - 1 and i > 0:
                     st.button("", icon=":material/close:", key=f"_runs_less_{algo}",
@@ -568,7 +599,7 @@ def _train_form(dataset: str) -> None:
     options = list(range(len(splits))) + [-1]
     fmt = {i: _split_label(splits.iloc[i]) for i in range(len(splits))}
     fmt[-1] = "a new split (auto)"
-    cols = st.columns([4, 1, 1, 1])
+    cols = st.columns([4, 1.3, 2.6], vertical_alignment="bottom")
     with cols[0]:
         choice = st.selectbox("On", options, format_func=fmt.get, key="_runs_train_split",
                               help="Train on an existing split so the new runs can be "
@@ -579,10 +610,11 @@ def _train_form(dataset: str) -> None:
                                  f"evaluated at {', '.join(map(str, EVAL_KS))} and this K.")
     kwargs: dict = {"k": int(k)}
     if choice == -1:
-        with cols[2]:
+        seed_col, weight_col = cols[2].columns(2)
+        with seed_col:
             seed = st.number_input("Seed", min_value=0, value=0, step=1, key="_runs_train_seed",
                                    help="Seeds the split and the seeded algorithms.")
-        with cols[3]:
+        with weight_col:
             min_weight = st.number_input("Min weight", value=None, min_value=0.0, step=1.0,
                                          format="%g", key="_runs_train_min_weight",
                                          placeholder="all",
@@ -596,8 +628,8 @@ def _train_form(dataset: str) -> None:
                       seed=int(req.get("seed") or 0), min_weight=req.get("min_weight"),
                       event_weights=row["event_weights"])
         with cols[2]:
-            st.caption(f"Seed {kwargs['seed']} and the split's weight filter, so that the "
-                       "split is the same.")
+            st.caption(f"Seed {kwargs['seed']} and weight filter: the split's own, so the "
+                       "new runs test the same users as the old.")
     go = st.button("Train", type="primary", icon=":material/play_arrow:", key="_runs_train_go")
     if go:
         if not rows:

@@ -45,6 +45,8 @@ def test_table_sorted_by_metric_with_definitions_and_failed_reason(db):
     assert table["Run"].tolist() == ["#4 bpr", "#2 itemknn", "#1 popularity"]
     assert table["ndcg@3"].tolist() == pytest.approx([1.0, 0.43849, 0.35515], abs=1e-5)
     assert table["Parameters"].tolist()[:2] == ["factors=8", "K=100"]
+    # beside the run, only what differs from the registry defaults (bpr: 64 factors)
+    assert table["Changed params"].tolist()[:2] == ["factors=8", "defaults"]
     # the Compare link puts the run beside the best run (4) at this K
     assert table["Compare"].tolist()[1] == "compare?dataset=tiny&runs=2%2C4&k=3"
     assert "#3 ease" in _texts(at.warning) and "MemoryError: too big" in _texts(at.warning)
@@ -220,7 +222,10 @@ def test_trained_run_stores_the_parameters_set_in_the_panel(small):
     assert als["params"] == {"factors": 8, "regularization": 0.05, "alpha": 1.0,
                              "iterations": 2, "seed": 0}
     assert int(als["k"]) == 20     # the longest list is max(EVAL_KS, K=7)
-    assert "factors=8" in _frame(at, "_runs_table").set_index("Run").loc["#1 als", "Parameters"]
+    table = _frame(at, "_runs_table").set_index("Run")
+    assert "factors=8" in table.loc["#1 als", "Parameters"]
+    assert table.loc["#1 als", "Changed params"] == "factors=8, iterations=2"
+    assert table.loc["#2 popularity", "Changed params"] == "defaults"
 
 
 def test_one_algorithm_twice_with_two_values(small):
