@@ -178,15 +178,12 @@ def _best_run(dataset: str, ids: list[int]) -> int:
     return ids[0]
 
 
-def model_similar(dataset: str, item_id: str, runs: pd.DataFrame) -> None:
-    """A "Similar according to" run picker (runs that kept their model's neighbours;
-    URL ``simrun``) and the card of that run's neighbours of the item."""
+def pick_simrun(dataset: str, runs: pd.DataFrame) -> int | None:
+    """The "Similar according to" picker: runs that kept their model's neighbours (URL
+    ``simrun``, by default the best by nDCG@10). None when no run kept any."""
     ids = db.read(I.runs_with_neighbours, dataset)
     if not ids:
-        st.info("No run of this dataset kept its model's item neighbours: train a kNN, "
-                "BM25, ALS, BPR, LMF or EASE run to see what a model calls similar.",
-                icon=":material/info:")
-        return
+        return None
     rows = runs.set_index("run_id")
     labels = {r: run_label(rows.loc[r].to_dict() | {"run_id": r}) for r in ids}
     wanted = _best_run(dataset, ids)
@@ -207,15 +204,32 @@ def model_similar(dataset: str, item_id: str, runs: pd.DataFrame) -> None:
                                 "ALS, BPR, LMF, EASE); by default the best by nDCG@10."))
     state.set_params(simrun=rid)
     state.mark_seen(key, "simrun")
+    return rid
+
+
+def model_similar(dataset: str, item_id: str, runs: pd.DataFrame, rid: int | None) -> None:
+    """The card of run ``rid``'s model neighbours of the item (or how to get some)."""
+    if rid is None:
+        st.info("No run of this dataset kept its model's item neighbours: train a kNN, "
+                "BM25, ALS, BPR, LMF or EASE run to see what a model calls similar.",
+                icon=":material/info:")
+        return
+    rows = runs.set_index("run_id")
+    label = run_label(rows.loc[rid].to_dict() | {"run_id": rid})
     algo = str(rows.loc[rid, "algorithm"])
     nb = db.read(I.model_neighbours, rid, item_id, N_SIMILAR)
     components.ranked_list_card(
-        f"Similar by {labels[rid]}", run_color(rid),
+        f"Similar by {label}", run_color(rid),
         _rows(dataset, nb, "score", lambda r: f"score {r['score']:.3f}"),
         subtitle=f"What the model itself calls similar. Score: "
                  f"{SCORE_TEXT.get(algo, 'the model’s own similarity')}.",
-        empty_text=f"{labels[rid]} has no neighbours for this item (it was not in the "
+        empty_text=f"{label} has no neighbours for this item (it was not in the "
                    "run's training data).")
+
+
+def pick_simrun_row(dataset: str, runs: pd.DataFrame) -> int | None:
+    with st.columns(2)[0]:
+        return pick_simrun(dataset, runs)
 
 
 def similar_items(dataset: str, item_id: str, runs: pd.DataFrame) -> None:
@@ -224,9 +238,11 @@ def similar_items(dataset: str, item_id: str, runs: pd.DataFrame) -> None:
     split_id = None
     if len(done) and done["split_id"].notna().any():
         split_id = int(done["split_id"].dropna().value_counts().index[0])
+    # the picker on a row of its own, so that both cards start at the same height
+    rid = pick_simrun_row(dataset, runs)
     left, right = st.columns(2)
     with left:
-        model_similar(dataset, item_id, runs)
+        model_similar(dataset, item_id, runs, rid)
     with right:
         sim = db.read(I.similar_by_cointeraction, dataset, item_id, N_SIMILAR, split_id)
         source = (f"training data of split #{split_id}" if split_id is not None

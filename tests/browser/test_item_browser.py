@@ -28,9 +28,15 @@ def test_item_deep_link(serve, demo_db, page):
     text = page.locator("[data-testid='stMain']").inner_text()
     assert "Similar by co-interaction" in text and "Recommended together by" in text
     assert "Who gets it recommended" in text
+    # what the models say: a picker of the runs that kept neighbours, and their card
+    assert page.get_by_text("Similar according to").is_visible()
+    assert "What the model itself calls similar" in text
+    card = page.locator(".rs-card").filter(has_text="What the model itself calls similar")
+    assert card.locator("a").count() >= 5        # neighbours, each a link to its item page
     page.locator(".js-plotly-plot").first.wait_for()          # the rank chart
     q = parse_qs(urlparse(page.url).query)
     assert q["item"] == [item_id] and q["dataset"] == ["jobboard"] and "run" in q
+    assert "simrun" in q and f"Similar by #{q['simrun'][0]} " in text
     shot(page, "item")
 
 
