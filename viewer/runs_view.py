@@ -584,7 +584,7 @@ def _train_form(dataset: str) -> None:
                 with col:
                     values[name] = param_input(algo, name, default, f"_runs_p_{algo}_{i}_{name}",
                                                "visible" if i == 0 else "collapsed")
-            with cols[-1]:
+            with cols[len(spec.defaults)]:
                 if i == n - 1 and i > 0:
                     st.button("", icon=":material/close:", key=f"_runs_less_{algo}",
                               help="Remove this row.", on_click=_set_rows, args=(algo, n - 1))
