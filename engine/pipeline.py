@@ -254,8 +254,12 @@ def _parse_algos(algos, params: dict | None) -> tuple[list[str], dict[str, dict]
 def train_runs(store: Store, dataset: str, algos: list[str], *, k: int = 20, split: str = "auto",
                split_params: dict | None = None, seed: int = 0,
                params: dict[str, dict] | None = None, event_weights: dict | None = None,
-               min_weight: float | None = None, progress: ProgressFn = null_progress) -> list[dict]:
+               min_weight: float | None = None, neighbours: int = N_NEIGHBOURS,
+               progress: ProgressFn = null_progress) -> list[dict]:
     """Train ``algos`` on one split of ``dataset``; one run per algorithm.
+
+    ``neighbours``: similar items kept per training item for the Item page (0 keeps
+    none: on catalogues of tens of thousands of items it costs tens of seconds a run).
 
     Returns ``[{run_id, algorithm, split_id, status, error}, ...]`` in ``algos`` order;
     status is 'done' or 'failed' (error then holds the one-sentence reason).
@@ -266,6 +270,8 @@ def train_runs(store: Store, dataset: str, algos: list[str], *, k: int = 20, spl
 
     if int(k) < 1:
         raise DataError(f"--k must be at least 1; got {k}.")
+    if int(neighbours) < 0:
+        raise DataError(f"--neighbours must be 0 or more; got {neighbours}.")
     names, algo_params = _parse_algos(algos, params)
     # build every model before anything is stored: bad parameters fail fast, no run rows
     models = {name: registry.make(name, seed=seed, **algo_params[name]) for name in names}
@@ -314,13 +320,13 @@ def train_runs(store: Store, dataset: str, algos: list[str], *, k: int = 20, spl
             eval_s = time.perf_counter() - t0
             progress(f"evaluate {name}", 1, 1)
 
-            neighbours = None
-            if getattr(model, "supports_similar", False):
+            similar = None
+            if neighbours and getattr(model, "supports_similar", False):
                 # what the model itself calls similar, for the Item page (timed into
                 # the evaluate stage: it is an analysis of the fitted model)
                 t0 = time.perf_counter()
-                neighbours = item_neighbours(model, item_ids, N_NEIGHBOURS,
-                                             stage=f"neighbours {name}", progress=progress)
+                similar = item_neighbours(model, item_ids, int(neighbours),
+                                          stage=f"neighbours {name}", progress=progress)
                 eval_s += time.perf_counter() - t0
 
             progress("store", 0, 1)
@@ -333,7 +339,7 @@ def train_runs(store: Store, dataset: str, algos: list[str], *, k: int = 20, spl
             store_runs.finish_run(store, run_id, recs=recs, metrics=metrics, user_metrics=per_user,
                                   fit_seconds=fit_s, recommend_seconds=rec_s,
                                   evaluate_seconds=eval_s, n_users=len(test_users),
-                                  artifacts=artifacts, neighbours=neighbours)
+                                  artifacts=artifacts, neighbours=similar)
             progress("store", 1, 1)
             results.append({"run_id": run_id, "algorithm": name, "split_id": split_id,
                             "status": "done", "error": None})

@@ -44,6 +44,9 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--min-weight", type=float, metavar="W",
                    help="positives only: interactions with weight >= W (e.g. 4 for ratings)")
+    p.add_argument("--neighbours", type=int, default=None, metavar="N",
+                   help="similar items kept per item for the Item page (default 20; 0 keeps "
+                        "none, which saves time on catalogues of tens of thousands of items)")
     p.add_argument("--param", action="append", default=[], metavar="ALGO.NAME=VALUE",
                    help="algorithm parameter, repeatable, e.g. --param als.factors=64")
     add_json_arg(p)
@@ -192,7 +195,7 @@ def _check_has_interactions(store, dataset: str) -> None:
 
 
 def cmd_train(args) -> int:
-    from engine.pipeline import train_runs
+    from engine.pipeline import N_NEIGHBOURS, train_runs
 
     _check_split_args(args)
     store = get_store(args)
@@ -211,6 +214,7 @@ def cmd_train(args) -> int:
         results = train_runs(store, args.dataset, args.algos.split(","), k=args.k,
                              split=args.split, split_params=split_params or None, seed=args.seed,
                              params=parse_params(args.param), min_weight=args.min_weight,
+                             neighbours=N_NEIGHBOURS if args.neighbours is None else args.neighbours,
                              progress=progress)
     finally:
         progress.close()

@@ -184,3 +184,29 @@ def test_auto_split_follows_the_option_given(tmp_path, capsys):
     assert main(["train", "--db", str(db), "--dataset", "t", "--algos", "popularity",
                  "--test-n", "1", "--test-fraction", "0.3"]) == 2
     assert "ask for different splits" in capsys.readouterr().err
+
+
+def test_neighbours_can_be_turned_off(tmp_path, capsys):
+    import json
+
+    import pandas as pd
+
+    from engine.cli import main
+    from engine.data import Dataset
+    from engine.store import Store
+    from engine.store.datasets import save_dataset
+
+    db = tmp_path / "s.duckdb"
+    rows = [(f"u{u}", f"i{(u * 3 + j) % 15}") for u in range(30) for j in range(5)]
+    save_dataset(Store(db), Dataset("t", pd.DataFrame(rows, columns=["user_id", "item_id"]), None, None))
+    count = "SELECT count(*) FROM item_neighbours WHERE run_id = ?"
+    assert main(["train", "--db", str(db), "--dataset", "t", "--algos", "itemknn", "--json"]) == 0
+    kept = json.loads(capsys.readouterr().out)[0]["run_id"]
+    assert Store(db).scalar(count, [kept]) > 0
+    assert main(["train", "--db", str(db), "--dataset", "t", "--algos", "itemknn",
+                 "--neighbours", "0", "--json"]) == 0
+    none = json.loads(capsys.readouterr().out)[0]["run_id"]
+    assert Store(db).scalar(count, [none]) == 0
+    assert main(["train", "--db", str(db), "--dataset", "t", "--algos", "itemknn",
+                 "--neighbours", "-1"]) == 2
+    assert "--neighbours must be 0 or more" in capsys.readouterr().err
