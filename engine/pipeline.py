@@ -255,8 +255,13 @@ def train_runs(store: Store, dataset: str, algos: list[str], *, k: int = 20, spl
                split_params: dict | None = None, seed: int = 0,
                params: dict[str, dict] | None = None, event_weights: dict | None = None,
                min_weight: float | None = None, neighbours: int = N_NEIGHBOURS,
+               model_seed: int | None = None,
                progress: ProgressFn = null_progress) -> list[dict]:
     """Train ``algos`` on one split of ``dataset``; one run per algorithm.
+
+    ``seed`` draws the split and, unless ``model_seed`` is given, seeds the models;
+    ``model_seed`` retrains on the same split with other random starts, so the spread of
+    a model's metric over seeds can be set beside a difference between models.
 
     ``neighbours``: similar items kept per training item for the Item page (0 keeps
     none: on catalogues of tens of thousands of items it costs tens of seconds a run).
@@ -274,7 +279,8 @@ def train_runs(store: Store, dataset: str, algos: list[str], *, k: int = 20, spl
         raise DataError(f"--neighbours must be 0 or more; got {neighbours}.")
     names, algo_params = _parse_algos(algos, params)
     # build every model before anything is stored: bad parameters fail fast, no run rows
-    models = {name: registry.make(name, seed=seed, **algo_params[name]) for name in names}
+    mseed = int(seed if model_seed is None else model_seed)
+    models = {name: registry.make(name, seed=mseed, **algo_params[name]) for name in names}
     ds = load_dataset(store, dataset)
     split_id, train, test = ensure_split(store, dataset, ds.interactions, method=split,
                                          split_params=split_params, seed=seed,

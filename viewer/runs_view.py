@@ -628,8 +628,15 @@ def _train_form(dataset: str) -> None:
                       seed=int(req.get("seed") or 0), min_weight=req.get("min_weight"),
                       event_weights=row["event_weights"])
         with cols[2]:
-            st.caption(f"Seed {kwargs['seed']} and weight filter: the split's own, so the "
-                       "new runs test the same users as the old.")
+            model_seed = st.number_input(
+                "Model seed", min_value=0, value=int(kwargs["seed"]), step=1,
+                key="_runs_train_model_seed",
+                help="Random start of the seeded algorithms (als, bpr, lmf, random). The "
+                     "split keeps its own seed, so runs that differ only here show how much "
+                     "a metric moves by chance.")
+        kwargs["model_seed"] = int(model_seed)
+        st.caption(f"Split seed {kwargs['seed']} and weight filter: the split's own, so the "
+                   "new runs test the same users as the old.")
     go = st.button("Train", type="primary", icon=":material/play_arrow:", key="_runs_train_go")
     if go:
         if not rows:

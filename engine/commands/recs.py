@@ -44,6 +44,9 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--min-weight", type=float, metavar="W",
                    help="positives only: interactions with weight >= W (e.g. 4 for ratings)")
+    p.add_argument("--model-seed", type=int, default=None, metavar="N",
+                   help="seed of the models (default: --seed); with the same --seed, the "
+                        "split stays and only the models' random starts change")
     p.add_argument("--neighbours", type=int, default=None, metavar="N",
                    help="similar items kept per item for the Item page (default 20; 0 keeps "
                         "none, which saves time on catalogues of tens of thousands of items)")
@@ -215,6 +218,7 @@ def cmd_train(args) -> int:
                              split=args.split, split_params=split_params or None, seed=args.seed,
                              params=parse_params(args.param), min_weight=args.min_weight,
                              neighbours=N_NEIGHBOURS if args.neighbours is None else args.neighbours,
+                             model_seed=args.model_seed,
                              progress=progress)
     finally:
         progress.close()

@@ -274,3 +274,28 @@ def test_only_changed_parameters_are_passed_and_rows_are_grouped_into_calls():
     assert training_rounds(rows) == [
         (["als", "popularity", "bpr"], {"als": {"factors": 32}}),
         (["als", "bpr"], {"als": {"factors": 128}, "bpr": {"iterations": 5}})]
+
+
+def test_model_seed_on_an_existing_split_keeps_the_split(small):
+    """A second ALS run on the first run's split with another model seed: same split,
+    seed 7 in its params, the split keeps seed 0."""
+    at = _run()
+    at.multiselect(key="_runs_train_algos").set_value(["als"])
+    at.run()
+    at.number_input(key="_runs_p_als_0_iterations").set_value(2)
+    at.button(key="_runs_train_go").click()
+    at.run(timeout=120)
+    assert not at.exception, at.exception
+    first = _stored_runs(small).iloc[0]
+    # now the panel offers the existing split (the default choice) and a model seed
+    at.selectbox(key="_runs_train_split").set_value(0)
+    at.run()
+    at.number_input(key="_runs_train_model_seed").set_value(7)
+    at.button(key="_runs_train_go").click()
+    at.run(timeout=120)
+    assert not at.exception, at.exception
+    runs = _stored_runs(small)
+    assert len(runs) == 2
+    second = runs.iloc[1]
+    assert second["split_id"] == first["split_id"]
+    assert (first["params"]["seed"], second["params"]["seed"]) == (0, 7)

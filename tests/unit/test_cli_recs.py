@@ -210,3 +210,30 @@ def test_neighbours_can_be_turned_off(tmp_path, capsys):
     assert main(["train", "--db", str(db), "--dataset", "t", "--algos", "itemknn",
                  "--neighbours", "-1"]) == 2
     assert "--neighbours must be 0 or more" in capsys.readouterr().err
+
+
+def test_model_seed_keeps_the_split_and_changes_the_model(tmp_path, capsys):
+    import json
+
+    import pandas as pd
+
+    from engine.cli import main
+    from engine.data import Dataset
+    from engine.store import Store
+    from engine.store.datasets import save_dataset
+    from engine.store.runs import list_runs, recommendations
+
+    db = tmp_path / "s.duckdb"
+    rows = [(f"u{u}", f"i{(u * 7 + j * 3) % 40}") for u in range(60) for j in range(8)]
+    save_dataset(Store(db), Dataset("t", pd.DataFrame(rows, columns=["user_id", "item_id"]), None, None))
+    out = []
+    for extra in ([], ["--model-seed", "5"]):
+        assert main(["train", "--db", str(db), "--dataset", "t", "--algos", "als",
+                     "--param", "als.iterations=2", "--json"] + extra) == 0
+        out.append(json.loads(capsys.readouterr().out)[0])
+    assert out[0]["split_id"] == out[1]["split_id"]            # the split stays
+    runs = list_runs(Store(db), "t").set_index("run_id")
+    seeds = [json.loads(runs.loc[o["run_id"], "params"])["seed"] for o in out]  # JSON text
+    assert seeds == [0, 5]
+    a, b = (recommendations(Store(db), o["run_id"]) for o in out)
+    assert not a["score"].round(6).equals(b["score"].round(6))  # other random starts
