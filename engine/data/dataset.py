@@ -74,11 +74,17 @@ class Dataset:
         return bool(self.interactions["timestamp"].notna().any())
 
 
-def _as_text(s: pd.Series) -> pd.Series:
-    """Ids as text; floats that are whole numbers lose their '.0'."""
-    if pd.api.types.is_float_dtype(s) and s.dropna().apply(float.is_integer).all():
+def ids_to_text(s: pd.Series) -> pd.Series:
+    """Ids as text (missing stays missing); floats that are whole numbers lose their
+    '.0', so a CSV id column that pandas read as float still gives "12", not "12.0".
+    The one place ids become text: loaders, the store and imported runs call it."""
+    if pd.api.types.is_float_dtype(s) and bool((s.dropna() % 1 == 0).all()):
         s = s.astype("Int64")
-    return s.astype("string").astype(object).where(s.notna(), None)
+    return s.astype("string")
+
+
+def _as_text(s: pd.Series) -> pd.Series:
+    return ids_to_text(s).astype(object).where(s.notna(), None)
 
 
 def normalise_interactions(df: pd.DataFrame) -> pd.DataFrame:

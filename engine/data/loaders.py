@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from engine.data.dataset import Dataset
+from engine.data.dataset import Dataset, ids_to_text
 from engine.errors import DataError
 from engine.progress import ProgressFn, null_progress
 
@@ -195,9 +195,7 @@ def _clip(name, width: int = 30) -> str:
 
 def ids_as_text(s: pd.Series, path: Path, col, what: str) -> pd.Series:
     """Ids as stripped text; an empty id is an error naming its row."""
-    if pd.api.types.is_float_dtype(s) and s.dropna().apply(float.is_integer).all():
-        s = s.astype("Int64")
-    text = s.astype("string").str.strip()
+    text = ids_to_text(s).str.strip()
     empty = text.isna() | (text == "")
     if empty.any():
         row = int(np.flatnonzero(empty.to_numpy())[0]) + 1

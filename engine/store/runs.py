@@ -31,6 +31,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from engine.data.dataset import ids_to_text
 from engine.errors import DataError, NotFound
 from engine.store.core import Store
 
@@ -65,7 +66,7 @@ def _text_ids(s: pd.Series) -> pd.Series:
     """Ids as text. Text columns pass through untouched (fast for tens of millions of rows)."""
     if s.dtype == object or isinstance(s.dtype, pd.StringDtype):
         return s
-    return s.astype("string")
+    return ids_to_text(s)
 
 
 # --------------------------------------------------------------------------- splits

@@ -36,3 +36,14 @@ def texts(elements) -> str:
 
 def url_params(at) -> dict:
     return {k: at.query_params[k] for k in at.query_params}
+
+
+@pytest.fixture
+def tiny_db(tmp_path, monkeypatch):
+    """The tiny runs store of tests/unit/test_runs_views.py, as the app's store."""
+    from tests.unit.test_runs_views import build_tiny_store
+
+    path = tmp_path / "tiny.duckdb"
+    build_tiny_store(path)
+    monkeypatch.setenv("RECSCOPE_DB", str(path))
+    return path

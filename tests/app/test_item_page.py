@@ -9,16 +9,11 @@ from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import run_page
 from tests.app.conftest import texts as _texts
-from tests.unit.test_runs_views import build_tiny_store
-
 
 
 @pytest.fixture
-def db(tmp_path, monkeypatch):
-    path = tmp_path / "tiny.duckdb"
-    build_tiny_store(path)
-    monkeypatch.setenv("RECSCOPE_DB", str(path))
-    return path
+def db(tiny_db):
+    return tiny_db
 
 
 def _run(**params) -> AppTest:
@@ -121,7 +116,6 @@ def db_nb(db):
                     "(2, 'i2', 2, 'i3', 0.6), (4, 'i2', 1, 'i9', 0.95), (4, 'i2', 2, 'i0', 0.5)")
         con.execute("INSERT INTO metrics VALUES (2, 'ndcg', 10, 0.3), (4, 'ndcg', 10, 0.7)")
     return db
-
 
 
 def test_model_neighbours_default_to_the_best_run_and_follow_simrun(db_nb):

@@ -11,16 +11,11 @@ from streamlit.testing.v1 import AppTest
 from tests.app.conftest import run_page
 from tests.app.conftest import texts as _texts
 from tests.app.conftest import url_params as _params
-from tests.unit.test_runs_views import build_tiny_store
-
 
 
 @pytest.fixture
-def db(tmp_path, monkeypatch):
-    path = tmp_path / "tiny.duckdb"
-    build_tiny_store(path)
-    monkeypatch.setenv("RECSCOPE_DB", str(path))
-    return path
+def db(tiny_db):
+    return tiny_db
 
 
 def _run(**params) -> AppTest:
