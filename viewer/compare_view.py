@@ -129,7 +129,8 @@ def pick_k(max_k: int) -> int:
 def _surprise(dataset: str, run_ids: list[int], split_id, k: int | None) -> None:
     n = st.session_state.get("_cmp_surprise_n", 0) + 1
     st.session_state["_cmp_surprise_n"] = n
-    u = db.read(C.random_user, tuple(run_ids), split_id, C.stable_seed(dataset, n), True, k)
+    u = db.read(C.random_user, tuple(run_ids), split_id, C.stable_seed(dataset, n), True, k,
+                HIT_METRICS)
     if u is not None:
         _set_user(u)
 
@@ -156,7 +157,7 @@ def pick_user(dataset: str, run_ids: list[int], split_id, k: int | None = None) 
     """
     url_user = state.param("user")
     if url_user is None and run_ids:
-        url_user = db.read(C.random_user, tuple(run_ids), split_id, 0, True, k)
+        url_user = db.read(C.random_user, tuple(run_ids), split_id, 0, True, k, HIT_METRICS)
         if url_user is not None:
             state.set_params(user=url_user)
     key = "_cmp_user"
@@ -328,7 +329,7 @@ def one_user(dataset: str, run_ids: list[int], runs: pd.DataFrame, user: str, k:
     if why_on:
         algos = dict(zip(info["run_id"].astype(int), info["algorithm"]))
         for r in run_ids:
-            if algos.get(r) in C.EXPLAINED_ALGORITHMS:
+            if explains(algos.get(r)):
                 why[r] = _model_drivers_text(dataset, r, lists[lists["run_id"] == r], user)
                 if why[r] is not None:
                     why_kind[r] = WHY_MODEL

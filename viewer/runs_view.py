@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from engine.errors import RecscopeError
-from engine.evaluate.metrics import ACCURACY, BEYOND, METRICS
+from engine.evaluate.metrics import ACCURACY, BEYOND, METRICS, definition, display_format
 from engine.evaluate.slices import COLD_MAX
 from engine.store import runs_views as RV
 from engine.store.runs import list_runs, runs_with_metrics
@@ -203,12 +203,10 @@ def runs_table(dataset: str, runs: pd.DataFrame, metric: str, k: int) -> None:
             display_text="open ↗", help="This run beside the best run by the chosen metric, "
                                         "user by user, on the Compare page."),
     }
-    formats = {"avg_popularity": "%.1f", "novelty": "%.2f", "coverage": "%.3f", "gini": "%.3f",
-               "ild": "%.3f", "personalisation": "%.3f"}
     for c in order:
         m = c.split("@")[0]
-        config[c] = st.column_config.NumberColumn(c, format=formats.get(m, "%.4f"),
-                                                  help=METRICS.get(m, m))
+        config[c] = st.column_config.NumberColumn(c, format=display_format(m),
+                                                  help=definition(m) or m)
     st.dataframe(table, hide_index=True, width="stretch", column_config=config,
                  row_height=34, key="_runs_table")
     st.caption(f"Sorted by {metric}@{k}; click a column header to sort by it, hover a header "

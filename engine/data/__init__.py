@@ -6,6 +6,6 @@ from engine.data.dataset import (  # noqa: F401
     ITEM_COLUMNS,
     REVIEW_COLUMNS,
     Dataset,
-    Index,
+    IdMap,
 )
 from engine.errors import DataError  # noqa: F401

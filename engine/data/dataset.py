@@ -1,7 +1,7 @@
 """The Dataset: interactions plus user, item (and optionally review) tables.
 
 Ids are the dataset's own ids, always as text (``str``), at every boundary. Contiguous
-integer indices exist only inside engine computations (see ``Dataset.index``).
+integer indices exist only inside engine computations (see ``IdMap``).
 """
 
 from __future__ import annotations
@@ -158,20 +158,58 @@ def normalise_reviews(df: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-@dataclass
-class Index:
-    """Contiguous integer indices for users and items (engine-internal only)."""
+class IdMap:
+    """External text ids <-> contiguous positions 0..n-1, the one mapping of the engine
+    (as RecTools' ``IdMap``). Built once per split (users: train and test users; items:
+    train items) and passed along: the matrix's rows and columns, the model's factor rows
+    and a run's stored item ids are all these positions.
 
-    user_ids: np.ndarray  # index -> id (object array of str)
-    item_ids: np.ndarray
+    ``ids``: position -> id (object array of str). ``positions(ids)``: id -> position;
+    ``strict=True`` raises one sentence naming the first unknown id, ``strict=False``
+    gives -1 for it (e.g. a test item never seen in training).
+    """
+
+    def __init__(self, ids, what: str = "id", where: str = ""):
+        self.ids = np.asarray(list(ids) if not isinstance(ids, (np.ndarray, pd.Index, pd.Series))
+                              else ids, dtype=object)
+        self.what = what
+        self._index = pd.Index(self.ids, dtype=object)
+        if not self._index.is_unique:
+            dup = self._index[self._index.duplicated()][0]
+            raise DataError(f"The {what} id list{where} repeats the id {dup!r}; each {what} "
+                            f"must appear once.")
 
     @classmethod
-    def from_ids(cls, user_ids, item_ids) -> "Index":
-        return cls(np.asarray(sorted(set(user_ids)), dtype=object),
-                   np.asarray(sorted(set(item_ids)), dtype=object))
+    def from_values(cls, values, what: str = "id") -> "IdMap":
+        """The sorted distinct ``values`` (e.g. a column with repeats)."""
+        return cls(sorted(set(values)), what)
 
-    def user_pos(self, ids) -> np.ndarray:
-        return pd.Index(self.user_ids).get_indexer(pd.Index(ids))
+    @classmethod
+    def of(cls, ids, what: str = "id", where: str = "") -> "IdMap":
+        """``ids`` itself when it is an IdMap, else the IdMap of the id list ``ids``."""
+        return ids if isinstance(ids, IdMap) else cls(ids, what, where)
 
-    def item_pos(self, ids) -> np.ndarray:
-        return pd.Index(self.item_ids).get_indexer(pd.Index(ids))
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __contains__(self, external_id) -> bool:
+        return external_id in self._index
+
+    def __repr__(self) -> str:
+        return f"IdMap({len(self)} {self.what}s)"
+
+    def positions(self, ids, strict: bool = True) -> np.ndarray:
+        """int64 position of each id in ``ids`` (-1 for unknown ids when not ``strict``)."""
+        wanted = ids if isinstance(ids, pd.Index) else pd.Index(np.asarray(
+            ids.to_numpy(dtype=object) if isinstance(ids, pd.Series) else list(ids), dtype=object),
+            dtype=object)
+        pos = self._index.get_indexer(wanted).astype(np.int64, copy=False)
+        if strict and (pos < 0).any():
+            bad = wanted[int(np.flatnonzero(pos < 0)[0])]
+            raise DataError(f"The {self.what} {bad!r} is not one of the {len(self):,} "
+                            f"{self.what}s this split knows.")
+        return pos
+
+    def to_ids(self, positions) -> np.ndarray:
+        """The ids at ``positions`` (object array)."""
+        return self.ids[np.asarray(positions, dtype=np.int64)]

@@ -7,7 +7,7 @@ Frames:
 
 Everything is vectorised over integer user/item codes with numpy (a dense users x K hit
 matrix), so 1,000,000 users x top-20 take seconds, not a per-user Python loop. The
-formulas are the usual ones (see ``METRICS``); they are hand-written rather than taken
+formulas are the usual ones (see ``REGISTRY`` and each kernel's docstring); they are hand-written rather than taken
 from scikit-learn because sklearn's ranking metrics need a dense users x items score
 matrix and differ in normalisation (e.g. its ndcg_score has no top-K-aware MAP/recall);
 tests/unit/test_metrics.py cross-checks nDCG against ``sklearn.metrics.ndcg_score`` and
@@ -15,6 +15,10 @@ every metric against a slow per-user reference loop.
 """
 
 from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -24,26 +28,224 @@ import pyarrow.compute as pc
 from engine.errors import DataError
 from engine.evaluate._codes import _arrow_str, _index_in
 
-#: One-sentence definition per metric name (shown as hover text in the viewer).
-METRICS: dict[str, str] = {
-    "precision": "Share of the top-K recommendations that are in the user's test set (hits / K).",
-    "recall": "Share of the user's test items that appear in the top-K recommendations (hits / test items).",
-    "ndcg": "Discounted gain of hits (1 / log2(rank + 1)) in the top K, divided by the best gain possible with min(K, test items) hits.",
-    "map": "Average of precision at each hit's rank within the top K, divided by min(K, test items).",
-    "mrr": "1 / rank of the first hit in the top K, or 0 when there is none.",
-    "hit_rate": "1 when at least one of the top-K recommendations is a test item, else 0.",
-    "coverage": "Share of the catalogue's items that are recommended to at least one user in the top K.",
-    "gini": "Gini coefficient of how often each catalogue item is recommended in the top K: 0 = every item equally often, near 1 = a few items get all exposure.",
-    "avg_popularity": "Mean number of training users who interacted with a recommended item, over all top-K slots.",
-    "novelty": "Mean self-information -log2(share of training users who interacted with the item) over all top-K slots; higher = less popular items.",
-    "ild": "Intra-list diversity: mean share of item pairs in a user's top K whose categories differ.",
-    "personalisation": "1 - mean cosine similarity between two users' top-K item sets over all user pairs (for equal-length lists, 1 - mean share of items they share); higher = more personal.",
-}
+# --------------------------------------------------------------------------------------
+# The registry: one entry per metric, declared once. Each kernel's docstring opens with
+# the one-sentence definition the viewer shows (``Metric.definition``), then its formula
+# (as in ranx: one metric per unit, its formula in its docstring). ``ACCURACY``,
+# ``BEYOND``, ``METRICS``, the store's hit metrics and the viewer's formats all derive
+# from ``REGISTRY``: adding a metric is one ``Metric(...)`` entry plus its kernel.
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Metric:
+    """What the rest of recscope knows about one metric.
+
+    name: the key stored in the metrics tables and JSON (``"ndcg"``); never renamed.
+    scope: ``"user"`` (a value per evaluated user, averaged into the run's value; paired
+        tests and slices work on these) or ``"catalogue"`` (one value per run and K).
+    kernel: ``user`` scope: ``kernel(h: Hits, k) -> float array [n_users]``;
+        ``catalogue`` scope: ``kernel(c: Lists) -> float`` (``None``: not applicable to
+        these lists, no row is written).
+    fmt: printf-style display format (the Runs table).
+    higher_is_better: the direction a person reads the value in.
+    hit: per-user only: the value is positive exactly when the user's list holds one of
+        the user's held-out items ("surprise me" prefers such users).
+    definition: the first paragraph of the kernel's docstring (shown as hover text).
+    """
+
+    name: str
+    scope: str
+    kernel: Callable
+    fmt: str = "%.4f"
+    higher_is_better: bool = True
+    hit: bool = False
+
+    @property
+    def definition(self) -> str:
+        doc = inspect.getdoc(self.kernel) or ""
+        return " ".join(doc.split("\n\n", 1)[0].split())
+
+
+@dataclass
+class Hits:
+    """What per-user kernels read: ``H[u, r]`` = the item at rank r+1 is a hit.
+
+    cum_hits[:, k-1] = hits in the top k; dcg[:, k-1] = sum of 1/log2(rank+1) over hits
+    in the top k; ap_terms[:, k-1] = sum over hits in the top k of precision at the hit's
+    rank; idcg_at[m] = the best dcg with m hits; first_hit = rank of the first hit
+    (kmax + 1 when none); n_rel = the user's distinct test items.
+    """
+
+    n_rel: np.ndarray
+    cum_hits: np.ndarray
+    dcg: np.ndarray
+    ap_terms: np.ndarray
+    idcg_at: np.ndarray
+    first_hit: np.ndarray
+
+
+@dataclass
+class Lists:
+    """What catalogue kernels read, for the slots of every list at one K.
+
+    items / users: catalogue code and user code of each slot (an item once per list);
+    exposure[i]: slots showing catalogue item i; size: the catalogue size; pop[i]:
+    training users of item i; n_train_users; categories: category text per catalogue
+    item ("" = none), or None when no item has one.
+    """
+
+    items: np.ndarray
+    users: np.ndarray
+    exposure: np.ndarray
+    size: int
+    pop: np.ndarray
+    n_train_users: int
+    categories: np.ndarray | None
+
+
+# -- per-user kernels -------------------------------------------------------------------
+def precision(h: Hits, k: int) -> np.ndarray:
+    """Share of the top-K recommendations that are in the user's test set (hits / K).
+
+    precision@K = |top-K ∩ test| / K
+    """
+    return h.cum_hits[:, k - 1] / k
+
+
+def recall(h: Hits, k: int) -> np.ndarray:
+    """Share of the user's test items that appear in the top-K recommendations (hits / test items).
+
+    recall@K = |top-K ∩ test| / |test|
+    """
+    return h.cum_hits[:, k - 1] / h.n_rel
+
+
+def ndcg(h: Hits, k: int) -> np.ndarray:
+    """Discounted gain of hits (1 / log2(rank + 1)) in the top K, divided by the best gain possible with min(K, test items) hits.
+
+    nDCG@K = sum_{r <= K, hit} 1/log2(r + 1)  /  sum_{r <= min(K, |test|)} 1/log2(r + 1)
+    """
+    return h.dcg[:, k - 1] / h.idcg_at[np.minimum(k, h.n_rel)]
+
+
+def map_(h: Hits, k: int) -> np.ndarray:
+    """Average of precision at each hit's rank within the top K, divided by min(K, test items).
+
+    AP@K = sum_{r <= K, hit} precision@r / min(K, |test|)
+    """
+    return h.ap_terms[:, k - 1] / np.minimum(k, h.n_rel)
+
+
+def mrr(h: Hits, k: int) -> np.ndarray:
+    """1 / rank of the first hit in the top K, or 0 when there is none.
+
+    RR@K = 1 / r_first if r_first <= K else 0
+    """
+    return np.where(h.first_hit <= k, 1.0 / h.first_hit, 0.0)
+
+
+def hit_rate(h: Hits, k: int) -> np.ndarray:
+    """1 when at least one of the top-K recommendations is a test item, else 0.
+
+    HR@K = [ |top-K ∩ test| > 0 ]
+    """
+    return (h.cum_hits[:, k - 1] > 0).astype(np.float64)
+
+
+# -- catalogue kernels ------------------------------------------------------------------
+def coverage(c: Lists) -> float:
+    """Share of the catalogue's items that are recommended to at least one user in the top K.
+
+    coverage@K = |{i : exposure_i > 0}| / catalogue size
+    """
+    return np.count_nonzero(c.exposure) / c.size
+
+
+def gini(c: Lists) -> float:
+    """Gini coefficient of how often each catalogue item is recommended in the top K: 0 = every item equally often, near 1 = a few items get all exposure.
+
+    G = sum_i (2i - n - 1) x_(i) / (n sum x), exposure x sorted ascending, i = 1..n
+    """
+    return _gini(c.exposure, c.size)
+
+
+def avg_popularity(c: Lists) -> float:
+    """Mean number of training users who interacted with a recommended item, over all top-K slots.
+
+    avg_popularity@K = mean over slots of pop(item)
+    """
+    return float(c.pop[c.items].mean()) if c.items.size else float("nan")
+
+
+def novelty(c: Lists) -> float:
+    """Mean self-information -log2(share of training users who interacted with the item) over all top-K slots; higher = less popular items.
+
+    novelty@K = mean over slots of -log2(max(pop(item), 1) / training users)
+    """
+    if not c.n_train_users or not c.items.size:
+        return float("nan")
+    return float(np.mean(-np.log2(np.maximum(c.pop[c.items], 1.0) / c.n_train_users)))
+
+
+def ild(c: Lists) -> float | None:
+    """Intra-list diversity: mean share of item pairs in a user's top K whose categories differ.
+
+    ILD = mean over users of 1 - sum_j c_j (c_j - 1) / (n (n - 1)); None without categories
+    """
+    if c.categories is None:
+        return None
+    return _ild(c.users, c.categories[c.items])
+
+
+def personalisation(c: Lists) -> float:
+    """1 - mean cosine similarity between two users' top-K item sets over all user pairs (for equal-length lists, 1 - mean share of items they share); higher = more personal.
+
+    personalisation = 1 - mean_{u<v} |L_u ∩ L_v| / sqrt(|L_u| |L_v|)   (see ``_personalisation``)
+    """
+    return _personalisation(c.users, c.items)
+
+
+REGISTRY: dict[str, Metric] = {m.name: m for m in [
+    Metric("precision", "user", precision, hit=True),
+    Metric("recall", "user", recall, hit=True),
+    Metric("ndcg", "user", ndcg, hit=True),
+    Metric("map", "user", map_, hit=True),
+    Metric("mrr", "user", mrr, hit=True),
+    Metric("hit_rate", "user", hit_rate, hit=True),
+    Metric("coverage", "catalogue", coverage, fmt="%.3f"),
+    Metric("gini", "catalogue", gini, fmt="%.3f", higher_is_better=False),
+    Metric("avg_popularity", "catalogue", avg_popularity, fmt="%.1f", higher_is_better=False),
+    Metric("novelty", "catalogue", novelty, fmt="%.2f"),
+    Metric("ild", "catalogue", ild, fmt="%.3f"),
+    Metric("personalisation", "catalogue", personalisation, fmt="%.3f"),
+]}
 
 #: The per-user accuracy metrics, in display order.
-ACCURACY = ["precision", "recall", "ndcg", "map", "mrr", "hit_rate"]
+ACCURACY = [m.name for m in REGISTRY.values() if m.scope == "user"]
 #: The catalogue-level metrics computed by ``beyond_accuracy``.
-BEYOND = ["coverage", "gini", "avg_popularity", "novelty", "ild", "personalisation"]
+BEYOND = [m.name for m in REGISTRY.values() if m.scope == "catalogue"]
+#: One-sentence definition per metric name (shown as hover text in the viewer).
+METRICS: dict[str, str] = {m.name: m.definition for m in REGISTRY.values()}
+#: Per-user metrics that are positive exactly when the list holds a held-out item.
+HIT_METRICS: tuple[str, ...] = tuple(m.name for m in REGISTRY.values() if m.hit)
+#: Display format of a metric the registry does not know (e.g. from an older version).
+DEFAULT_FORMAT = "%.4f"
+
+
+def metric(name: str) -> Metric | None:
+    """The registry entry of ``name`` (None for a name the registry does not know)."""
+    return REGISTRY.get(name)
+
+
+def display_format(name: str) -> str:
+    """printf-style format of ``name``'s values (``DEFAULT_FORMAT`` when unknown)."""
+    m = REGISTRY.get(name)
+    return m.fmt if m else DEFAULT_FORMAT
+
+
+def definition(name: str) -> str:
+    """The one-sentence definition of ``name`` ("" when unknown)."""
+    m = REGISTRY.get(name)
+    return m.definition if m else ""
 
 
 def _check_columns(df: pd.DataFrame, cols: list[str], name: str) -> None:
@@ -137,24 +339,10 @@ def accuracy_metrics(recs: pd.DataFrame, test: pd.DataFrame, ks=(10, 20)) -> pd.
     idcg_at = np.concatenate([[0.0], np.cumsum(disc)])
     first_hit = np.where(H.any(axis=1), H.argmax(axis=1) + 1, kmax + 1)
 
-    blocks = []
-    for name in ACCURACY:
-        for k in ks:
-            hits = cum_hits[:, k - 1]
-            m = np.minimum(k, n_rel)
-            if name == "precision":
-                v = hits / k
-            elif name == "recall":
-                v = hits / n_rel
-            elif name == "ndcg":
-                v = dcg[:, k - 1] / idcg_at[m]
-            elif name == "map":
-                v = ap_terms[:, k - 1] / m
-            elif name == "mrr":
-                v = np.where(first_hit <= k, 1.0 / first_hit, 0.0)
-            else:
-                v = (hits > 0).astype(np.float64)
-            blocks.append((name, k, v))
+    hits = Hits(n_rel=n_rel, cum_hits=cum_hits, dcg=dcg, ap_terms=ap_terms, idcg_at=idcg_at,
+                first_hit=first_hit)
+    blocks = [(name, k, np.asarray(REGISTRY[name].kernel(hits, k), dtype=np.float64))
+              for name in ACCURACY for k in ks]
     nb = len(blocks)
     metric_codes = np.repeat(np.array([ACCURACY.index(b[0]) for b in blocks]), n_users)
     return pd.DataFrame({
@@ -238,22 +426,13 @@ def beyond_accuracy(recs: pd.DataFrame, train: pd.DataFrame, items: pd.DataFrame
     for k in ks:
         sel = rank <= k
         ic, uc = item_code[sel], user_code[sel]
-        if ic.size == 0:
-            for name in ("coverage", "gini", "avg_popularity", "novelty", "personalisation"):
-                rows.append((name, k, float("nan")))
-            continue
-        exposure = np.bincount(ic, minlength=len(catalogue)).astype(np.float64)
-        rows.append(("coverage", k, np.count_nonzero(exposure) / size))
-        rows.append(("gini", k, _gini(exposure, size)))
-        rows.append(("avg_popularity", k, float(pop[ic].mean())))
-        if n_train_users:
-            share = np.maximum(pop[ic], 1.0) / n_train_users
-            rows.append(("novelty", k, float(np.mean(-np.log2(share)))))
-        else:
-            rows.append(("novelty", k, float("nan")))
-        if categories is not None:
-            rows.append(("ild", k, _ild(uc, categories[ic])))
-        rows.append(("personalisation", k, _personalisation(uc, ic)))
+        lists = Lists(items=ic, users=uc,
+                      exposure=np.bincount(ic, minlength=len(catalogue)).astype(np.float64),
+                      size=size, pop=pop, n_train_users=n_train_users, categories=categories)
+        for name in BEYOND:
+            v = REGISTRY[name].kernel(lists)
+            if v is not None:        # None: not applicable to these lists (ild, no categories)
+                rows.append((name, k, float("nan") if ic.size == 0 else float(v)))
     out = pd.DataFrame(rows, columns=["metric", "k", "value"])
     out["metric"] = out["metric"].astype("str")
     order = {m: i for i, m in enumerate(BEYOND)}
@@ -327,7 +506,7 @@ def _personalisation(user_code: np.ndarray, item_code: np.ndarray) -> float:
     this (it is not linear in the intersection), which is why cosine is used; for
     equal-length lists of length k cosine = |L_u ∩ L_v| / k.
     """
-    n_users = int(user_code.max()) + 1
+    n_users = int(user_code.max(initial=-1)) + 1
     if n_users < 2:
         return float("nan")
     length = np.bincount(user_code, minlength=n_users).astype(np.float64)

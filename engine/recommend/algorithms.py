@@ -18,6 +18,7 @@ from threadpoolctl import threadpool_limits
 
 from engine.errors import DataError
 from engine.recommend.base import BaseRecommender, exclude_self
+from engine.recommend.explain import explain_row
 from engine.recommend.topk import topk, topk_dense
 
 
@@ -62,8 +63,6 @@ class _ItemKNNBase(BaseRecommender):
     """score(u, i) = sum over the user's history j of weight(u, j) * sim(j, i), with
     sim the K-nearest-neighbour item-item similarity from implicit (the same scoring as
     implicit's own recommend, done here in batches instead of one user at a time)."""
-
-    supports_similar = True
 
     def _model(self):  # pragma: no cover
         raise NotImplementedError
@@ -122,8 +121,6 @@ class BM25KNN(_ItemKNNBase):
 class _FactorBase(BaseRecommender):
     """score(u, i) = user_factors[u] . item_factors[i]; recommend uses our ``topk``."""
 
-    supports_similar = True
-
     def _model(self):  # pragma: no cover
         raise NotImplementedError
 
@@ -169,7 +166,6 @@ class ALS(_FactorBase):
     iterations 15, random_state = seed."""
 
     name = "als"
-    supports_explain = True
 
     def _model(self):
         from implicit.cpu.als import AlternatingLeastSquares
@@ -183,16 +179,13 @@ class ALS(_FactorBase):
                 n: int = 3) -> list[list[tuple[int, float]]]:
         """For each item in ``item_idx``: the ``n`` items of the user's history (row
         ``user_idx`` of the training ``matrix``) that contribute most to its score, as
-        ``(history_item_index, contribution)`` best first (implicit's ALS.explain)."""
+        ``(history_item_index, contribution)`` best first: ``engine.recommend.explain``'s
+        one ALS explanation, on this model's item factors."""
         users, matrix, _ = self._check_call([user_idx], matrix, 1)
         items = self._check_items(item_idx)
-        out, weights = [], None
-        with threadpool_limits(1, "blas"):
-            for i in items:
-                _, contrib, weights = self.model.explain(int(users[0]), matrix, int(i),
-                                                         user_weights=weights, N=int(n))
-                out.append([(int(j), float(s)) for j, s in contrib])
-        return out
+        explained = explain_row(self.item_factors, self.params, matrix[int(users[0])], items,
+                                n=int(n))
+        return [contrib for _, contrib in explained]
 
 
 class BPR(_FactorBase):
@@ -241,7 +234,6 @@ class EASE(BaseRecommender):
     it holds dense items x items matrices (float64 up to 5,000 items, float32 above)."""
 
     name = "ease"
-    supports_similar = True
 
     def _fit(self, matrix, progress):
         n = matrix.shape[1]

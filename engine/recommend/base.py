@@ -28,8 +28,6 @@ from engine.recommend.topk import topk_dense
 class Recommender(Protocol):
     name: str
     params: dict
-    supports_similar: bool
-    supports_explain: bool
 
     def fit(self, matrix: sp.csr_matrix, progress: ProgressFn | None = None) -> "Recommender": ...
 
@@ -38,12 +36,16 @@ class Recommender(Protocol):
 
 
 class BaseRecommender:
-    """Common checks. Subclasses set ``name`` and implement ``_fit`` and either
-    ``_scores`` (a dense float32 block [len(users), n_items]) or ``recommend``."""
+    """Common checks and the one ``recommend`` (as in implicit: written once here, each
+    model adds its fit). Subclasses set ``name`` and implement ``_fit`` and ``_scores`` (a
+    dense float32 block [len(users), n_items]); factor models override ``recommend`` only
+    to use ``topk`` on their factors. What a model can do (similar items, explanations,
+    ...) is declared in its registry entry (``engine.recommend.registry``), which ``make``
+    attaches as ``spec``."""
 
     name: str = ""
-    supports_similar: bool = False
-    supports_explain: bool = False
+    #: the registry entry (``engine.recommend.registry.AlgoSpec``), set by ``make``
+    spec = None
     #: score cells per dense block in the default ``recommend`` (~16 MB of float32)
     block_cells: int = 4 * 1024 * 1024
 
@@ -55,6 +57,16 @@ class BaseRecommender:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.params})"
+
+    @property
+    def supports_similar(self) -> bool:
+        """The registry says the model answers ``similar_items``."""
+        return bool(self.spec is not None and self.spec.similar_items)
+
+    @property
+    def supports_explain(self) -> bool:
+        """The registry says runs of the model can explain their lists."""
+        return bool(self.spec is not None and self.spec.explains)
 
     # -- fit ---------------------------------------------------------------------------
     def fit(self, matrix: sp.csr_matrix, progress: ProgressFn | None = None):

@@ -1,8 +1,8 @@
 """The users x items interaction matrix that every recommender trains on.
 
-Rows and columns are the contiguous integer positions of ``user_ids`` / ``item_ids``
-(index -> dataset id, e.g. ``engine.data.Index.user_ids``); the dataset's own ids never
-enter the matrix itself.
+Rows and columns are the contiguous integer positions of the split's user and item
+``engine.data.IdMap`` (position -> dataset id); the dataset's own ids never enter the
+matrix itself.
 """
 
 from __future__ import annotations
@@ -11,17 +11,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from engine.data.dataset import DEFAULT_EVENT_WEIGHTS
+from engine.data.dataset import DEFAULT_EVENT_WEIGHTS, IdMap
 from engine.errors import DataError
-
-
-def _positions(ids: np.ndarray, wanted: pd.Series, what: str) -> np.ndarray:
-    index = pd.Index(np.asarray(ids, dtype=object))
-    if not index.is_unique:
-        dup = index[index.duplicated()][0]
-        raise DataError(f"The {what} id list given to build_matrix repeats the id {dup!r}; "
-                        f"each {what} must appear once.")
-    return index.get_indexer(pd.Index(wanted.astype(object)))
 
 
 def row_weights(train: pd.DataFrame, event_weights: dict | None = None) -> np.ndarray:
@@ -43,7 +34,7 @@ def row_weights(train: pd.DataFrame, event_weights: dict | None = None) -> np.nd
     return np.where(np.isnan(mapped), own, mapped)
 
 
-def build_matrix(train: pd.DataFrame, user_ids: np.ndarray, item_ids: np.ndarray, *,
+def build_matrix(train: pd.DataFrame, user_ids: IdMap | np.ndarray, item_ids: IdMap | np.ndarray, *,
                  event_weights: dict | None = None, min_weight: float | None = None,
                  use_weight: bool = True, unknown: str = "drop") -> sp.csr_matrix:
     """Users x items CSR matrix (float32) of the interactions in ``train``.
@@ -51,8 +42,9 @@ def build_matrix(train: pd.DataFrame, user_ids: np.ndarray, item_ids: np.ndarray
     Args:
         train: rows with columns ``user_id``, ``item_id`` (text ids) and optionally
             ``event`` and ``weight`` (as in ``Dataset.interactions``).
-        user_ids, item_ids: position -> id; row ``u`` of the result is ``user_ids[u]``,
-            column ``i`` is ``item_ids[i]``. The shape is (len(user_ids), len(item_ids)).
+        user_ids, item_ids: the split's ``IdMap``s (or id lists, position -> id); row
+            ``u`` of the result is user ``u``, column ``i`` item ``i``. The shape is
+            (len(user_ids), len(item_ids)).
         event_weights: event name -> weight. Default ``engine.data.DEFAULT_EVENT_WEIGHTS``
             (view 1, favorite 3, apply 5). Events not in the mapping (e.g. "rating") use
             the row's own ``weight`` column (missing -> 1). Pass ``{}`` to always use the
@@ -73,9 +65,11 @@ def build_matrix(train: pd.DataFrame, user_ids: np.ndarray, item_ids: np.ndarray
                         f"interactions; got {', '.join(map(str, train.columns))}.")
     if unknown not in ("drop", "error"):
         raise DataError(f"build_matrix's unknown= must be 'drop' or 'error'; got {unknown!r}.")
-    shape = (len(user_ids), len(item_ids))
-    rows = _positions(user_ids, train["user_id"], "user")
-    cols = _positions(item_ids, train["item_id"], "item")
+    users = IdMap.of(user_ids, "user", " given to build_matrix")
+    items = IdMap.of(item_ids, "item", " given to build_matrix")
+    shape = (len(users), len(items))
+    rows = users.positions(train["user_id"], strict=False)
+    cols = items.positions(train["item_id"], strict=False)
     w = row_weights(train, event_weights)
     keep = (rows >= 0) & (cols >= 0)
     if unknown == "error" and not keep.all():

@@ -1,6 +1,10 @@
-"""Names, defaults and descriptions of the recommenders; ``make`` builds one.
+"""Names, defaults, descriptions and capabilities of the recommenders; ``make`` builds one.
 
-The pipeline, the CLI and the viewer refer to algorithms by these names only.
+The pipeline, the CLI and the viewer refer to algorithms by these names only, and ask
+this registry (never the model object, never a second list) what an algorithm can do:
+``AlgoSpec.similar_items``, ``explains``, ``recalculates_user`` and ``saves``. Adding an
+algorithm is its class (``fit`` via ``_fit``; ``recommend`` is written once in
+``BaseRecommender``, as in implicit) plus one ``AlgoSpec`` entry below.
 """
 
 from __future__ import annotations
@@ -14,38 +18,63 @@ from engine.recommend.base import BaseRecommender
 
 @dataclass(frozen=True)
 class AlgoSpec:
+    """One algorithm, declared once.
+
+    name: the run's ``algorithm`` column and the ``--algos`` name; cls: its class;
+    defaults: every parameter with its default (``--param algo.key=value`` overrides);
+    description: one sentence for the CLI and the viewer.
+    seeded: ``seed`` changes the result (recorded in the run's params when it does).
+    similar_items: the fitted model answers ``similar_items(item_idx, n)``; the pipeline
+        keeps each training item's neighbours for the Item page.
+    explains: ``engine.recommend.explain`` can explain a stored run's lists from what
+        the run saved (``saves``); the Compare page asks for the model's own reasons.
+    recalculates_user: the model scores a user from a history row it was not fitted on
+        (a new or changed history) without refitting: score-from-history models
+        (popularity, kNN, EASE) and ALS (its user factors are a least-squares solve).
+    saves: names of model attributes stored with the run as artifacts (beside the
+        training item ids, ``engine.store.runs.ITEM_IDS``), e.g. ``("item_factors",)``.
+    """
+
     name: str
     cls: type
     defaults: dict = field(default_factory=dict)
     description: str = ""
-    #: whether ``seed`` changes the result (recorded in params when it does)
     seeded: bool = False
+    similar_items: bool = False
+    explains: bool = False
+    recalculates_user: bool = False
+    saves: tuple[str, ...] = ()
 
 
 ALGORITHMS: dict[str, AlgoSpec] = {s.name: s for s in [
     AlgoSpec("popularity", A.Popularity, {},
-             "Most popular items in training (number of users), the same list for everyone."),
+             "Most popular items in training (number of users), the same list for everyone.",
+             recalculates_user=True),
     AlgoSpec("random", A.RandomRecommender, {},
              "Uniformly random items, reproducible per seed: the floor any model must beat.",
-             seeded=True),
+             seeded=True, recalculates_user=True),
     AlgoSpec("itemknn", A.ItemKNN, {"K": 100},
-             "Item-item cosine nearest neighbours (implicit CosineRecommender)."),
+             "Item-item cosine nearest neighbours (implicit CosineRecommender).",
+             similar_items=True, recalculates_user=True),
     AlgoSpec("bm25", A.BM25KNN, {"K": 100, "K1": 1.2, "B": 0.75},
-             "Item-item nearest neighbours on BM25-weighted interactions (implicit)."),
+             "Item-item nearest neighbours on BM25-weighted interactions (implicit).",
+             similar_items=True, recalculates_user=True),
     AlgoSpec("als", A.ALS,
              {"factors": 64, "regularization": 0.05, "alpha": 1.0, "iterations": 15},
              "Implicit-feedback matrix factorisation by alternating least squares (implicit).",
-             seeded=True),
+             seeded=True, similar_items=True, explains=True, recalculates_user=True,
+             saves=("item_factors",)),
     AlgoSpec("bpr", A.BPR,
              {"factors": 64, "learning_rate": 0.01, "regularization": 0.01, "iterations": 100},
              "Bayesian personalised ranking: pairwise matrix factorisation (implicit).",
-             seeded=True),
+             seeded=True, similar_items=True),
     AlgoSpec("lmf", A.LMF,
              {"factors": 30, "learning_rate": 1.0, "regularization": 0.6, "iterations": 30,
               "neg_prop": 30},
-             "Logistic matrix factorisation (implicit).", seeded=True),
+             "Logistic matrix factorisation (implicit).", seeded=True, similar_items=True),
     AlgoSpec("ease", A.EASE, {"regularization": 500.0, "max_items": 20000},
-             "EASE^R: closed-form item-item linear autoencoder (dense; up to max_items items)."),
+             "EASE^R: closed-form item-item linear autoencoder (dense; up to max_items items).",
+             similar_items=True, recalculates_user=True),
 ]}
 
 #: The valid range of each numeric parameter: (low, high, low_inclusive). Checked by
@@ -69,25 +98,46 @@ def available() -> list[str]:
     return list(ALGORITHMS)
 
 
+def spec(name: str) -> AlgoSpec:
+    """The registry entry of ``name``; one sentence naming the known ones otherwise."""
+    found = ALGORITHMS.get(name)
+    if found is None:
+        raise DataError(f"Unknown algorithm {name!r}; choose one of {', '.join(ALGORITHMS)}.")
+    return found
+
+
+def explains(name: str | None) -> bool:
+    """Whether runs of algorithm ``name`` can explain their own lists (False for names
+    the registry does not know, e.g. imported runs)."""
+    found = ALGORITHMS.get(str(name))
+    return bool(found and found.explains)
+
+
+def similar_items(name: str | None) -> bool:
+    """Whether algorithm ``name`` answers ``similar_items`` (False for unknown names)."""
+    found = ALGORITHMS.get(str(name))
+    return bool(found and found.similar_items)
+
+
 def make(name: str, seed: int = 0, **params) -> BaseRecommender:
     """A fresh recommender ``name`` with its defaults overridden by ``params``.
 
     Its ``params`` attribute holds every effective parameter (plus ``seed`` for the
-    algorithms whose results depend on it), ready to be stored as the run's JSON.
+    algorithms whose results depend on it), ready to be stored as the run's JSON; its
+    ``spec`` attribute is its registry entry (what it can do).
     """
-    spec = ALGORITHMS.get(name)
-    if spec is None:
-        raise DataError(f"Unknown algorithm {name!r}; choose one of {', '.join(ALGORITHMS)}.")
-    unknown = [p for p in params if p not in spec.defaults]
+    entry = spec(name)
+    unknown = [p for p in params if p not in entry.defaults]
     if unknown:
-        valid = ", ".join(spec.defaults) if spec.defaults else "none"
+        valid = ", ".join(entry.defaults) if entry.defaults else "none"
         raise DataError(f"Algorithm {name!r} has no parameter {unknown[0]!r}; its parameters "
                         f"are: {valid}.")
-    merged = dict(spec.defaults)
+    merged = dict(entry.defaults)
     for key, value in params.items():
-        merged[key] = _coerce(name, key, spec.defaults[key], value)
-    model = spec.cls(seed=int(seed), **merged)
-    if spec.seeded:
+        merged[key] = _coerce(name, key, entry.defaults[key], value)
+    model = entry.cls(seed=int(seed), **merged)
+    model.spec = entry
+    if entry.seeded:
         model.params["seed"] = int(seed)
     return model
 

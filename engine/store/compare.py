@@ -169,19 +169,19 @@ def search_users(store: Store, dataset: str, prefix: str, limit: int = 20) -> li
                     "ORDER BY user_id LIMIT ?", [dataset, str(prefix), int(limit)])["user_id"].tolist()
 
 
-#: Per-user metrics that are positive exactly when the list holds a held-out item.
-HIT_METRICS = ("ndcg", "recall", "hit_rate", "hitrate", "precision", "map", "mrr")
-
-
 def random_user(store: Store, run_ids: Iterable, split_id: int | None, seed: int = 0,
-                prefer_hits: bool = True, k: int | None = None) -> str | None:
+                prefer_hits: bool = True, k: int | None = None,
+                hit_metrics: Sequence[str] | None = None) -> str | None:
     """A user to look at ("surprise me"); None when no run lists anyone.
 
     Preference order: a user for whom at least one run has a hit (a positive per-user
-    ndcg/recall/hit rate at a K <= ``k`` when given, so the hit shows in a top-``k``
-    view; when ``prefer_hits``); else a user with held-out items in
+    value of one of ``hit_metrics`` at a K <= ``k`` when given, so the hit shows in a
+    top-``k`` view; when ``prefer_hits``); else a user with held-out items in
     ``split_id`` and a list in the first run; else any user of the first run.
     Deterministic per seed: users are ordered by a hash of (user_id, seed).
+    ``hit_metrics``: the names from ``engine.evaluate.metrics.HIT_METRICS`` (the caller
+    passes them: the store knows no metric); None = any per-user metric, all of which
+    are hit metrics today.
     """
     ids = _run_ids(run_ids)
     if not ids:
@@ -189,11 +189,12 @@ def random_user(store: Store, run_ids: Iterable, split_id: int | None, seed: int
     with store.connect() as con:
         if prefer_hits:
             at_k = "" if k is None else " AND k <= ?"
+            names = [] if hit_metrics is None else [str(m) for m in hit_metrics]
+            among = f" AND metric IN ({_ph(names)})" if names else ""
             row = con.execute(
-                f"SELECT user_id FROM user_metrics WHERE run_id IN ({_ph(ids)}) "
-                f"AND metric IN ({_ph(HIT_METRICS)}) AND value > 0{at_k} "
-                f"ORDER BY hash(user_id, ?) LIMIT 1",
-                ids + list(HIT_METRICS) + ([] if k is None else [int(k)]) + [int(seed)]).fetchone()
+                f"SELECT user_id FROM user_metrics WHERE run_id IN ({_ph(ids)})"
+                f"{among} AND value > 0{at_k} ORDER BY hash(user_id, ?) LIMIT 1",
+                ids + names + ([] if k is None else [int(k)]) + [int(seed)]).fetchone()
             if row is not None:
                 return str(row[0])
         if split_id is not None:
@@ -410,10 +411,6 @@ def drivers(store: Store, dataset: str, split_id: int, user_id: str, item_ids: I
     return df[list(cols)].reset_index(drop=True)
 
 
-#: Algorithms whose runs can explain their own lists from what they kept (item factors).
-EXPLAINED_ALGORITHMS = ("als",)
-
-
 def model_drivers(store: Store, dataset: str, run_id: int, user_id: str, item_ids: Iterable,
                   n: int = 1) -> pd.DataFrame | None:
     """For each listed item, the ``n`` history items that contribute most to its score in
@@ -424,7 +421,8 @@ def model_drivers(store: Store, dataset: str, run_id: int, user_id: str, item_id
     first per item; ``score`` is the item's score under the user's re-solved factors (the
     sum of all history contributions). None when the run kept no item factors (other
     algorithms, imported runs, ALS runs trained before factors were kept): the caller
-    then falls back to ``drivers``.
+    then falls back to ``drivers``. The caller asks the algorithm registry
+    (``engine.recommend.registry.explains``) which runs to explain.
     """
     from engine.recommend.explain import als_explain
     from engine.recommend.matrix import row_weights
@@ -436,7 +434,7 @@ def model_drivers(store: Store, dataset: str, run_id: int, user_id: str, item_id
     with store.connect() as con:
         row = con.execute("SELECT split_id, params, algorithm FROM runs WHERE run_id = ?",
                           [int(run_id)]).fetchone()
-        if row is None or row[0] is None or row[2] not in EXPLAINED_ALGORITHMS:
+        if row is None or row[0] is None:
             return None
         kept = item_factors(_OneConnection(con), int(run_id))
         if kept is None:

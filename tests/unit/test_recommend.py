@@ -103,7 +103,7 @@ def test_every_algorithm_fits_and_recommends(name, small):
     np.testing.assert_array_equal(m.recommend(users, small, k)[0], items)
 
 
-@pytest.mark.parametrize("name", [n for n in available() if ALGORITHMS[n].cls.supports_similar])
+@pytest.mark.parametrize("name", [n for n in available() if ALGORITHMS[n].similar_items])
 def test_similar_items_exclude_the_item_itself(name, small):
     kw = {"iterations": 5} if "iterations" in ALGORITHMS[name].defaults else {}
     m = make(name, **kw).fit(small)
