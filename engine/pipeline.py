@@ -1,13 +1,16 @@
 """dataset -> split -> fit -> recommend -> evaluate -> store, with progress.
 
-``train_runs`` is what ``recscope train``, the demo and the viewer call. Each algorithm
+``train_runs`` is what ``recscope train``, the demo and the viewer call: it prepares the
+split once (``prepare_split``: the split, its user and item ``IdMap``s and the training
+matrix) and maps ``train_one`` (one algorithm on one split, stored) over the algorithms;
+a tuner or a distributed backend can map ``train_one`` itself. Each algorithm
 becomes one immutable run: its row is created (status 'running') before training, and
 its lists, metrics and timings are written in one transaction at the end. An algorithm
 that fails (EASE refusing a large catalogue, say) leaves a 'failed' run with its reason
 and the other algorithms carry on.
 
 Progress stages: ``split``, ``fit <algo>``, ``recommend <algo>``, ``evaluate <algo>``,
-``neighbours <algo>`` (models with ``supports_similar``: each training item's top
+``neighbours <algo>`` (algorithms whose registry entry says ``similar_items``: each training item's top
 ``N_NEIGHBOURS`` similar items, kept for the Item page), ``store``.
 """
 
@@ -16,21 +19,27 @@ from __future__ import annotations
 import functools
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
+from engine.data.dataset import IdMap
 from engine.errors import DataError, RecscopeError
 from engine.progress import ProgressFn, null_progress
+from engine.recommend import registry
+from engine.recommend.matrix import build_matrix
 from engine.store import Store
 from engine.store import runs as store_runs
+from engine.store.datasets import load_dataset
 
 #: K values every run is evaluated at (plus the run's own k when different).
 EVAL_KS = (10, 20)
 #: Users scored per recommend call (bounds memory; one progress tick per batch).
 RECOMMEND_BATCH = 2048
-#: Neighbours kept per training item for the models that can say (``supports_similar``).
+#: Neighbours kept per training item for the models that can say (``AlgoSpec.similar_items``).
 N_NEIGHBOURS = 20
 #: Query items per similar_items call for factor models (topk chunks them itself);
 #: score-block models (kNN, EASE) take as many as fit a ~16 MB dense block.
@@ -124,8 +133,6 @@ def ensure_split(store: Store, dataset: str, interactions: pd.DataFrame | None =
         progress("split", 1, 1)
         return split_id, train, test
     if interactions is None:
-        from engine.store.datasets import load_dataset
-
         interactions = load_dataset(store, dataset).interactions
     pos = positives(interactions, min_weight, dataset)
     p = request["params"]
@@ -208,10 +215,7 @@ def item_neighbours(model, item_ids: np.ndarray, n: int = N_NEIGHBOURS,
     DataFrame[item_id, rank, neighbour_id, score] sorted by item_id, rank. Items with
     fewer than ``n`` neighbours (a kNN model keeps only K per item) get fewer rows."""
     n_items = len(item_ids)
-    if hasattr(model, "item_factors"):
-        batch = NEIGHBOUR_BATCH
-    else:
-        batch = max(16, min(NEIGHBOUR_BATCH, model.block_cells // max(1, n_items)))
+    batch = model.batch_size(n_items, NEIGHBOUR_BATCH)
     ids = np.asarray(item_ids, dtype=object)
     frames = []
     progress(stage, 0, n_items)
@@ -231,8 +235,6 @@ def item_neighbours(model, item_ids: np.ndarray, n: int = N_NEIGHBOURS,
 
 
 def _parse_algos(algos, params: dict | None) -> tuple[list[str], dict[str, dict]]:
-    from engine.recommend import registry
-
     if isinstance(algos, str):
         algos = [a for a in algos.split(",")]
     names = [a.strip() for a in algos if a and a.strip()]
@@ -251,13 +253,149 @@ def _parse_algos(algos, params: dict | None) -> tuple[list[str], dict[str, dict]
     return names, {a: dict(params.get(a) or {}) for a in names}
 
 
+@dataclass
+class TrainingSplit:
+    """One split of a dataset made ready for training, built once by ``prepare_split``
+    and shared by every algorithm trained on it (``train_one`` maps over algorithms).
+
+    users: the split's users (train and test) as an ``IdMap``, the matrix rows; items:
+    the training items as an ``IdMap``, the matrix columns (test items never seen in
+    training have no column); matrix: users x items training matrix, weighted by
+    ``event_weights``; test_idx: matrix rows of the test users, in ``users`` order;
+    catalogue: the dataset's items table (for beyond-accuracy metrics); ks: the K values
+    every run is evaluated at (list length = max(ks)).
+    """
+
+    dataset: str
+    split_id: int
+    train: pd.DataFrame
+    test: pd.DataFrame
+    catalogue: pd.DataFrame
+    users: IdMap
+    items: IdMap
+    matrix: sp.csr_matrix
+    test_idx: np.ndarray
+    ks: list[int]
+    event_weights: dict | None = None
+    min_weight: float | None = None
+
+    @property
+    def list_len(self) -> int:
+        return max(self.ks)
+
+    @property
+    def n_test_users(self) -> int:
+        return len(self.test_idx)
+
+
+def prepare_split(store: Store, dataset: str, *, k: int = 20, split: str = "auto",
+                  split_params: dict | None = None, seed: int = 0,
+                  event_weights: dict | None = None, min_weight: float | None = None,
+                  progress: ProgressFn = null_progress) -> TrainingSplit:
+    """The stored split of ``dataset`` for this request (made and saved when new), with
+    its id maps and training matrix built once (see ``TrainingSplit``)."""
+    if int(k) < 1:
+        raise DataError(f"--k must be at least 1; got {k}.")
+    ds = load_dataset(store, dataset)
+    split_id, train, test = ensure_split(store, dataset, ds.interactions, method=split,
+                                         split_params=split_params, seed=seed,
+                                         min_weight=min_weight, progress=progress)
+    users = IdMap.from_values(set(train["user_id"]) | set(test["user_id"]), "user")
+    items = IdMap.from_values(train["item_id"], "item")
+    matrix = build_matrix(train, users, items, event_weights=event_weights)
+    test_idx = users.positions(sorted(set(test["user_id"])))
+    return TrainingSplit(dataset=dataset, split_id=split_id, train=train, test=test,
+                         catalogue=ds.items, users=users, items=items, matrix=matrix,
+                         test_idx=test_idx, ks=eval_ks(k), event_weights=event_weights,
+                         min_weight=min_weight)
+
+
+def train_one(store: Store, data: TrainingSplit, algo: str, params: dict | None = None, *,
+              seed: int = 0, neighbours: int = N_NEIGHBOURS,
+              progress: ProgressFn = null_progress) -> dict:
+    """Train algorithm ``algo`` (with ``params`` over its defaults, seeded by ``seed``) on
+    the prepared split ``data``, evaluate it and store it as one run.
+
+    The unit a tuner or a distributed backend maps over. The run row is created
+    ('running') before training; lists, metrics, timings and what the registry says the
+    algorithm saves are written in one transaction at the end. A failure leaves a
+    'failed' run with its one-sentence reason and is returned, not raised (except an
+    interrupt). Bad parameters raise before any row is written.
+
+    Returns {run_id, algorithm, split_id, status ('done' | 'failed'), error}.
+    """
+    entry = registry.spec(algo)
+    model = registry.make(algo, seed=seed, **dict(params or {}))
+    # every effective parameter (defaults included; seed for seeded algorithms)
+    run_params = dict(model.params)
+    if data.event_weights is not None:
+        run_params["event_weights"] = dict(data.event_weights)
+    if data.min_weight is not None:
+        run_params["min_weight"] = float(data.min_weight)
+    run_id = store_runs.create_run(store, dataset=data.dataset, split_id=data.split_id,
+                                   algorithm=algo, params=run_params, source="trained",
+                                   k=data.list_len, code_version=code_version())
+    fit_s = None
+    try:
+        stage = f"fit {algo}"
+        progress(stage, 0, 0)
+        t0 = time.perf_counter()
+        model.fit(data.matrix, progress=lambda *a, _s=stage: progress(_s, a[-2], a[-1]))
+        fit_s = time.perf_counter() - t0
+        progress(stage, 1, 1)
+
+        t0 = time.perf_counter()
+        recs = recommend_all(model, data.matrix, data.test_idx, data.users.ids, data.items.ids,
+                             data.list_len, stage=f"recommend {algo}", progress=progress)
+        rec_s = time.perf_counter() - t0
+
+        progress(f"evaluate {algo}", 0, 1)
+        t0 = time.perf_counter()
+        metrics, per_user = evaluate(recs, data.train, data.test, data.catalogue, data.ks,
+                                     n_items=len(data.items))
+        eval_s = time.perf_counter() - t0
+        progress(f"evaluate {algo}", 1, 1)
+
+        similar = None
+        if neighbours and entry.similar_items:
+            # what the model itself calls similar, for the Item page (timed into the
+            # evaluate stage: it is an analysis of the fitted model)
+            t0 = time.perf_counter()
+            similar = item_neighbours(model, data.items.ids, int(neighbours),
+                                      stage=f"neighbours {algo}", progress=progress)
+            eval_s += time.perf_counter() - t0
+
+        progress("store", 0, 1)
+        artifacts = None
+        if entry.saves:
+            # e.g. ALS: its item factors are all engine.recommend.explain needs to let the
+            # model explain a list later (user factors are re-solved from a history)
+            artifacts = {name: getattr(model, name) for name in entry.saves}
+            artifacts[store_runs.ITEM_IDS] = data.items.ids
+        store_runs.finish_run(store, run_id, recs=recs, metrics=metrics, user_metrics=per_user,
+                              fit_seconds=fit_s, recommend_seconds=rec_s,
+                              evaluate_seconds=eval_s, n_users=data.n_test_users,
+                              artifacts=artifacts, neighbours=similar)
+        progress("store", 1, 1)
+        return {"run_id": run_id, "algorithm": algo, "split_id": data.split_id,
+                "status": "done", "error": None}
+    except KeyboardInterrupt:
+        store_runs.fail_run(store, run_id, f"{algo} was interrupted.", fit_seconds=fit_s)
+        raise
+    except Exception as exc:  # one algorithm failing must not stop the others
+        reason = _reason(algo, exc)
+        store_runs.fail_run(store, run_id, reason, fit_seconds=fit_s)
+        return {"run_id": run_id, "algorithm": algo, "split_id": data.split_id,
+                "status": "failed", "error": reason}
+
+
 def train_runs(store: Store, dataset: str, algos: list[str], *, k: int = 20, split: str = "auto",
                split_params: dict | None = None, seed: int = 0,
                params: dict[str, dict] | None = None, event_weights: dict | None = None,
                min_weight: float | None = None, neighbours: int = N_NEIGHBOURS,
                model_seed: int | None = None,
                progress: ProgressFn = null_progress) -> list[dict]:
-    """Train ``algos`` on one split of ``dataset``; one run per algorithm.
+    """Train ``algos`` on one split of ``dataset``; one run per algorithm (``train_one``).
 
     ``seed`` draws the split and, unless ``model_seed`` is given, seeds the models;
     ``model_seed`` retrains on the same split with other random starts, so the spread of
@@ -269,10 +407,6 @@ def train_runs(store: Store, dataset: str, algos: list[str], *, k: int = 20, spl
     Returns ``[{run_id, algorithm, split_id, status, error}, ...]`` in ``algos`` order;
     status is 'done' or 'failed' (error then holds the one-sentence reason).
     """
-    from engine.recommend import registry
-    from engine.recommend.matrix import build_matrix
-    from engine.store.datasets import load_dataset
-
     if int(k) < 1:
         raise DataError(f"--k must be at least 1; got {k}.")
     if int(neighbours) < 0:
@@ -280,86 +414,12 @@ def train_runs(store: Store, dataset: str, algos: list[str], *, k: int = 20, spl
     names, algo_params = _parse_algos(algos, params)
     # build every model before anything is stored: bad parameters fail fast, no run rows
     mseed = int(seed if model_seed is None else model_seed)
-    models = {name: registry.make(name, seed=mseed, **algo_params[name]) for name in names}
-    ds = load_dataset(store, dataset)
-    split_id, train, test = ensure_split(store, dataset, ds.interactions, method=split,
-                                         split_params=split_params, seed=seed,
-                                         min_weight=min_weight, progress=progress)
-    ks = eval_ks(k)
-    list_len = max(ks)
-    user_ids = np.asarray(sorted(set(train["user_id"]) | set(test["user_id"])), dtype=object)
-    item_ids = np.asarray(sorted(set(train["item_id"])), dtype=object)
-    matrix = build_matrix(train, user_ids, item_ids, event_weights=event_weights)
-    test_users = np.asarray(sorted(set(test["user_id"])), dtype=object)
-    test_idx = pd.Index(user_ids).get_indexer(pd.Index(test_users))
-    version = code_version()
-
-    results = []
     for name in names:
-        # every effective parameter (defaults included; seed for seeded algorithms)
-        run_params = dict(getattr(models[name], "params", None) or algo_params[name])
-        if event_weights is not None:
-            run_params["event_weights"] = dict(event_weights)
-        if min_weight is not None:
-            run_params["min_weight"] = float(min_weight)
-        run_id = store_runs.create_run(store, dataset=dataset, split_id=split_id, algorithm=name,
-                                       params=run_params, source="trained", k=list_len,
-                                       code_version=version)
-        model = models[name]
-        fit_s = None
-        try:
-            stage = f"fit {name}"
-            progress(stage, 0, 0)
-            t0 = time.perf_counter()
-            model.fit(matrix, progress=lambda *a, _s=stage: progress(_s, a[-2], a[-1]))
-            fit_s = time.perf_counter() - t0
-            progress(stage, 1, 1)
-
-            t0 = time.perf_counter()
-            recs = recommend_all(model, matrix, test_idx, user_ids, item_ids, list_len,
-                                 stage=f"recommend {name}", progress=progress)
-            rec_s = time.perf_counter() - t0
-
-            progress(f"evaluate {name}", 0, 1)
-            t0 = time.perf_counter()
-            metrics, per_user = evaluate(recs, train, test, ds.items, ks, n_items=len(item_ids))
-            eval_s = time.perf_counter() - t0
-            progress(f"evaluate {name}", 1, 1)
-
-            similar = None
-            if neighbours and getattr(model, "supports_similar", False):
-                # what the model itself calls similar, for the Item page (timed into
-                # the evaluate stage: it is an analysis of the fitted model)
-                t0 = time.perf_counter()
-                similar = item_neighbours(model, item_ids, int(neighbours),
-                                          stage=f"neighbours {name}", progress=progress)
-                eval_s += time.perf_counter() - t0
-
-            progress("store", 0, 1)
-            artifacts = None
-            if getattr(model, "supports_explain", False):
-                # ALS: its item factors are all engine.recommend.explain needs to let the
-                # model explain a list later (user factors are re-solved from a history)
-                artifacts = {store_runs.ITEM_FACTORS: model.item_factors,
-                             store_runs.ITEM_IDS: item_ids}
-            store_runs.finish_run(store, run_id, recs=recs, metrics=metrics, user_metrics=per_user,
-                                  fit_seconds=fit_s, recommend_seconds=rec_s,
-                                  evaluate_seconds=eval_s, n_users=len(test_users),
-                                  artifacts=artifacts, neighbours=similar)
-            progress("store", 1, 1)
-            results.append({"run_id": run_id, "algorithm": name, "split_id": split_id,
-                            "status": "done", "error": None})
-        except KeyboardInterrupt:
-            store_runs.fail_run(store, run_id, f"{name} was interrupted.", fit_seconds=fit_s)
-            raise
-        except Exception as exc:  # one algorithm failing must not stop the others
-            reason = _reason(name, exc)
-            store_runs.fail_run(store, run_id, reason, fit_seconds=fit_s)
-            results.append({"run_id": run_id, "algorithm": name, "split_id": split_id,
-                            "status": "failed", "error": reason})
-        finally:
-            models[name] = None  # free the model's memory before the next one trains
-    return results
+        registry.make(name, seed=mseed, **algo_params[name])
+    data = prepare_split(store, dataset, k=k, split=split, split_params=split_params, seed=seed,
+                         event_weights=event_weights, min_weight=min_weight, progress=progress)
+    return [train_one(store, data, name, algo_params[name], seed=mseed, neighbours=neighbours,
+                      progress=progress) for name in names]
 
 
 def compare_runs(store: Store, run_a: int, run_b: int, *, metric: str = "ndcg", k: int = 10,
@@ -370,7 +430,8 @@ def compare_runs(store: Store, run_a: int, run_b: int, *, metric: str = "ndcg", 
     n_overlap_users, mean_jaccard, mean_rbo, mean_kendall_tau, and the keys of
     ``engine.evaluate.stats.paired_test`` (n, mean_a, mean_b, mean_diff, ci_low, ci_high,
     p_value_t, p_value_wilcoxon, wins, ties, losses): mean_diff = A - B, and wins
-    counts users where A beats B.
+    counts users where A beats B (the JSON exception to the B − A convention stated in
+    ``engine.evaluate.stats``; ``stats.second_minus_first`` turns it round).
     """
     from engine.evaluate.overlap import user_overlap
     from engine.evaluate.stats import paired_test
@@ -416,6 +477,5 @@ def compare_runs(store: Store, run_a: int, run_b: int, *, metric: str = "ndcg", 
 def demo_step(store: Store, dataset_name: str, seed: int, progress: ProgressFn = null_progress,
               ) -> list[dict]:
     """The demo's recommender step: train ``DEFAULT_ALGOS`` on the demo dataset."""
-    from engine.recommend.registry import DEFAULT_ALGOS
-
-    return train_runs(store, dataset_name, list(DEFAULT_ALGOS), seed=seed, progress=progress)
+    return train_runs(store, dataset_name, list(registry.DEFAULT_ALGOS), seed=seed,
+                      progress=progress)

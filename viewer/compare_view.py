@@ -17,6 +17,8 @@ import pandas as pd
 import streamlit as st
 
 from engine.data import DEFAULT_EVENT_WEIGHTS
+from engine.evaluate.metrics import HIT_METRICS
+from engine.recommend.registry import explains
 from engine.store import compare as C
 from engine.store.datasets import list_datasets
 from engine.store.runs import list_runs

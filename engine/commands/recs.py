@@ -9,6 +9,8 @@ import sys
 
 from engine.cli import add_db_arg, add_json_arg, get_store, print_json
 from engine.errors import DataError
+from engine.evaluate.stats import second_minus_first
+from engine.recommend import registry
 
 
 def _progress():
@@ -26,8 +28,7 @@ def register(sub) -> None:
     add_db_arg(p)
     p.add_argument("--dataset", required=True, metavar="NAME", help="dataset name in the store")
     p.add_argument("--algos", required=True, metavar="A,B,...",
-                   help="comma-separated algorithms: popularity, random, itemknn, bm25, als, bpr, "
-                        "lmf, ease")
+                   help=f"comma-separated algorithms: {', '.join(registry.available())}")
     p.add_argument("--k", type=int, default=20, help="list length (default 20; lists are at "
                                                      "least 20 long so @10 and @20 are comparable)")
     p.add_argument("--split", default="auto",
@@ -303,11 +304,14 @@ def cmd_compare(args) -> int:
     print(f"list overlap @{res['k']} over {res['n_overlap_users']} shared users: "
           f"Jaccard {_fmt(res['mean_jaccard'])}, RBO {_fmt(res['mean_rbo'])}, "
           f"Kendall tau {_fmt(res['mean_kendall_tau'])}")
+    # the text says B − A, the code base's sign convention (engine.evaluate.stats); the
+    # JSON keeps compare_runs' A − B
+    ba = second_minus_first(res)
     print(f"{m} over {res['n']} paired users: A {_fmt(res['mean_a'])}, B {_fmt(res['mean_b'])}, "
-          f"A - B {_fmt(res['mean_diff'])} (95% CI {_fmt(res['ci_low'])} .. {_fmt(res['ci_high'])})")
+          f"B - A {_fmt(ba['mean_diff'])} (95% CI {_fmt(ba['ci_low'])} .. {_fmt(ba['ci_high'])})")
     print(f"paired t-test p = {_fmt(res['p_value_t'], 'g')}, Wilcoxon p = "
-          f"{_fmt(res['p_value_wilcoxon'], 'g')}; A better for {res['wins']} users, tied for "
-          f"{res['ties']}, worse for {res['losses']}")
+          f"{_fmt(res['p_value_wilcoxon'], 'g')}; B better for {ba['wins']} users, tied for "
+          f"{res['ties']}, worse for {ba['losses']}")
     return 0
 
 

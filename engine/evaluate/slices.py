@@ -91,7 +91,8 @@ def pairwise_tests(series: Mapping[int, pd.Series], pairs: Iterable[tuple[int, i
 
     series: {run_id: Series of per-user values indexed by user_id}. Each pair (a, b) is
     tested on the users both runs evaluated (``engine.evaluate.stats.paired_test``; the
-    difference is B − A and a *win* is a user for whom B is higher). ``p_holm`` corrects
+    difference is B − A and a *win* is a user for whom B is higher: the sign convention
+    of ``engine.evaluate.stats``). ``p_holm`` corrects
     the t-test p-values over all pairs in the table (Holm 1979), ``p_holm_wilcoxon`` the
     Wilcoxon ones. Default pairs: every pair in the mapping's order.
     """

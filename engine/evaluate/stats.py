@@ -3,8 +3,18 @@
 Conventions (read these before interpreting a table):
 - Inputs are per-user metric values as ``pd.Series`` indexed by user id; two runs are
   compared on the users both have a (non-NaN) value for.
-- ``diff = a - b`` per user: a positive ``mean_diff`` means run ``a`` scores higher.
-  ``wins`` / ``ties`` / ``losses`` count users with a > b, a = b, a < b.
+- Sign convention, the one for the whole code base: a difference between two runs is
+  **B − A, the second run minus the first**, and a *win* is a user for whom the second
+  run (B) scores higher. The Runs page's paired table and forest plot, the Compare page's
+  disagreement table ("difference (#B − #A)"), ``slices.pairwise_tests`` and the text of
+  ``recscope compare A B`` all say B − A. ``paired_test(a, b)`` itself is the primitive:
+  it reports ``a - b`` and counts a > b as a win, so callers pass ``(B, A)`` (or turn a
+  result round with ``second_minus_first``). One exception, kept because a JSON key's
+  meaning cannot change: ``pipeline.compare_runs`` and ``recscope compare --json`` return
+  ``paired_test(A, B)`` as it is (``mean_diff`` = A − B, ``wins`` = users where A is
+  higher), which their tests assert.
+- ``diff = a - b`` per user in ``paired_test``: a positive ``mean_diff`` means ``a``
+  scores higher. ``wins`` / ``ties`` / ``losses`` count users with a > b, a = b, a < b.
 - ``ci_low``/``ci_high``: paired bootstrap percentile interval of the mean difference
   (users resampled with replacement, ``n_boot`` times, seeded).
 - ``p_value_t``: paired t-test (``scipy.stats.ttest_rel``).
@@ -24,6 +34,18 @@ import pandas as pd
 import scipy.stats
 
 from engine.errors import DataError
+
+
+def second_minus_first(result: dict) -> dict:
+    """A ``paired_test(A, B)`` result turned into the code base's convention, B − A
+    (see the module docstring): means and wins/losses swapped, the difference and its
+    interval negated. The p-values do not depend on the sign."""
+    out = dict(result)
+    out["mean_a"], out["mean_b"] = result.get("mean_b"), result.get("mean_a")
+    out["mean_diff"] = -result["mean_diff"]
+    out["ci_low"], out["ci_high"] = -result["ci_high"], -result["ci_low"]
+    out["wins"], out["losses"] = result.get("losses"), result.get("wins")
+    return out
 
 
 def paired_test(a: pd.Series, b: pd.Series, *, n_boot: int = 2000, seed: int = 0,

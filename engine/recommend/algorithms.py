@@ -143,6 +143,9 @@ class _FactorBase(BaseRecommender):
                             f"learning_rate or raise its regularization.")
         progress(stage, total, total)
 
+    def batch_size(self, n_columns, cap):
+        return int(cap)  # topk chunks the items itself
+
     def recommend(self, user_idx, matrix, k, exclude_seen=True):
         users, matrix, k = self._check_call(user_idx, matrix, k)
         if len(users) and users.max() >= self.user_factors.shape[0]:

@@ -84,7 +84,7 @@ class BaseRecommender:
         users, matrix, k = self._check_call(user_idx, matrix, k)
         items = np.full((len(users), k), -1, dtype=np.int64)
         scores = np.full((len(users), k), -np.inf, dtype=np.float32)
-        batch_size = max(16, min(4096, self.block_cells // max(1, self.n_items)))
+        batch_size = BaseRecommender.batch_size(self, self.n_items, 4096)
         for start in range(0, len(users), batch_size):
             batch = users[start:start + batch_size]
             block = self._scores(batch, matrix)
@@ -92,6 +92,11 @@ class BaseRecommender:
             items[start:start + len(batch)], scores[start:start + len(batch)] = \
                 topk_dense(block, k, ex)
         return items, scores
+
+    def batch_size(self, n_columns: int, cap: int) -> int:
+        """Query rows per call that keep one dense score block near ``block_cells``
+        (at most ``cap``); factor models, which chunk inside ``topk``, return ``cap``."""
+        return max(16, min(int(cap), self.block_cells // max(1, int(n_columns))))
 
     def _scores(self, users: np.ndarray, matrix: sp.csr_matrix) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError

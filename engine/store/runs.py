@@ -15,7 +15,7 @@ item factors and their item ids, so that the model can explain its lists later w
 being kept in memory (``item_factors``). They are written by ``finish_run`` in the same
 transaction as the lists and removed with the run. So are ``item_neighbours``: each
 training item's top-N most similar items according to the run's model, for the models
-that can say (``supports_similar``).
+that can say (the registry's ``AlgoSpec.similar_items``).
 
 Bulk inserts go through registered DataFrames (DuckDB scans them via Arrow, which is
 fast for tens of millions of rows). Recommendations are inserted sorted by
