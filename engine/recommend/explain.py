@@ -20,7 +20,6 @@ from __future__ import annotations
 from typing import Iterable, Mapping
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
@@ -76,11 +75,7 @@ def als_explain(item_factors: np.ndarray, item_ids, params: Mapping | None,
     if factors.ndim != 2 or factors.shape[0] != len(ids):
         raise DataError(f"ALS item factors of shape {factors.shape} do not match "
                         f"{len(ids)} item ids; expected one factor row per item id.")
-    index = pd.Index(ids)
-    if not index.is_unique:
-        raise DataError(f"The run's item ids repeat {index[index.duplicated()][0]!r}; "
-                        f"expected one factor row per item id.")
-    items = IdMap(ids)
+    items = IdMap(ids, "item", " of the run's factors")  # one factor row per item id
     row = history_row(items, history_item_ids, history_weights)
     recs = list(dict.fromkeys(str(i) for i in rec_item_ids))
     pos = items.positions(recs, strict=False)
