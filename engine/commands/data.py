@@ -43,8 +43,10 @@ def register(sub) -> None:
 
     p = isub.add_parser("csv", help="interactions from any CSV or Parquet file",
                         description="Import interactions from a CSV or Parquet (.parquet, .pq) "
-                                    "file with a column mapping. Timestamps: unix seconds, unix "
-                                    "milliseconds or ISO dates. Duplicate events (same user, item, "
+                                    "file, plain or compressed (.csv.gz, .csv.zip), with a column "
+                                    "mapping. Timestamps: unix seconds/ms/us, ISO 8601 (Z, +09:00), "
+                                    "a trailing zone name (UTC, JST), '2024/05/01 12:30', "
+                                    "'5/1/2024 12:30 PM'; all converted to UTC. Duplicate events (same user, item, "
                                     "event, timestamp) are collapsed into one. For a file without a "
                                     "header give every column as a 0-based number.")
     p.add_argument("file", metavar="FILE")
@@ -56,7 +58,16 @@ def register(sub) -> None:
     p.add_argument("--weight-col", metavar="C", help="numeric weight column (e.g. a rating)")
     p.add_argument("--items", metavar="FILE", help="items file (CSV/Parquet) with titles")
     p.add_argument("--item-id-col", metavar="C", help="item id column of --items (default: --item-col)")
-    p.add_argument("--title-col", metavar="C", help="title column of --items")
+    p.add_argument("--title-col", metavar="C", help="title column of --items (or of FILE)")
+    p.add_argument("--item-cols", metavar="A,B,...",
+                   help="item metadata columns of --items (or of FILE), e.g. 'Title,Company,City': "
+                        "each item gets the most frequent non-empty value; without it only the "
+                        "title and the columns constant within each item are kept")
+    p.add_argument("--user-cols", metavar="A,B,...",
+                   help="user metadata columns of FILE (most frequent non-empty value per user)")
+    p.add_argument("--time-format", metavar="FMT",
+                   help="strftime format of --time-col, e.g. '%%d/%%m/%%Y %%H:%%M' (for columns "
+                        "that mix layouts or where day and month could be swapped)")
     _sep_arg(p)
     p.set_defaults(func=cmd_import_csv)
 
@@ -136,15 +147,20 @@ def cmd_import_movielens(args) -> int:
 
 
 def cmd_import_csv(args) -> int:
-    from engine.data.loaders import load_interactions_csv, parse_sep
+    from engine.data.loaders import dropped_note, load_interactions_csv, parse_sep
 
     progress = _progress()
     ds = load_interactions_csv(args.file, args.name, args.user_col, args.item_col,
                                time_col=args.time_col, event_col=args.event_col,
                                weight_col=args.weight_col, items_path=args.items,
                                item_id_col=args.item_id_col, title_col=args.title_col,
-                               sep=parse_sep(args.sep), progress=progress)
+                               sep=parse_sep(args.sep), item_cols=args.item_cols,
+                               user_cols=args.user_cols, time_format=args.time_format,
+                               progress=progress)
     progress.close()
+    note = dropped_note(ds.info)
+    if note:
+        print(note, file=sys.stderr)
     _save(args, ds)
     print(_summary(ds))
     return 0
