@@ -87,6 +87,9 @@ def register(sub) -> None:
                         "e.g. 'Toxic+Very Toxic>Not Toxic'")
     p.add_argument("--id-col", metavar="C", help="review id column (default: the row number)")
     p.add_argument("--time-col", metavar="C", help="review date column (fills created_at)")
+    p.add_argument("--positive-name", metavar="NAME",
+                   help="what label 1 means, shown on the Flagged reviews page, its buttons and "
+                        "the CLI, e.g. 'deceptive' or 'spam' (default 'meaningless')")
     _sep_arg(p)
     p.set_defaults(func=cmd_import_reviews)
 
@@ -172,6 +175,10 @@ def cmd_import_reviews(args) -> int:
 
     if not args.name.strip():
         raise DataError("A dataset needs a non-empty --name.")
+    positive = None if args.positive_name is None else args.positive_name.strip()
+    if positive is not None and (not positive or positive.lower() in ("fine", "skip", "undo")):
+        raise DataError(f"--positive-name {args.positive_name!r} cannot name the positive class; "
+                        f"give a word other than fine, skip or undo, e.g. 'deceptive'.")
     progress = _progress()
     ds = load_reviews(args.file, args.name, args.text_col, label_col=args.label_col,
                       sep=parse_sep(args.sep), id_col=args.id_col,
@@ -179,13 +186,13 @@ def cmd_import_reviews(args) -> int:
                       progress=progress)
     progress("store reviews", 0, 1)
     save_reviews(get_store(args), args.name, ds.reviews, source=ds.source, replace=args.replace,
-                 info=ds.info)
+                 info=ds.info, positive_name=positive)
     progress("store reviews", 1, 1)
     progress.close()
     labels = ds.reviews["label"]
     n_known = int(labels.notna().sum())
     n_pos = int(labels.sum(skipna=True)) if n_known else 0
-    label_part = (f"{n_pos:,} labelled 1 (spam/toxic) of {n_known:,} labelled"
+    label_part = (f"{n_pos:,} labelled 1 ({positive or 'spam/toxic'}) of {n_known:,} labelled"
                   if n_known else "no labels")
     renamed = ds.info.get("duplicate_ids_renamed", 0)
     extra = f"; {renamed:,} repeated id(s) given a #n suffix" if renamed else ""
