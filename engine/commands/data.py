@@ -87,6 +87,9 @@ def register(sub) -> None:
                         "e.g. 'Toxic+Very Toxic>Not Toxic'")
     p.add_argument("--id-col", metavar="C", help="review id column (default: the row number)")
     p.add_argument("--time-col", metavar="C", help="review date column (fills created_at)")
+    p.add_argument("--time-format", metavar="FMT",
+                   help="strftime format of --time-col, e.g. '%%d/%%m/%%Y' (for mixed or "
+                        "day/month-ambiguous dates)")
     p.add_argument("--positive-name", metavar="NAME",
                    help="what label 1 means, shown on the Flagged reviews page, its buttons and "
                         "the CLI, e.g. 'deceptive' or 'spam' (default 'meaningless')")
@@ -183,7 +186,7 @@ def cmd_import_reviews(args) -> int:
     ds = load_reviews(args.file, args.name, args.text_col, label_col=args.label_col,
                       sep=parse_sep(args.sep), id_col=args.id_col,
                       label_from_votes=args.label_from_votes, time_col=args.time_col,
-                      progress=progress)
+                      time_format=args.time_format, progress=progress)
     progress("store reviews", 0, 1)
     save_reviews(get_store(args), args.name, ds.reviews, source=ds.source, replace=args.replace,
                  info=ds.info, positive_name=positive)

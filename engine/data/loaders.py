@@ -745,7 +745,11 @@ def dropped_note(info: dict, noun: str = "item") -> str | None:
     dropped = info.get(f"{noun}_cols_dropped") or {}
     if not dropped:
         return None
-    shown = ", ".join(f"{c!r} ({n:,} {noun}s)" for c, n in dropped.items())
+    names = list(dropped)
+    shown = ", ".join(f"{c!r} ({dropped[c]:,} {noun}{'' if dropped[c] == 1 else 's'})"
+                      for c in names[:6])
+    if len(names) > 6:
+        shown += f" and {len(names) - 6:,} more columns"
     return (f"{noun} metadata: left out {shown}: their value varies within an {noun}'s rows; "
             f"name the columns to keep with --{noun}-cols.")
 
@@ -774,7 +778,8 @@ def _labels(s: pd.Series, path: Path, col) -> pd.Series:
     return pd.array(mapped.to_numpy(dtype=object), dtype="Int64")
 
 
-def _one_review_file(p: Path, text_col, label_col, sep, id_col, time_col, votes, prefix: str) -> pd.DataFrame:
+def _one_review_file(p: Path, text_col, label_col, sep, id_col, time_col, votes, prefix: str,
+                     time_format: str | None = None) -> pd.DataFrame:
     vote_cols = {f"--label-from-votes ({c})": c for c in (votes[0] + votes[1])} if votes else {}
     df, cols = read_mapped(p, sep, {"--text-col": text_col, "--label-col": label_col,
                                     "--id-col": id_col, "--time-col": time_col, **vote_cols},
@@ -797,7 +802,7 @@ def _one_review_file(p: Path, text_col, label_col, sep, id_col, time_col, votes,
                     for keys in ([cols[f"--label-from-votes ({c})"] for c in side] for side in votes))
         out["label"] = pd.array((lhs > rhs).astype(int).to_numpy(), dtype="Int64")
     if time_col is not None:
-        out["created_at"] = parse_timestamps(df[time_col], p, time_col).to_numpy()
+        out["created_at"] = parse_timestamps(df[time_col], p, time_col, time_format).to_numpy()
     used = {c for c in (text_col, label_col, id_col, time_col) if c is not None}
     for c in df.columns:
         if c in used:
@@ -810,8 +815,9 @@ def _one_review_file(p: Path, text_col, label_col, sep, id_col, time_col, votes,
 
 def load_reviews(path, name: str, text_col, label_col=None, sep: str | None = None, id_col=None,
                  label_from_votes: str | None = None, time_col=None,
-                 progress: ProgressFn = null_progress) -> Dataset:
-    """Reviews from a CSV/TSV file, or from every .csv/.tsv file of a folder (concatenated).
+                 time_format: str | None = None, progress: ProgressFn = null_progress) -> Dataset:
+    """Reviews from a CSV/TSV file, or from every .csv/.tsv file of a folder (concatenated);
+    files may be compressed (.csv.gz, .tsv.zip).
 
     Columns are names when the file has a header. A file without a header (such as the
     SMS Spam Collection) is read by giving every column as a 0-based number instead,
@@ -826,14 +832,15 @@ def load_reviews(path, name: str, text_col, label_col=None, sep: str | None = No
     their ids prefixed with the file stem ("Youtube01-Psy/<id>"). An id repeated within
     one source gets "#2", "#3"... appended so that every review keeps its own id; how
     many were renamed is in ``info["duplicate_ids_renamed"]``. ``time_col`` fills
-    ``created_at``. Every other column is kept as display metadata.
+    ``created_at`` (read like interaction times, ``time_format`` included). Every other
+    column is kept as display metadata.
     """
     p = Path(path)
     votes = parse_votes(label_from_votes) if label_from_votes else None
     if votes and label_col is not None:
         raise DataError("Give either --label-col or --label-from-votes, not both.")
     if p.is_dir():
-        files = sorted(f for f in p.iterdir() if f.suffix.lower() in (".csv", ".tsv") and f.is_file())
+        files = sorted(f for f in p.iterdir() if _base_suffix(f) in (".csv", ".tsv") and f.is_file())
         if not files:
             raise DataError(f"The folder {p} holds no .csv or .tsv files.")
     else:
@@ -843,7 +850,8 @@ def load_reviews(path, name: str, text_col, label_col=None, sep: str | None = No
     for i, f in enumerate(files):
         progress(stage, i, len(files))
         prefix = f"{f.stem}/" if p.is_dir() else ""
-        frames.append(_one_review_file(f, text_col, label_col, sep, id_col, time_col, votes, prefix))
+        frames.append(_one_review_file(f, text_col, label_col, sep, id_col, time_col, votes, prefix,
+                                       time_format))
     progress(stage, len(files), len(files))
     reviews = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     occurrence = reviews.groupby("review_id", sort=False).cumcount()

@@ -580,7 +580,7 @@ def test_without_item_cols_columns_that_vary_within_an_item_are_dropped(tmp_path
     from engine.data.loaders import dropped_note
 
     assert dropped_note(ds.info) == (
-        "item metadata: left out 'viewer' (2 items), 'Company' (1 items), 'viewer region' "
+        "item metadata: left out 'viewer' (2 items), 'Company' (1 item), 'viewer region' "
         "(2 items), 'viewed' (2 items): their value varies within an item's rows; name the "
         "columns to keep with --item-cols.")
 
