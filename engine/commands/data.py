@@ -153,7 +153,8 @@ def cmd_import_movielens(args) -> int:
 
 
 def cmd_import_csv(args) -> int:
-    from engine.data.loaders import dropped_note, load_interactions_csv, parse_sep
+    from engine.data.loaders import (dropped_note, load_interactions_csv, parse_sep,
+                                     varying_note)
 
     progress = _progress()
     ds = load_interactions_csv(args.file, args.name, args.user_col, args.item_col,
@@ -164,9 +165,9 @@ def cmd_import_csv(args) -> int:
                                user_cols=args.user_cols, time_format=args.time_format,
                                progress=progress)
     progress.close()
-    note = dropped_note(ds.info)
-    if note:
-        print(note, file=sys.stderr)
+    for note in (dropped_note(ds.info), varying_note(ds.info), varying_note(ds.info, "user")):
+        if note:
+            print(note, file=sys.stderr)
     _save(args, ds)
     print(_summary(ds))
     return 0

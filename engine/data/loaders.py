@@ -251,7 +251,10 @@ def _zones_to_offsets(raw: pd.Series) -> pd.Series:
     known = (parts[1] == " ") & zone.isin(list(ZONE_OFFSETS))
     if not known.any():
         return raw
-    return raw.where(~known, parts[0].str.rstrip() + zone.map(ZONE_OFFSETS))
+    stem = parts[0].str.rstrip()
+    # a date without a time ("2024-05-01 UTC") gets midnight, so the offset has a time to follow
+    stem = stem.where(stem.str.contains(":", regex=False), stem + " 00:00")
+    return raw.where(~known, stem + zone.map(ZONE_OFFSETS))
 
 
 def _to_utc(values: pd.Series, fmt: str) -> pd.Series:
@@ -349,12 +352,14 @@ def parse_timestamps(s: pd.Series, path: Path, col, time_format: str | None = No
     if full:
         return done(next(iter(full.values())))
     if not formats:  # the first value itself is not a date pandas recognises
-        fail(present & (parsed.isna() | (np.arange(len(raw)) == i0)))
+        fail(present & (parsed.isna() | (np.arange(len(raw)) == i0)),
+             f"{TIMESTAMP_HINT}, or {TIME_FORMAT_HINT.replace('e.g. ', 'such as ')}")
     # some rows follow the first row's layout and others do not: a mixed column
     best = max(fits.values(), key=lambda p: int(p.notna().sum()))
     i = first(present & best.isna())
     if guess_datetime_format(str(text.iloc[i])) is None and pd.isna(parsed.iloc[i]):
-        fail(present & best.isna())  # not a date at all ("2024-13-45", "soon")
+        fail(present & best.isna(),  # not a date at all ("2024-13-45", "soon")
+             f"{TIMESTAMP_HINT}, or {TIME_FORMAT_HINT.replace('e.g. ', 'such as ')}")
     raise DataError(f"{path} row {i + 1} has the timestamp {str(raw.iloc[i])!r} in column "
                     f"{col!r}, which does not follow the layout of row {i0 + 1} "
                     f"({str(raw.iloc[i0])!r}); the column mixes formats, so {TIME_FORMAT_HINT}.")
@@ -643,13 +648,14 @@ def per_id_values(df: pd.DataFrame, id_col, cols: list) -> tuple[pd.DataFrame, d
 
 
 def _metadata(raw: pd.DataFrame, p: Path, id_col, key: str, title_col, cols: list[str] | None,
-              role: str, what: str) -> tuple[pd.DataFrame, dict[str, int]]:
+              role: str, what: str) -> tuple[pd.DataFrame, dict[str, int], dict[str, int]]:
     """Items (or users) from a file that may hold several rows per id.
 
     ``cols`` named (--item-cols/--user-cols): exactly those columns (and the title), each
     the most frequent non-empty value of the id's rows. Not named: the title, plus every
     other column whose non-empty value is the same on all rows of each id; columns that
-    vary within an id are left out and returned as {column: number of ids where it varies}.
+    vary within an id are left out. Returns the frame, the columns left out and the
+    columns kept although they vary, each as {column: number of ids where it varies}.
     """
     given = {f"{role} ({c})": c for c in (cols or [])}
     require_columns(raw, p, given)
@@ -663,6 +669,8 @@ def _metadata(raw: pd.DataFrame, p: Path, id_col, key: str, title_col, cols: lis
     one, varying = per_id_values(frame.rename(columns={"__key": "__kid"}), "__kid", keep)
     dropped = {} if cols is not None else {c: n for c, n in varying.items()
                                            if n and c != str(title_col)}
+    # named columns (and the title) that vary: kept, as each id's most frequent value
+    varied = {c: n for c, n in varying.items() if n and c not in dropped}
     one = one.drop(columns=[c for c in one.columns if str(c) in dropped])
     rename = {"__id": key}
     if title_col is not None:
@@ -674,7 +682,7 @@ def _metadata(raw: pd.DataFrame, p: Path, id_col, key: str, title_col, cols: lis
     for c in one.columns:
         if c not in rename and c in fixed:
             rename[c] = f"{c}_original"
-    return one.rename(columns=rename), dropped
+    return one.rename(columns=rename), dropped, varied
 
 
 def load_interactions_csv(path, name: str, user_col: str, item_col: str, time_col: str | None = None,
@@ -729,15 +737,35 @@ def load_interactions_csv(path, name: str, user_col: str, item_col: str, time_co
             ip, raw = p, df
         id_col = item_id_col or item_col
         require_columns(raw, ip, {"--item-id-col": id_col, "--title-col": title_col}, sep=sep)
-        items, dropped = _metadata(raw, ip, id_col, "item_id", title_col, item_cols,
-                                   "--item-cols", "item id")
+        items, dropped, varied = _metadata(raw, ip, id_col, "item_id", title_col, item_cols,
+                                           "--item-cols", "item id")
         if dropped:
             info["item_cols_dropped"] = dropped
+        if varied:
+            info["item_cols_varying"] = varied
         progress(stage, 2, 2)
     if user_cols is not None:
-        users, _ = _metadata(df, p, cols["--user-col"], "user_id", None, user_cols,
-                             "--user-cols", "user id")
+        users, _, varied = _metadata(df, p, cols["--user-col"], "user_id", None, user_cols,
+                                     "--user-cols", "user id")
+        if varied:
+            info["user_cols_varying"] = varied
     return _dataset(name, inter, info, users, items, source=f"csv {p}")
+
+
+def _counted(cols: dict[str, int], noun: str) -> str:
+    names = list(cols)
+    shown = ", ".join(f"{c!r} ({cols[c]:,} {noun}{'' if cols[c] == 1 else 's'})" for c in names[:6])
+    return shown + (f" and {len(names) - 6:,} more columns" if len(names) > 6 else "")
+
+
+def varying_note(info: dict, noun: str = "item") -> str | None:
+    """One line naming the metadata columns kept although they vary within an id, or None."""
+    varied = info.get(f"{noun}_cols_varying") or {}
+    if not varied:
+        return None
+    verb = "differs" if len(varied) == 1 else "differ"
+    return (f"{noun} metadata: {_counted(varied, noun)} {verb} within some {noun}s' rows; each "
+            f"{noun} got its most frequent non-empty value.")
 
 
 def dropped_note(info: dict, noun: str = "item") -> str | None:
@@ -745,11 +773,7 @@ def dropped_note(info: dict, noun: str = "item") -> str | None:
     dropped = info.get(f"{noun}_cols_dropped") or {}
     if not dropped:
         return None
-    names = list(dropped)
-    shown = ", ".join(f"{c!r} ({dropped[c]:,} {noun}{'' if dropped[c] == 1 else 's'})"
-                      for c in names[:6])
-    if len(names) > 6:
-        shown += f" and {len(names) - 6:,} more columns"
+    shown = _counted(dropped, noun)
     return (f"{noun} metadata: left out {shown}: their value varies within an {noun}'s rows; "
             f"name the columns to keep with --{noun}-cols.")
 

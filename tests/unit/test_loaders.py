@@ -621,3 +621,27 @@ def test_japanese_dotted_and_spaced_column_names(tmp_path):
     ds = load_interactions_csv(p, "jp", "ユーザー", "求人.id", time_col="日時", title_col="職種 名")
     assert ds.items.set_index("item_id").loc["A1", "title"] == "調理師"
     assert ds.interactions["timestamp"].iloc[0] == pd.Timestamp("2024-05-01 00:00")
+
+
+def test_named_columns_that_vary_are_kept_and_said(tmp_path):
+    from engine.data.loaders import varying_note
+
+    p = jobs_log(tmp_path)
+    ds = load_interactions_csv(p, "j", "viewer", "job", items_path=p, title_col="Title",
+                               item_cols=["Company"])
+    # Company differs within j1 (Ritz / Ritz.): kept as the most frequent value, and said
+    assert ds.items.set_index("item_id")["Company"].to_dict() == {"j1": "Ritz", "j2": "Taxi Co"}
+    assert ds.info["item_cols_varying"] == {"Company": 1}
+    assert varying_note(ds.info) == ("item metadata: 'Company' (1 item) differs within some items' "
+                                     "rows; each item got its most frequent non-empty value.")
+    assert "item_cols_dropped" not in ds.info
+
+
+def test_zone_after_a_date_only_and_a_bad_text_date(tmp_path):
+    out = parse_timestamps(pd.Series(["2024-05-01 UTC", "2024-05-02 JST"]), Path("f.csv"), "t")
+    # midnight in Tokyo on 2 May is 15:00 UTC on 1 May
+    assert out.tolist() == [pd.Timestamp("2024-05-01"), pd.Timestamp("2024-05-01 15:00")]
+    with pytest.raises(DataError) as e:
+        parse_timestamps(pd.Series(["soon"]), Path("f.csv"), "t")
+    assert str(e.value).startswith("f.csv row 1 has the timestamp 'soon' in column 't'; expected ")
+    assert "or pass --time-format" in str(e.value)
