@@ -10,10 +10,20 @@ Conventions shared by all loaders:
 * Row numbers in messages count data rows from 1, the header not included (so "row 3"
   is line 4 of a CSV file with a header, line 3 of a file without one).
 * Ids are read as text, verbatim except for surrounding spaces ("007" stays "007").
-* Timestamps may be unix seconds, unix milliseconds (any number of 1e11 or more, i.e.
-  after 1973 in ms) or ISO dates ("2024-05-01", "2024-05-01T12:30:00+02:00"); aware
-  times are converted to UTC and stored without a zone. Empty cells become NaT and are
-  counted in ``info["missing_timestamps"]``.
+* Timestamps may be unix seconds, milliseconds (any number of 1e11 or more, i.e. after
+  1973 in ms), microseconds (1e14 or more) or nanoseconds (1e17 or more); ISO 8601
+  ("2024-05-01", "2024-05-01T12:30:00Z", "+09:00"); a time followed by a zone name from
+  ``ZONE_OFFSETS`` ("2014-12-12 20:12:35 UTC", "... JST"); or one other layout that
+  pandas reads ("2024/05/01 12:30", "5/1/2024 12:30 PM") when day and month cannot be
+  swapped. Parsing is pandas' (``to_datetime`` with ISO8601, a guessed format, or the
+  user's ``time_format``); a column that mixes layouts or is day/month-ambiguous is an
+  error naming a row and asking for ``--time-format``. Aware times are converted to UTC,
+  naive ones are taken as UTC; all are stored without a zone. Empty cells become NaT and
+  are counted in ``info["missing_timestamps"]``.
+* Files may be compressed (.gz, .zip, .bz2, .xz, .zst; pandas infers it from the suffix);
+  "data.tsv.gz" is tab-separated like "data.tsv".
+* Metadata from a file with several rows per id (``--items`` on the interactions file):
+  one value per id, the most frequent non-empty one; see ``load_interactions_csv``.
 * Separators: ``sep=None`` means "," (or a tab for .tsv/.tab files). The two characters
   backslash-t, or the word "tab", mean a tab. Tab-separated files are read without
   quote handling (a '"' is an ordinary character), as TSV has no quoting rules and
@@ -628,22 +638,26 @@ def per_id_values(df: pd.DataFrame, id_col, cols: list) -> tuple[pd.DataFrame, d
     """One row per id: for each column its most frequent non-empty value (ties: the first
     seen), and for each column the number of ids whose rows hold more than one value.
 
-    The id column must hold text ids already (``ids_as_text``).
+    The id column must hold text ids already (``ids_as_text``). Ids and values are
+    factorised to integer codes first, so the counting groups integers, not strings.
     """
-    ids = df[id_col]
-    out = pd.DataFrame({"__id": pd.unique(ids)})
+    id_codes, id_uniq = pd.factorize(df[id_col])
+    out = pd.DataFrame({"__id": id_uniq})
     varying: dict[str, int] = {}
     for c in cols:
         vals = df[c]
         if vals.dtype == object or pd.api.types.is_string_dtype(vals):
             vals = vals.astype("string").str.strip()
             vals = vals.where(vals != "")
-        sub = pd.DataFrame({"__id": ids.to_numpy(), "v": vals.to_numpy()}).dropna(subset=["v"])
-        counts = sub.groupby(["__id", "v"], sort=False).size().reset_index(name="n")
-        varying[str(c)] = int((counts.groupby("__id", sort=False).size() > 1).sum())
-        best = (counts.sort_values("n", ascending=False, kind="stable")
-                .drop_duplicates("__id").set_index("__id")["v"])
-        out[c] = out["__id"].map(best)
+        v_codes, v_uniq = pd.factorize(vals)  # empty cells get -1
+        keep = v_codes >= 0
+        counts = (pd.DataFrame({"i": id_codes[keep], "v": v_codes[keep]})
+                  .groupby(["i", "v"], sort=False).size().reset_index(name="n"))
+        varying[str(c)] = int((counts.groupby("i", sort=False).size() > 1).sum())
+        best = counts.sort_values("n", ascending=False, kind="stable").drop_duplicates("i")
+        column = pd.Series(pd.NA, index=range(len(id_uniq)), dtype=object)
+        column.iloc[best["i"].to_numpy()] = np.asarray(v_uniq, dtype=object)[best["v"].to_numpy()]
+        out[c] = column.to_numpy()
     return out, varying
 
 
