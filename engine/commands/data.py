@@ -207,14 +207,18 @@ def cmd_import_reviews(args) -> int:
 
 
 def cmd_datasets(args) -> int:
-    from engine.store.datasets import list_datasets
+    from engine.store.datasets import list_datasets, positive_name
 
-    df = list_datasets(get_store(args))
+    store = get_store(args)
+    df = list_datasets(store)
     count_cols = ["n_users", "n_items", "n_interactions", "n_reviews"]
     rows = [{"name": r["name"], "source": r["source"] or "",
              **{c: int(r[c]) if r[c] == r[c] and r[c] is not None else 0 for c in count_cols}}
             for r in df.to_dict(orient="records")]
     if args.json:
+        # what label 1 of a reviews dataset means (None for datasets without reviews)
+        for r in rows:
+            r["positive_name"] = positive_name(store, r["name"]) if r["n_reviews"] else None
         print_json(rows)
         return 0
     if not rows:

@@ -335,6 +335,7 @@ def test_positive_name_in_import_train_and_export(tmp_path, store, capsys):
     assert rc == 0, err
     assert out.strip() == "imported 'hotels': 60 reviews, 15 labelled 1 (deceptive) of 60 labelled."
     assert positive_name(store, "hotels") == "deceptive"
+    assert datasets_json(capsys, store.path)["hotels"]["positive_name"] == "deceptive"
     rc, out, err = run(capsys, "reviews", "train", "--dataset", "hotels", "--folds", "3",
                        "--db", store.path)
     assert rc == 0, err
