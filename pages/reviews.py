@@ -5,12 +5,12 @@ import streamlit as st
 from viewer import components, reviews_view as rv, state
 
 st.title("Flagged reviews")
-st.caption("Reviews a classifier (character n-grams + rule signals, calibrated logistic regression) "
-           "thinks are meaningless. Check them, label them, tune the threshold, retrain.")
+intro = st.empty()  # filled once the dataset (and so the name of its positive class) is known
 
 top = st.columns([1, 1.4, 1.2])
 with top[0]:
     dataset = components.dataset_picker(require="reviews")
+intro.caption(rv.page_caption(rv.positive_name(dataset) if dataset else "meaningless"))
 if dataset is None:
     st.stop()
 with top[2]:

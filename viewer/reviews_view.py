@@ -4,6 +4,10 @@ Review text is untrusted. It reaches the page only through ``highlight_html`` an
 ``review_card_html``, which escape every piece of it with ``html.escape`` before adding
 their own markup, and is then rendered with ``st.html`` (no Markdown pass); tables show
 it through ``st.dataframe``, which renders text as text.
+
+The positive class is called what the dataset calls it (``positive_name``: "meaningless"
+for the demo, "deceptive" for a set imported with ``--positive-name deceptive``); the
+stored label key, the button keys and the URL values stay 'meaningless'.
 """
 
 from __future__ import annotations
@@ -18,13 +22,35 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from engine.reviews import queue as Q
-from engine.reviews.labels import current_labels, export_frame
+from engine.reviews.labels import current_labels, display_label, export_frame
 from engine.reviews.threshold import at_threshold, pr_curve
+from engine.store import datasets as ddb
 from engine.store import reviews as rdb
 from viewer import db, state
 
 LABEL_BUTTONS = [("meaningless", "Meaningless", "m", "primary"), ("fine", "Fine", "f", "secondary"),
                  ("skip", "Skip", "s", "secondary")]
+#: Keys the page already uses for something else (fine, skip, undo, next).
+_TAKEN_KEYS = {"f", "s", "u", "n"}
+
+
+def label_buttons(positive: str) -> list[tuple[str, str, str, str]]:
+    """LABEL_BUTTONS with the positive button named after the dataset's positive class;
+    its shortcut is the name's first letter when that is a free letter, else "m"."""
+    first = positive[:1].lower()
+    key = first if first.isascii() and first.isalpha() and first not in _TAKEN_KEYS else "m"
+    return [("meaningless", positive[:1].upper() + positive[1:], key, "primary"), *LABEL_BUTTONS[1:]]
+
+
+def positive_name(dataset: str) -> str:
+    """What the dataset calls its positive review class ("meaningless" by default)."""
+    return db.read(ddb.positive_name, dataset)
+
+
+def page_caption(positive: str) -> str:
+    return (f"Reviews a classifier (character n-grams + rule signals, calibrated logistic "
+            f"regression) thinks are {positive}. Check them, label them, tune the threshold, "
+            f"retrain.")
 
 # --------------------------------------------------------------------------- pure HTML
 
@@ -83,7 +109,7 @@ CARD_CSS = """<style>
 </style>"""
 
 
-def review_card_html(row: dict, threshold: float | None) -> str:
+def review_card_html(row: dict, threshold: float | None, positive: str = "meaningless") -> str:
     """A review as an HTML card: score, meta, highlighted text, reasons. All text escaped."""
     e = html.escape
     score = row.get("score")
@@ -99,9 +125,10 @@ def review_card_html(row: dict, threshold: float | None) -> str:
         meta.append(pd.Timestamp(row["created_at"]).strftime("%Y-%m-%d"))
     meta.append(f"{int(row.get('length') or 0)} characters")
     if row.get("truth") is not None and not pd.isna(row.get("truth")):
-        meta.append("label in the data: " + ("1 (meaningless)" if int(row["truth"]) == 1 else "0 (fine)"))
+        meta.append("label in the data: " + (f"1 ({positive})" if int(row["truth"]) == 1 else "0 (fine)"))
     human = row.get("human")
-    label = (f'<span class="rv-label" data-testid="rv-current-label">labelled {e(str(human))} by '
+    label = (f'<span class="rv-label" data-testid="rv-current-label">labelled '
+             f'{e(str(display_label(human, positive)))} by '
              f'{e(str(row.get("reviewer")))}</span>') if isinstance(human, str) else \
         '<span class="rv-label" data-testid="rv-current-label">not labelled</span>'
     score_txt = f"{score:.3f}" if has_score else "no score"
@@ -219,7 +246,7 @@ def _companies_and_lengths(dataset: str, frame: pd.DataFrame) -> tuple[list[str]
     return comps, max(max_len, 1)
 
 
-def queue_filters(frame: pd.DataFrame, threshold: float) -> Q.QueueFilter:
+def queue_filters(frame: pd.DataFrame, threshold: float, positive: str = "meaningless") -> Q.QueueFilter:
     """Filter widgets bound to URL parameters."""
     comps, max_len = _companies_and_lengths("", frame)
     with st.container(border=True):
@@ -231,7 +258,8 @@ def queue_filters(frame: pd.DataFrame, threshold: float) -> Q.QueueFilter:
         statuses = list(Q.STATUSES)
         status = state.param("status", "unlabelled")
         status = c2.selectbox("Label status", statuses,
-                              index=statuses.index(status) if status in statuses else 0, key="rv_status")
+                              index=statuses.index(status) if status in statuses else 0, key="rv_status",
+                              format_func=lambda s: display_label(s, positive))
         search = c3.text_input("Text contains", value=state.param("q", "") or "", key="rv_search")
         c4, c5, c6 = st.columns([1.2, 1.2, 1.6])
         smin = state.param("smin", 0.0, float)
@@ -272,8 +300,9 @@ def labelled_frame(dataset: str, model: dict | None) -> pd.DataFrame:
 
 def queue_section(dataset: str, model: dict | None, reviewer: str) -> None:
     frame = labelled_frame(dataset, model)
+    positive = positive_name(dataset)
     threshold = None if model is None else float(model["threshold"])
-    f = queue_filters(frame, threshold or 0.5)
+    f = queue_filters(frame, threshold or 0.5, positive)
     queue = Q.apply_filter(frame, f)
     ids = queue["review_id"].tolist()
     n_flag = int(queue["flagged"].sum())
@@ -287,13 +316,13 @@ def queue_section(dataset: str, model: dict | None, reviewer: str) -> None:
         st.markdown("**Label** (keyboard: the letter on each button)")
         if not reviewer:
             st.warning("Type your name above to label.", icon=":material/person:")
-        for label, text, key, kind in LABEL_BUTTONS:
+        for label, text, key, kind in label_buttons(positive):
             if st.button(text, key=f"rv_btn_{label}", shortcut=key, type=kind,
                          disabled=current is None or not reviewer, width="stretch"):
                 _write_labels(dataset, [current], label, reviewer,
                               None if model is None else int(model["model_id"]))
                 st.session_state["rv_next"] = Q.following(ids, current)
-                st.session_state["rv_flash"] = f"Labelled {current} as {label}."
+                st.session_state["rv_flash"] = f"Labelled {current} as {display_label(label, positive)}."
                 st.rerun()
         undo_stack = st.session_state.get("rv_undo", [])
         if st.button("Undo", key="rv_btn_undo", shortcut="u", disabled=not undo_stack or not reviewer,
@@ -319,15 +348,16 @@ def queue_section(dataset: str, model: dict | None, reviewer: str) -> None:
             row = queue[queue["review_id"] == current].iloc[0].to_dict()
             pos = ids.index(current) + 1
             st.caption(f"Review {pos:,} of {len(ids):,} in the queue")
-            st.html(review_card_html(row, threshold))
+            st.html(review_card_html(row, threshold, positive))
 
-    _bulk_section(dataset, model, reviewer, queue)
-    _queue_table(queue)
+    _bulk_section(dataset, model, reviewer, queue, positive)
+    _queue_table(queue, positive)
 
 
-def _queue_table(queue: pd.DataFrame) -> None:
+def _queue_table(queue: pd.DataFrame, positive: str = "meaningless") -> None:
     st.subheader("The selection")
     show = queue.head(500)[["review_id", "score", "flagged", "human", "company", "length", "created_at", "text"]]
+    show = show.assign(human=show["human"].map(lambda v: display_label(v, positive)))
     ev = st.dataframe(show.rename(columns={"human": "label"}), hide_index=True, width="stretch", height=320,
                       on_select="rerun", selection_mode="single-row", key="rv_table",
                       column_config={"score": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0,
@@ -344,25 +374,28 @@ def _queue_table(queue: pd.DataFrame) -> None:
         st.caption(f"Showing the first 500 of {len(queue):,}.")
 
 
-def _bulk_section(dataset: str, model: dict | None, reviewer: str, queue: pd.DataFrame) -> None:
+def _bulk_section(dataset: str, model: dict | None, reviewer: str, queue: pd.DataFrame,
+                  positive: str = "meaningless") -> None:
     with st.expander(f"Label all {len(queue):,} reviews of this selection at once"):
         c1, c2 = st.columns([1, 2])
-        label = c1.selectbox("Label", [b[0] for b in LABEL_BUTTONS], key="rv_bulk_label")
+        label = c1.selectbox("Label", [b[0] for b in LABEL_BUTTONS], key="rv_bulk_label",
+                             format_func=lambda v: display_label(v, positive))
         pending = st.session_state.get("rv_bulk_pending")
-        if c2.button(f"Label {len(queue):,} reviews as {label}…", key="rv_bulk_ask",
+        if c2.button(f"Label {len(queue):,} reviews as {display_label(label, positive)}…", key="rv_bulk_ask",
                      disabled=queue.empty or not reviewer):
             st.session_state["rv_bulk_pending"] = (label, queue["review_id"].tolist())
             st.rerun()
         if pending:
             lab, ids = pending
-            st.warning(f"Label {len(ids):,} reviews as **{lab}**? Each gets a new label row; history is "
+            st.warning(f"Label {len(ids):,} reviews as **{display_label(lab, positive)}**? Each gets a new label row; history is "
                        f"kept and Undo reverts the whole batch.", icon=":material/warning:")
             a, b = st.columns(2)
             if a.button("Yes, label them", key="rv_bulk_yes", type="primary"):
                 _write_labels(dataset, ids, lab, reviewer, None if model is None else int(model["model_id"]),
                               batch=True)
                 st.session_state.pop("rv_bulk_pending", None)
-                st.session_state["rv_flash"] = f"Labelled {len(ids):,} reviews as {lab}."
+                st.session_state["rv_flash"] = (f"Labelled {len(ids):,} reviews as "
+                                                f"{display_label(lab, positive)}.")
                 st.rerun()
             if b.button("Cancel", key="rv_bulk_no"):
                 st.session_state.pop("rv_bulk_pending", None)
@@ -382,7 +415,8 @@ def threshold_section(dataset: str, model: dict) -> None:
     state.set_params(source=src if src != default else None)
     y, s = Q.threshold_labels(frame, src)
     if len(y) == 0 or y.min() == y.max():
-        st.info("A precision-recall curve needs labelled reviews of both kinds (meaningless and fine). "
+        st.info(f"A precision-recall curve needs labelled reviews of both kinds ({positive_name(dataset)} "
+                f"and fine). "
                 "Label some in the queue, or measure against the shipped labels.", icon=":material/info:")
         return
     thr = st.slider("Threshold", 0.0, 1.0, float(model["threshold"]), step=0.005, key="rv_thr",
@@ -446,7 +480,7 @@ def export_section(dataset: str) -> None:
     history = db.read(rdb.label_history, dataset)
     full = st.checkbox("Every label event (undos included) instead of each review's standing label",
                        key="rv_export_full")
-    df = export_frame(history, reviews, full_history=full)
+    df = export_frame(history, reviews, full_history=full, positive_name=positive_name(dataset))
     st.write(f"{len(df):,} rows.")
     st.download_button("Download labels (CSV)", df.to_csv(index=False).encode("utf-8"),
                        file_name=f"{dataset}-review-labels{'-history' if full else ''}.csv", mime="text/csv",

@@ -43,8 +43,10 @@ def register(sub) -> None:
 
     p = isub.add_parser("csv", help="interactions from any CSV or Parquet file",
                         description="Import interactions from a CSV or Parquet (.parquet, .pq) "
-                                    "file with a column mapping. Timestamps: unix seconds, unix "
-                                    "milliseconds or ISO dates. Duplicate events (same user, item, "
+                                    "file, plain or compressed (.csv.gz, .csv.zip), with a column "
+                                    "mapping. Timestamps: unix seconds/ms/us, ISO 8601 (Z, +09:00), "
+                                    "a trailing zone name (UTC, JST), '2024/05/01 12:30', "
+                                    "'5/1/2024 12:30 PM'; all converted to UTC. Duplicate events (same user, item, "
                                     "event, timestamp) are collapsed into one. For a file without a "
                                     "header give every column as a 0-based number.")
     p.add_argument("file", metavar="FILE")
@@ -56,7 +58,16 @@ def register(sub) -> None:
     p.add_argument("--weight-col", metavar="C", help="numeric weight column (e.g. a rating)")
     p.add_argument("--items", metavar="FILE", help="items file (CSV/Parquet) with titles")
     p.add_argument("--item-id-col", metavar="C", help="item id column of --items (default: --item-col)")
-    p.add_argument("--title-col", metavar="C", help="title column of --items")
+    p.add_argument("--title-col", metavar="C", help="title column of --items (or of FILE)")
+    p.add_argument("--item-cols", metavar="A,B,...",
+                   help="item metadata columns of --items (or of FILE), e.g. 'Title,Company,City': "
+                        "each item gets the most frequent non-empty value; without it only the "
+                        "title and the columns constant within each item are kept")
+    p.add_argument("--user-cols", metavar="A,B,...",
+                   help="user metadata columns of FILE (most frequent non-empty value per user)")
+    p.add_argument("--time-format", metavar="FMT",
+                   help="strftime format of --time-col, e.g. '%%d/%%m/%%Y %%H:%%M' (for columns "
+                        "that mix layouts or where day and month could be swapped)")
     _sep_arg(p)
     p.set_defaults(func=cmd_import_csv)
 
@@ -76,6 +87,12 @@ def register(sub) -> None:
                         "e.g. 'Toxic+Very Toxic>Not Toxic'")
     p.add_argument("--id-col", metavar="C", help="review id column (default: the row number)")
     p.add_argument("--time-col", metavar="C", help="review date column (fills created_at)")
+    p.add_argument("--time-format", metavar="FMT",
+                   help="strftime format of --time-col, e.g. '%%d/%%m/%%Y' (for mixed or "
+                        "day/month-ambiguous dates)")
+    p.add_argument("--positive-name", metavar="NAME",
+                   help="what label 1 means, shown on the Flagged reviews page, its buttons and "
+                        "the CLI, e.g. 'deceptive' or 'spam' (default 'meaningless')")
     _sep_arg(p)
     p.set_defaults(func=cmd_import_reviews)
 
@@ -136,15 +153,21 @@ def cmd_import_movielens(args) -> int:
 
 
 def cmd_import_csv(args) -> int:
-    from engine.data.loaders import load_interactions_csv, parse_sep
+    from engine.data.loaders import (dropped_note, load_interactions_csv, parse_sep,
+                                     varying_note)
 
     progress = _progress()
     ds = load_interactions_csv(args.file, args.name, args.user_col, args.item_col,
                                time_col=args.time_col, event_col=args.event_col,
                                weight_col=args.weight_col, items_path=args.items,
                                item_id_col=args.item_id_col, title_col=args.title_col,
-                               sep=parse_sep(args.sep), progress=progress)
+                               sep=parse_sep(args.sep), item_cols=args.item_cols,
+                               user_cols=args.user_cols, time_format=args.time_format,
+                               progress=progress)
     progress.close()
+    for note in (dropped_note(ds.info), varying_note(ds.info), varying_note(ds.info, "user")):
+        if note:
+            print(note, file=sys.stderr)
     _save(args, ds)
     print(_summary(ds))
     return 0
@@ -156,20 +179,24 @@ def cmd_import_reviews(args) -> int:
 
     if not args.name.strip():
         raise DataError("A dataset needs a non-empty --name.")
+    positive = None if args.positive_name is None else args.positive_name.strip()
+    if positive is not None and (not positive or positive.lower() in ("fine", "skip", "undo")):
+        raise DataError(f"--positive-name {args.positive_name!r} cannot name the positive class; "
+                        f"give a word other than fine, skip or undo, e.g. 'deceptive'.")
     progress = _progress()
     ds = load_reviews(args.file, args.name, args.text_col, label_col=args.label_col,
                       sep=parse_sep(args.sep), id_col=args.id_col,
                       label_from_votes=args.label_from_votes, time_col=args.time_col,
-                      progress=progress)
+                      time_format=args.time_format, progress=progress)
     progress("store reviews", 0, 1)
     save_reviews(get_store(args), args.name, ds.reviews, source=ds.source, replace=args.replace,
-                 info=ds.info)
+                 info=ds.info, positive_name=positive)
     progress("store reviews", 1, 1)
     progress.close()
     labels = ds.reviews["label"]
     n_known = int(labels.notna().sum())
     n_pos = int(labels.sum(skipna=True)) if n_known else 0
-    label_part = (f"{n_pos:,} labelled 1 (spam/toxic) of {n_known:,} labelled"
+    label_part = (f"{n_pos:,} labelled 1 ({positive or 'spam/toxic'}) of {n_known:,} labelled"
                   if n_known else "no labels")
     renamed = ds.info.get("duplicate_ids_renamed", 0)
     extra = f"; {renamed:,} repeated id(s) given a #n suffix" if renamed else ""
@@ -180,14 +207,18 @@ def cmd_import_reviews(args) -> int:
 
 
 def cmd_datasets(args) -> int:
-    from engine.store.datasets import list_datasets
+    from engine.store.datasets import list_datasets, positive_name
 
-    df = list_datasets(get_store(args))
+    store = get_store(args)
+    df = list_datasets(store)
     count_cols = ["n_users", "n_items", "n_interactions", "n_reviews"]
     rows = [{"name": r["name"], "source": r["source"] or "",
              **{c: int(r[c]) if r[c] == r[c] and r[c] is not None else 0 for c in count_cols}}
             for r in df.to_dict(orient="records")]
     if args.json:
+        # what label 1 of a reviews dataset means (None for datasets without reviews)
+        for r in rows:
+            r["positive_name"] = positive_name(store, r["name"]) if r["n_reviews"] else None
         print_json(rows)
         return 0
     if not rows:

@@ -69,8 +69,11 @@ def cmd_train(args) -> int:
     if args.json:
         print_json(out)
     else:
+        from engine.store.datasets import positive_name
+
+        positive = positive_name(get_store(args), args.dataset)
         print(f"model {out['model_id']} on {args.dataset}: {row['n_train']} training reviews "
-              f"({row['n_positive']} meaningless, {row['n_human_labels']} human labels), "
+              f"({row['n_positive']} {positive}, {row['n_human_labels']} human labels), "
               f"{row['cv_folds']}-fold ROC-AUC {out['roc_auc']:.4f}, PR-AUC {out['pr_auc']:.4f}, "
               f"F1 {out['f1']:.3f} at threshold {out['threshold']:.3f}; "
               f"{out['n_flagged']} of {row['n_scored']} reviews flagged")
@@ -110,8 +113,11 @@ def cmd_export(args) -> int:
     if args.out and not Path(args.out).parent.is_dir():
         raise DataError(f"Cannot write --out {args.out}: the folder {Path(args.out).parent} "
                         f"does not exist.")
+    from engine.store.datasets import positive_name
+
     reviews = load_reviews(store, args.dataset)
-    df = export_frame(label_history(store, args.dataset), reviews, full_history=args.history)
+    df = export_frame(label_history(store, args.dataset), reviews, full_history=args.history,
+                      positive_name=positive_name(store, args.dataset))
     if args.out:
         try:
             df.to_csv(args.out, index=False)

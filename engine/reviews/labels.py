@@ -3,6 +3,10 @@
 Each review's events are replayed in order: 'meaningless', 'fine' and 'skip' push a
 label, 'undo' pops the latest standing one (an undo with nothing to pop does nothing).
 History is never deleted; the standing label is what remains on top.
+
+'meaningless' is the stored key of the positive class whatever a dataset calls it: a
+dataset imported with ``--positive-name deceptive`` still stores 'meaningless' rows, and
+``display_label`` turns the key into the dataset's own name for people (page, CLI, export).
 """
 
 from __future__ import annotations
@@ -29,6 +33,16 @@ def current_labels(history: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["review_id", "label", "reviewer", "labelled_at"])
 
 
+#: The stored key of the positive class.
+POSITIVE_KEY = "meaningless"
+
+
+def display_label(label, positive_name: str | None):
+    """A stored human label as people read it: the positive key becomes the dataset's
+    positive name; 'fine', 'skip' and anything else stay as they are."""
+    return positive_name if (label == POSITIVE_KEY and positive_name) else label
+
+
 def training_targets(reviews: pd.DataFrame, labels: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """Targets for training: the human label where a person gave 'meaningless' or 'fine',
     else the shipped truth; NA where neither. Returns (target Int64, from_human bool),
@@ -41,13 +55,17 @@ def training_targets(reviews: pd.DataFrame, labels: pd.DataFrame) -> tuple[pd.Se
     return target.astype("Int64"), from_human
 
 
-def export_frame(history: pd.DataFrame, reviews: pd.DataFrame, full_history: bool = False) -> pd.DataFrame:
+def export_frame(history: pd.DataFrame, reviews: pd.DataFrame, full_history: bool = False,
+                 positive_name: str | None = None) -> pd.DataFrame:
     """Labels for CSV export: the standing label per review (or every event when
-    ``full_history``), with the review's text and shipped truth."""
+    ``full_history``), with the review's text and shipped truth. With ``positive_name``
+    the positive label reads as that name ("deceptive") instead of 'meaningless'."""
     if full_history:
         out = history.copy()
     else:
         out = current_labels(history)
+    if positive_name and len(out):
+        out["label"] = out["label"].map(lambda v: display_label(v, positive_name))
     txt = reviews[["review_id", "text", "label"]].rename(columns={"label": "truth"})
     out = out.merge(txt, on="review_id", how="left")
     out["text"] = out["text"].map(defuse_formula)

@@ -82,9 +82,17 @@ def _insert_reviews(con, dataset: str, reviews: pd.DataFrame) -> None:
     con.unregister("_reviews")
 
 
+#: The positive class of a reviews dataset when none was named at import (the demo's).
+DEFAULT_POSITIVE_NAME = "meaningless"
+
+
 def save_reviews(store: Store, name: str, reviews: pd.DataFrame, source: str = "",
-                 replace: bool = False, info: dict | None = None) -> None:
-    """Write a reviews-only dataset (or add reviews to an existing one when ``replace``)."""
+                 replace: bool = False, info: dict | None = None,
+                 positive_name: str | None = None) -> None:
+    """Write a reviews-only dataset (or add reviews to an existing one when ``replace``).
+
+    ``positive_name`` names the class of label 1 ("deceptive", "spam"); None stores
+    nothing and readers fall back to DEFAULT_POSITIVE_NAME."""
     with store.transaction() as con:
         exists = con.execute("SELECT count(*) FROM datasets WHERE name = ?", [name]).fetchone()[0]
         if exists and not replace:
@@ -93,9 +101,10 @@ def save_reviews(store: Store, name: str, reviews: pd.DataFrame, source: str = "
         if exists:
             _delete_dataset(con, name)
         con.execute(
-            "INSERT INTO datasets (name, source, n_users, n_items, n_interactions, n_reviews, info) "
-            "VALUES (?, ?, 0, 0, 0, ?, ?)",
-            [name, source, int(len(reviews)), json.dumps(info or {}, ensure_ascii=False, default=str)])
+            "INSERT INTO datasets (name, source, n_users, n_items, n_interactions, n_reviews, info, "
+            "positive_name) VALUES (?, ?, 0, 0, 0, ?, ?, ?)",
+            [name, source, int(len(reviews)), json.dumps(info or {}, ensure_ascii=False, default=str),
+             positive_name])
         _insert_reviews(con, name, reviews)
 
 
@@ -122,6 +131,12 @@ def list_datasets(store: Store) -> pd.DataFrame:
     """One row per dataset: name, source, created_at, n_users, n_items, n_interactions, n_reviews."""
     return store.df("SELECT name, source, created_at, n_users, n_items, n_interactions, n_reviews "
                     "FROM datasets ORDER BY created_at, name")
+
+
+def positive_name(store: Store, name: str) -> str:
+    """The name of the dataset's positive review class (DEFAULT_POSITIVE_NAME if none)."""
+    value = store.scalar("SELECT positive_name FROM datasets WHERE name = ?", [name])
+    return value or DEFAULT_POSITIVE_NAME
 
 
 def require_dataset(store: Store, name: str) -> None:

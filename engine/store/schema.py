@@ -17,6 +17,9 @@ CORE_DDL = [
         n_users BIGINT, n_items BIGINT, n_interactions BIGINT, n_reviews BIGINT,
         info VARCHAR              -- JSON: loader notes (duplicates collapsed, ...)
     )""",
+    # the name of a reviews dataset's positive class ("deceptive", "spam"); NULL means the
+    # default "meaningless". Added for files created before the column existed.
+    "ALTER TABLE datasets ADD COLUMN IF NOT EXISTS positive_name VARCHAR",
     """CREATE TABLE IF NOT EXISTS users (
         dataset VARCHAR, user_id VARCHAR,
         attrs VARCHAR             -- JSON object of display metadata

@@ -163,3 +163,67 @@ def test_a_model_near_chance_is_flagged_and_an_unknown_model_is_named(db, monkey
     warnings = "\n".join(str(w.value) for w in at.warning)
     assert "ranks reviews little better than chance" in warnings
     assert "There is no review model #999 for “toy”; showing the newest." in warnings
+
+
+def _page_text(at: AppTest) -> str:
+    """Every piece of text the page shows: captions, markdown, buttons and their widgets'
+    shown options, alerts, HTML cards and table cells."""
+    parts = [str(x.value) for x in [*at.title, *at.caption, *at.markdown, *at.info, *at.warning,
+                                    *at.success]]
+    parts += [b.label for b in at.button]
+    for sb in at.selectbox:
+        parts += [sb.label, *[str(o) for o in sb.options]]
+    for node in at.get("html"):
+        parts.append(str(node.proto))
+    for df in at.dataframe:
+        parts.append(df.value.to_csv(index=False))
+    return "\n".join(parts)
+
+
+@pytest.fixture
+def deceptive_db(tmp_path):
+    """A reviews dataset imported through the CLI with --positive-name deceptive, trained,
+    with one human label of the positive class."""
+    from engine.cli import main
+    from tests.unit.test_reviews_service import make_reviews
+
+    csv = tmp_path / "hotel.csv"
+    make_reviews(80).assign(deceptive=lambda d: d["label"]).drop(columns=["label"]).to_csv(csv, index=False)
+    path = tmp_path / "d.duckdb"
+    assert main(["import", "reviews", str(csv), "--name", "hotels", "--text-col", "text",
+                 "--label-col", "deceptive", "--id-col", "review_id",
+                 "--positive-name", "deceptive", "--db", str(path)]) == 0
+    assert main(["reviews", "train", "--dataset", "hotels", "--folds", "3", "--db", str(path)]) == 0
+    rdb.append_labels(Store(path), "hotels", ["R0000"], "meaningless", "ann")
+    return path
+
+
+def test_positive_name_deceptive_everywhere_and_never_meaningless(deceptive_db, monkeypatch):
+    at = _run(deceptive_db, monkeypatch, reviewer="ann", status="any", q="#0")
+    text = _page_text(at)
+    assert "thinks are deceptive" in text
+    button = _button(at, "rv_btn_meaningless")
+    assert button.label == "Deceptive"
+    # the status filter offers the dataset's name; its URL value stays 'meaningless'
+    assert "deceptive" in at.selectbox(key="rv_status").options
+    # only R0000 contains "#0": shipped label 1, labelled by ann
+    assert at.session_state["rv_current"] == "R0000"
+    assert "label in the data: 1 (deceptive)" in text and "labelled deceptive by ann" in text
+    assert "Label 1 reviews as deceptive" in text
+    assert "meaningless" not in text.lower()
+    # the button still writes the stored key, and says what it did in the dataset's words
+    button.click()
+    at.run()
+    assert rdb.label_history(Store(deceptive_db), "hotels")["label"].tolist() == ["meaningless"] * 2
+    assert any("as deceptive." in s.value for s in at.success)
+    for view in ("threshold", "models", "export"):
+        at = _run(deceptive_db, monkeypatch, view=view)
+        assert "meaningless" not in _page_text(at).lower(), view
+    at = _run(deceptive_db, monkeypatch, view="export")
+    assert at.dataframe[0].value["label"].tolist() == ["deceptive"]
+
+
+def test_demo_style_dataset_keeps_meaningless(db, monkeypatch):
+    at = _run(db, monkeypatch, reviewer="ann")
+    assert _button(at, "rv_btn_meaningless").label == "Meaningless"
+    assert any("thinks are meaningless" in c.value for c in at.caption)

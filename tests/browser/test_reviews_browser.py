@@ -113,3 +113,47 @@ def test_label_by_keyboard_moves_on_and_stores_the_label(serve, page, reviews_db
     assert hist["label"].tolist()[-3:] == ["meaningless", "fine", "undo"]
     assert hist.iloc[-1]["review_id"] == second
     shot(page, "reviews-queue-after-undo")
+
+
+@pytest.fixture(scope="module")
+def deceptive_db(tmp_path_factory):
+    from engine.data.dataset import normalise_reviews
+    from engine.reviews.model import ModelParams
+    from engine.reviews.service import train_dataset
+    from engine.store import Store
+    from engine.store.datasets import save_reviews
+    from tests.unit.test_reviews_service import make_reviews
+
+    path = tmp_path_factory.mktemp("reviews_deceptive") / "reviews.duckdb"
+    store = Store(path)
+    save_reviews(store, "hotels", normalise_reviews(make_reviews(60)), positive_name="deceptive")
+    train_dataset(store, "hotels", ModelParams(cv_folds=3))
+    return path
+
+
+def test_positive_name_on_the_page_and_its_key(serve, page, deceptive_db):
+    """A dataset whose positive class is 'deceptive': the page says so everywhere, never
+    'meaningless', and the button's key is its first letter, d."""
+    from engine.store import Store
+    from engine.store.reviews import label_history
+
+    base = serve(deceptive_db)
+    _open(page, base, dataset="hotels", reviewer="kim")
+    card = page.locator("[data-testid='rv-card']")
+    first = card.get_attribute("data-review-id")
+    body = page.locator("body").inner_text()
+    assert "thinks are deceptive" in body
+    assert "meaningless" not in body.lower()
+    assert page.get_by_role("button", name="Deceptive").count() == 1
+    page.locator("h1").first.click()
+    page.keyboard.press("d")
+    page.wait_for_function(
+        "id => { const c = document.querySelector(\"[data-testid='rv-card']\");"
+        " return c && c.getAttribute('data-review-id') !== id; }", arg=first, timeout=60_000)
+    wait_idle(page)
+    no_exception(page)
+    assert page.get_by_text(f"Labelled {first} as deceptive.").count() == 1
+    last = label_history(Store(deceptive_db), "hotels").iloc[-1]
+    assert (last["review_id"], last["label"], last["reviewer"]) == (first, "meaningless", "kim")
+    assert "meaningless" not in page.locator("body").inner_text().lower()
+    shot(page, "reviews-deceptive")

@@ -269,3 +269,108 @@ def test_demo_calls_build_demo_and_summarises(monkeypatch, store, capsys):
         f"demo dataset 'jobboard' in {store.path}: 2 users, 2 items, 3 interactions, 4 reviews.",
         "Open the viewer with `make run` (or `streamlit run viewer/app.py`).",
     ]
+
+
+# --------------------------------------------------------------------------- real exports (issue 10)
+
+
+def test_import_export_with_zones_item_and_user_cols(tmp_path, store, capsys):
+    import gzip
+
+    text = ("閲覧者,job.id,Job Title,Company,閲覧者 地域,viewed at\n"
+            "u1,j1,Chef,Ritz,Kanto,2014-12-12 20:12:35 UTC\n"
+            "u1,j1,Chef,Ritz,Kanto,2014-12-13 08:00:00 UTC\n"       # a repeat view: kept
+            "u2,j1,Chef,Ritz,Kansai,2014-12-12 21:00:00 UTC\n"
+            "u2,j2,Pilot,,Kansai,2014-12-14 09:00:00 UTC\n"
+            "u3,j2,Pilot,Air Co,Tohoku,2014-12-15 10:00:00 UTC\n")
+    gz = tmp_path / "views.csv.gz"
+    gz.write_bytes(gzip.compress(text.encode("utf-8")))
+    base = ["import", "csv", gz, "--user-col", "閲覧者", "--item-col", "job.id",
+            "--time-col", "viewed at", "--items", gz, "--title-col", "Job Title", "--db", store.path]
+    rc, out, err = run(capsys, *base, "--name", "named", "--item-cols", "Company",
+                       "--user-cols", "閲覧者 地域")
+    assert rc == 0, err
+    assert out.strip() == "imported 'named': 3 users, 2 items, 5 interactions; no duplicate events."
+    ds = load_dataset(store, "named")
+    items = ds.items.set_index("item_id")
+    assert sorted(items.columns) == ["Company", "category", "title"]
+    assert items.loc["j2", "Company"] == "Air Co"
+    assert ds.users.set_index("user_id").loc["u3", "閲覧者 地域"] == "Tohoku"
+    assert ds.interactions["timestamp"].notna().all()
+    # without --item-cols: the user columns and the view time vary within j1, so they go,
+    # and one line on stderr says so; Company is constant where given, so it stays
+    rc, out, err = run(capsys, *base, "--name", "auto")
+    assert rc == 0, err
+    assert err.strip() == ("item metadata: left out '閲覧者' (2 items), '閲覧者 地域' (2 items), "
+                           "'viewed at' (2 items): their value varies within an item's rows; name "
+                           "the columns to keep with --item-cols.")
+    assert sorted(load_dataset(store, "auto").items.columns) == ["Company", "category", "item_id",
+                                                                 "title"]
+
+
+def test_time_format_flag_settles_an_ambiguous_column(tmp_path, store, capsys):
+    p = write(tmp_path / "t.csv", "u,i,t\na,x,5/1/2024 12:30 PM\nb,y,6/3/2024 1:00 AM\n")
+    args = ["import", "csv", p, "--name", "t", "--user-col", "u", "--item-col", "i",
+            "--time-col", "t", "--db", store.path]
+    before = snapshot(store)
+    rc, out, err = run(capsys, *args)
+    assert rc == 2 and "day and month are ambiguous" in err and "--time-format" in err
+    assert snapshot(store) == before
+    rc, out, err = run(capsys, *args, "--time-format", "%d/%m/%Y %I:%M %p")
+    assert rc == 0, err
+    ts = sorted(load_dataset(store, "t").interactions["timestamp"])
+    assert ts == [pd.Timestamp("2024-01-05 12:30"), pd.Timestamp("2024-03-06 01:00")]
+
+
+def test_positive_name_in_import_train_and_export(tmp_path, store, capsys):
+    from engine.store import reviews as rdb
+    from engine.store.datasets import positive_name
+    from tests.unit.test_reviews_service import make_reviews
+
+    csv = tmp_path / "hotel.csv"
+    make_reviews(60).rename(columns={"label": "deceptive"}).to_csv(csv, index=False)
+    rc, out, err = run(capsys, "import", "reviews", csv, "--name", "hotels", "--text-col", "text",
+                       "--label-col", "deceptive", "--id-col", "review_id",
+                       "--positive-name", "deceptive", "--db", store.path)
+    assert rc == 0, err
+    assert out.strip() == "imported 'hotels': 60 reviews, 15 labelled 1 (deceptive) of 60 labelled."
+    assert positive_name(store, "hotels") == "deceptive"
+    assert datasets_json(capsys, store.path)["hotels"]["positive_name"] == "deceptive"
+    rc, out, err = run(capsys, "reviews", "train", "--dataset", "hotels", "--folds", "3",
+                       "--db", store.path)
+    assert rc == 0, err
+    assert "(15 deceptive, 0 human labels)" in out and "meaningless" not in out + err
+    rdb.append_labels(store, "hotels", ["R0001"], "meaningless", "ann")
+    rc, out, err = run(capsys, "reviews", "export-labels", "--dataset", "hotels", "--db", store.path)
+    assert rc == 0, err
+    assert out.splitlines()[1].startswith("R0001,deceptive,ann,")
+    assert "meaningless" not in out
+    # a name that collides with another label is refused, store unchanged
+    before = snapshot(store)
+    rc, out, err = run(capsys, "import", "reviews", csv, "--name", "h2", "--text-col", "text",
+                       "--positive-name", "fine", "--db", store.path)
+    assert rc == 2 and "--positive-name 'fine'" in err
+    assert snapshot(store) == before
+
+
+def test_store_without_positive_name_column_still_opens(tmp_path):
+    """A file written before the column existed gets it on opening; its datasets read as
+    'meaningless'."""
+    import duckdb
+
+    from engine.store import Store, core
+    from engine.store.datasets import positive_name, save_reviews
+    from engine.data.dataset import normalise_reviews
+    from tests.unit.test_reviews_service import make_reviews
+
+    path = tmp_path / "old.duckdb"
+    store = Store(path)
+    save_reviews(store, "old", normalise_reviews(make_reviews(8)))
+    con = duckdb.connect(str(path))
+    con.execute("ALTER TABLE datasets DROP COLUMN positive_name")
+    con.close()
+    core._initialised.discard(str(path.resolve()))
+    store = Store(path)
+    assert positive_name(store, "old") == "meaningless"
+    save_reviews(store, "new", normalise_reviews(make_reviews(8)), positive_name="spam")
+    assert positive_name(store, "new") == "spam"

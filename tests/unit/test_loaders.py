@@ -452,3 +452,196 @@ def test_real_ml100k_matches_an_independent_read(shared):
     assert ds.interactions["timestamp"].min() == pd.Timestamp(int(raw[:, 3].min()), unit="s")
     toy = ds.items.set_index("item_id").loc["1"]
     assert (toy["title"], toy["category"], toy["year"]) == ("Toy Story (1995)", "Animation", 1995)
+
+
+# --------------------------------------------------------------------------- real exports (issue 10)
+
+
+@pytest.mark.parametrize("ts", [
+    # the exact layout of a public job-board export
+    ("2023-11-14 22:13:20 UTC", "2023-11-14 22:14:20 UTC", "2023-11-14 22:15:20 UTC"),
+    ("2023-11-14T22:13:20Z", "2023-11-14T22:14:20Z", "2023-11-14T22:15:20Z"),
+    ("2023-11-15T07:13:20+09:00", "2023-11-15 07:14:20+09:00", "2023-11-14T22:15:20Z"),
+    ("2023-11-15 07:13:20 JST", "2023-11-15 07:14:20 jst", "2023-11-14 22:15:20 GMT"),
+    ("2023/11/14 22:13:20", "2023/11/14 22:14:20", "2023/11/14 22:15:20"),
+    ("11/14/2023 10:13:20 PM", "11/14/2023 10:14:20 PM", "11/14/2023 10:15:20 PM"),
+    ("1700000000000000", "1700000060000000", "1700000120000000"),          # unix microseconds
+])
+def test_export_timestamps_become_the_same_utc_times(tmp_path, ts):
+    ds = load_interactions_csv(events_csv(tmp_path, ts), "e", "uid", "iid", time_col="when")
+    # 1700000000 s = 2023-11-14 22:13:20 UTC; 07:13:20 in Tokyo (+09:00) is 22:13:20 UTC
+    assert ds.interactions["timestamp"].tolist() == [
+        pd.Timestamp("2023-11-14 22:13:20"), pd.Timestamp("2023-11-14 22:14:20"),
+        pd.Timestamp("2023-11-14 22:15:20")]
+    assert "missing_timestamps" not in ds.info
+
+
+def test_date_only_and_slashed_dates(tmp_path):
+    ds = load_interactions_csv(events_csv(tmp_path, ("2024/05/01", "2024/05/02", "2024/05/03")),
+                               "e", "uid", "iid", time_col="when")
+    assert ds.interactions["timestamp"].tolist() == [pd.Timestamp("2024-05-01"),
+                                                     pd.Timestamp("2024-05-02"),
+                                                     pd.Timestamp("2024-05-03")]
+
+
+def test_day_first_when_a_day_above_twelve_settles_it(tmp_path):
+    ds = load_interactions_csv(events_csv(tmp_path, ("1/5/2024 12:30", "13/5/2024 12:30",
+                                                     "2/5/2024 08:00")),
+                               "e", "uid", "iid", time_col="when")
+    assert ds.interactions["timestamp"].tolist() == [pd.Timestamp("2024-05-01 12:30"),
+                                                     pd.Timestamp("2024-05-13 12:30"),
+                                                     pd.Timestamp("2024-05-02 08:00")]
+
+
+def test_ambiguous_day_month_asks_for_time_format(tmp_path):
+    p = events_csv(tmp_path, ("5/1/2024 12:30 PM", "6/3/2024 1:00 AM", "7/2/2024 9:00 AM"))
+    with pytest.raises(DataError) as e:
+        load_interactions_csv(p, "e", "uid", "iid", time_col="when")
+    assert str(e.value).startswith(f"{p} row 1 has the timestamp '5/1/2024 12:30 PM' in column "
+                                   f"'when', which reads as 2024-05-01 (%m/%d/%Y %I:%M %p) or "
+                                   f"2024-01-05 (%d/%m/%Y %I:%M %p); day and month are ambiguous")
+    assert "--time-format" in str(e.value)
+    ds = load_interactions_csv(p, "e", "uid", "iid", time_col="when",
+                               time_format="%d/%m/%Y %I:%M %p")
+    assert ds.interactions["timestamp"].tolist() == [pd.Timestamp("2024-01-05 12:30"),
+                                                     pd.Timestamp("2024-03-06 01:00"),
+                                                     pd.Timestamp("2024-02-07 09:00")]
+
+
+def test_mixed_formats_name_the_row_and_ask_for_time_format(tmp_path):
+    p = events_csv(tmp_path, ("2024-05-01 10:00", "2024-05-02 11:00", "05/03/2024 12:00"))
+    with pytest.raises(DataError) as e:
+        load_interactions_csv(p, "e", "uid", "iid", time_col="when")
+    assert str(e.value) == (f"{p} row 3 has the timestamp '05/03/2024 12:00' in column 'when', "
+                            f"which does not follow the layout of row 1 ('2024-05-01 10:00'); the "
+                            f"column mixes formats, so pass --time-format with a strftime format, "
+                            f"e.g. --time-format '%d/%m/%Y %H:%M'.")
+    with pytest.raises(DataError) as e:
+        load_interactions_csv(p, "e", "uid", "iid", time_col="when", time_format="%Y-%m-%d %H:%M")
+    assert str(e.value).startswith(f"{p} row 3 has the timestamp '05/03/2024 12:00' in column "
+                                   f"'when'; expected the --time-format '%Y-%m-%d %H:%M'")
+
+
+def test_utc_zone_keeps_repeat_views_and_splits_by_time(tmp_path):
+    # the same user viewing the same job twice: two events, both kept, ordered in time
+    p = write(tmp_path / "views.csv",
+              "user,job,viewed\n"
+              "a,j1,2014-12-12 20:12:35 UTC\na,j1,2014-12-13 08:00:00 UTC\na,j2,2014-12-14 09:00:00 UTC\n"
+              "b,j1,2014-12-12 21:00:00 UTC\nb,j2,2014-12-15 10:00:00 UTC\nb,j3,2014-12-16 11:00:00 UTC\n")
+    ds = load_interactions_csv(p, "v", "user", "job", time_col="viewed")
+    assert len(ds.interactions) == 6 and ds.info["duplicates_collapsed"] == 0
+    assert ds.interactions["timestamp"].notna().all()
+    from engine.evaluate.splits import make_split
+
+    split = make_split(ds.interactions, "auto")
+    assert split.method == "leave_last_n"  # timestamps present: split by time
+    # each user's latest first-seen item is the test item
+    assert sorted(zip(split.test["user_id"], split.test["item_id"])) == [("a", "j2"), ("b", "j3")]
+    # the repeat view of (a, j1) stays in train as two events
+    assert int(((split.train["user_id"] == "a") & (split.train["item_id"] == "j1")).sum()) == 2
+
+
+def jobs_log(tmp_path: Path, name: str = "log.csv") -> Path:
+    # two viewers (with their own region) viewing jobs; Title/Company constant per job,
+    # except one Company typo; City constant per job too
+    return write(tmp_path / name,
+                 "viewer,job,Title,Company,City,viewer region,viewed\n"
+                 "u1,j1,Chef,Ritz,Tokyo,Kanto,2024-05-01 10:00 JST\n"
+                 "u2,j1,Chef,Ritz,Tokyo,Kansai,2024-05-01 11:00 JST\n"
+                 "u3,j1,Chef,Ritz.,Tokyo,Kanto,2024-05-01 12:00 JST\n"
+                 "u1,j2,Driver,Taxi Co,,Kanto,2024-05-02 10:00 JST\n"
+                 "u2,j2,Driver,,Osaka,Kansai,2024-05-02 11:00 JST\n")
+
+
+def test_item_cols_from_the_interactions_file_take_no_user_column(tmp_path):
+    p = jobs_log(tmp_path)
+    ds = load_interactions_csv(p, "j", "viewer", "job", time_col="viewed", items_path=p,
+                               title_col="Title", item_cols="Company, City",
+                               user_cols="viewer region")
+    items = ds.items.set_index("item_id")
+    assert sorted(items.columns) == ["City", "Company", "category", "title"]
+    # most frequent non-empty value: Ritz (2) over the typo Ritz. (1); empty cells ignored
+    assert items.loc["j1", "Company"] == "Ritz"
+    assert items.loc["j2", "Company"] == "Taxi Co" and items.loc["j2", "City"] == "Osaka"
+    assert items.loc["j2", "title"] == "Driver"
+    users = ds.users.set_index("user_id")
+    assert users.loc["u2", "viewer region"] == "Kansai"
+    assert "viewer" not in items.columns and "viewer region" not in items.columns
+
+
+def test_without_item_cols_columns_that_vary_within_an_item_are_dropped(tmp_path):
+    p = jobs_log(tmp_path)
+    ds = load_interactions_csv(p, "j", "viewer", "job", time_col="viewed", items_path=p,
+                               title_col="Title")
+    # viewer, viewer region and viewed vary within j1; Company varies (typo) within j1
+    assert sorted(ds.items.columns) == ["City", "category", "item_id", "title"]
+    assert ds.info["item_cols_dropped"] == {"viewer": 2, "Company": 1, "viewer region": 2,
+                                            "viewed": 2}
+    from engine.data.loaders import dropped_note
+
+    assert dropped_note(ds.info) == (
+        "item metadata: left out 'viewer' (2 items), 'Company' (1 item), 'viewer region' "
+        "(2 items), 'viewed' (2 items): their value varies within an item's rows; name the "
+        "columns to keep with --item-cols.")
+
+
+def test_gzip_zip_and_parquet_import_like_csv(tmp_path):
+    import gzip
+    import zipfile
+
+    p = jobs_log(tmp_path)
+    text = p.read_bytes()
+    gz = tmp_path / "log.csv.gz"
+    gz.write_bytes(gzip.compress(text))
+    zp = tmp_path / "log.csv.zip"
+    with zipfile.ZipFile(zp, "w") as z:
+        z.writestr("log.csv", text)
+    pq = tmp_path / "log.parquet"
+    pd.read_csv(p, dtype=str).to_parquet(pq)
+    want = load_interactions_csv(p, "j", "viewer", "job", time_col="viewed", item_cols="City")
+    for f in (gz, zp, pq):
+        got = load_interactions_csv(f, "j", "viewer", "job", time_col="viewed", item_cols="City")
+        pd.testing.assert_frame_equal(got.interactions, want.interactions)
+        pd.testing.assert_frame_equal(got.items, want.items)
+    tsv = tmp_path / "log.tsv.gz"
+    tsv.write_bytes(gzip.compress(text.replace(b",", b"\t")))
+    got = load_interactions_csv(tsv, "j", "viewer", "job", time_col="viewed")
+    pd.testing.assert_frame_equal(got.interactions, want.interactions)
+    broken = tmp_path / "broken.csv.gz"
+    broken.write_bytes(b"not gzip at all")
+    with pytest.raises(DataError) as e:
+        load_interactions_csv(broken, "j", "viewer", "job")
+    assert str(e.value).startswith(f"{broken} could not be uncompressed (")
+
+
+def test_japanese_dotted_and_spaced_column_names(tmp_path):
+    p = write(tmp_path / "jp.csv", "ユーザー,求人.id,職種 名,日時\n"
+              "山田,A1,調理師,2024-05-01 09:00 JST\n佐藤,A1,調理師,2024-05-02 09:00 JST\n"
+              "山田,B2,運転手,2024-05-03 09:00 JST\n")
+    ds = load_interactions_csv(p, "jp", "ユーザー", "求人.id", time_col="日時", title_col="職種 名")
+    assert ds.items.set_index("item_id").loc["A1", "title"] == "調理師"
+    assert ds.interactions["timestamp"].iloc[0] == pd.Timestamp("2024-05-01 00:00")
+
+
+def test_named_columns_that_vary_are_kept_and_said(tmp_path):
+    from engine.data.loaders import varying_note
+
+    p = jobs_log(tmp_path)
+    ds = load_interactions_csv(p, "j", "viewer", "job", items_path=p, title_col="Title",
+                               item_cols=["Company"])
+    # Company differs within j1 (Ritz / Ritz.): kept as the most frequent value, and said
+    assert ds.items.set_index("item_id")["Company"].to_dict() == {"j1": "Ritz", "j2": "Taxi Co"}
+    assert ds.info["item_cols_varying"] == {"Company": 1}
+    assert varying_note(ds.info) == ("item metadata: 'Company' (1 item) differs within some items' "
+                                     "rows; each item got its most frequent non-empty value.")
+    assert "item_cols_dropped" not in ds.info
+
+
+def test_zone_after_a_date_only_and_a_bad_text_date(tmp_path):
+    out = parse_timestamps(pd.Series(["2024-05-01 UTC", "2024-05-02 JST"]), Path("f.csv"), "t")
+    # midnight in Tokyo on 2 May is 15:00 UTC on 1 May
+    assert out.tolist() == [pd.Timestamp("2024-05-01"), pd.Timestamp("2024-05-01 15:00")]
+    with pytest.raises(DataError) as e:
+        parse_timestamps(pd.Series(["soon"]), Path("f.csv"), "t")
+    assert str(e.value).startswith("f.csv row 1 has the timestamp 'soon' in column 't'; expected ")
+    assert "or pass --time-format" in str(e.value)
