@@ -220,5 +220,5 @@ def cmd_demo(args) -> int:
     print(f"demo dataset {name!r} in {store.path}: {int(row['n_users']):,} users, "
           f"{int(row['n_items']):,} items, {int(row['n_interactions']):,} interactions, "
           f"{int(row['n_reviews']):,} reviews.")
-    print("Open the viewer with `recscope serve` (in a clone: `make run`).")
+    print("Open the viewer with `make run` (or `streamlit run viewer/app.py`).")
     return 0
