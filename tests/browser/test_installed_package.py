@@ -153,6 +153,14 @@ def test_wheel_installed_elsewhere_runs_demo_and_every_page(tmp_path, page):
     for p in (ROOT / "pages").glob("*.py"):
         assert f"viewer/_pages/{p.name}" in names
     assert "viewer/streamlit_config.toml" in names
+    # optional extras stay optional: test tools only under `extra == "test"`
+    meta, = (n for n in names if n.endswith(".dist-info/METADATA"))
+    requires = [line for line in zipfile.ZipFile(wheel).read(meta).decode().splitlines()
+                if line.startswith("Requires-Dist:")]
+    assert any(r.startswith("Requires-Dist: streamlit") for r in requires)
+    for r in requires:
+        if "pytest" in r or "playwright" in r:
+            assert "extra ==" in r, r
     for pkg in ("engine", "viewer"):
         for p in (ROOT / pkg).rglob("*.py"):
             assert p.relative_to(ROOT).as_posix() in names

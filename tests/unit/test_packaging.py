@@ -218,3 +218,26 @@ def test_pages_are_found_beside_viewer_in_a_clone():
 
     assert nav.PAGES_DIR == ROOT / "pages"
     assert {f for _k, f, *_ in nav.PAGE_SPECS} <= {p.name for p in nav.PAGES_DIR.glob("*.py")}
+
+
+def test_serve_builds_the_demo_only_into_an_empty_store(monkeypatch, tmp_path, capsys,
+                                                        exec_calls):
+    import engine.demo
+
+    built = []
+
+    def fake_build_demo(store, seed=0, **kw):  # the real one takes half a minute
+        built.append(store.path)
+        csv = tmp_path / "small.csv"
+        csv.write_text("u,i\na,x\n", encoding="utf-8")
+        assert main(["import", "csv", str(csv), "--name", "jobboard", "--user-col", "u",
+                     "--item-col", "i", "--db", str(store.path)]) == 0
+        return "jobboard"
+
+    monkeypatch.setattr(engine.demo, "build_demo", fake_build_demo)
+    db = tmp_path / "new" / "s.duckdb"
+    rc, out, _ = run(capsys, "serve", "--db", db)
+    assert rc == 0 and built == [db.resolve()]
+    assert "building the demo" in out and len(exec_calls) == 1
+    rc, out, _ = run(capsys, "serve", "--db", db)  # now it holds a dataset: no rebuild
+    assert rc == 0 and built == [db.resolve()] and "building the demo" not in out
