@@ -1,5 +1,6 @@
 # recscope: two commands on a fresh machine
 #   make run    create .venv, install, build the demo store on first use, start the viewer
+#               (`recscope serve`)
 #   make test   install the test extra and run the whole suite (browser tests included)
 
 PYTHON ?= python3
@@ -31,8 +32,9 @@ $(DB): | $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(BIN)/recscope demo --db $(DB)
 
-run: $(VENV)/.installed $(DB)
-	RECSCOPE_DB=$(DB) $(BIN)/streamlit run viewer/app.py --server.port $(PORT)
+# `recscope serve` builds the demo when the store is empty, then starts the app on 127.0.0.1
+run: $(VENV)/.installed
+	$(BIN)/recscope serve --db $(DB) --port $(PORT)
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -ra

@@ -15,7 +15,7 @@ import sys
 from engine.errors import RecscopeError
 
 #: Modules under engine/commands that register sub-commands, in help order.
-COMMAND_MODULES = ["data", "recs", "reviews", "bandits"]
+COMMAND_MODULES = ["data", "recs", "reviews", "bandits", "serve"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -31,8 +31,9 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="recscope", description="Train, store and compare recommenders, "
-                     "review classifiers and bandits.")
-    parser.add_argument("--version", action="version", version=_version())
+                     "review classifiers and bandits.", epilog=_store_help(),
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for name in COMMAND_MODULES:
@@ -46,15 +47,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _VersionAction(argparse.Action):
+    """--version, computed only when asked (it may run git)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, **kwargs):
+        super().__init__(option_strings, dest, default=argparse.SUPPRESS, nargs=0,
+                         help="print the version (in a clone, also the git commit) and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(_version())  # stdout, like argparse's own version action
+        parser.exit(0)
+
+
 def _version() -> str:
     from engine import __version__
+    from engine.paths import git_hash
 
-    return f"recscope {__version__}"
+    commit = git_hash()  # a clone only; an installed package has no git
+    return f"recscope {__version__}" + (f" (git {commit})" if commit else "")
+
+
+def _store_help() -> str:
+    from engine.paths import user_data_dir
+
+    # Pre-wrapped (RawDescriptionHelpFormatter) so the path is never split at a hyphen.
+    return ("The store (a DuckDB file) is --db PATH, else $RECSCOPE_DB, else\n"
+            "data/recscope.duckdb in a clone, else recscope.duckdb in the per-user data\n"
+            "folder ($XDG_DATA_HOME/recscope, else ~/.local/share/recscope), here:\n"
+            f"  {user_data_dir()}")
 
 
 def add_db_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", metavar="PATH", default=None,
-                   help="DuckDB file (default: $RECSCOPE_DB or data/recscope.duckdb)")
+                   help="DuckDB file (default: $RECSCOPE_DB, else data/recscope.duckdb in a "
+                        "clone, else the per-user data folder; see `recscope --help`)")
 
 
 def add_json_arg(p: argparse.ArgumentParser) -> None:

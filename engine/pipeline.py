@@ -17,10 +17,8 @@ Progress stages: ``split``, ``fit <algo>``, ``recommend <algo>``, ``evaluate <al
 from __future__ import annotations
 
 import functools
-import subprocess
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -53,15 +51,11 @@ SPLIT_METHODS = ("auto", "leave_last_n", "random", "time_cut")
 def code_version() -> str:
     """engine.__version__ plus the git short hash when the code sits in a git checkout."""
     from engine import __version__
+    from engine.paths import git_hash
 
-    root = Path(__file__).resolve().parents[1]
-    try:
-        out = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
-                             capture_output=True, text=True, timeout=5)
-    except (OSError, subprocess.SubprocessError):
-        return __version__
-    h = out.stdout.strip()
-    return f"{__version__}+g{h}" if out.returncode == 0 and h else __version__
+    # A clone only: an installed copy may sit in some other project's git folder (a venv).
+    h = git_hash()
+    return f"{__version__}+g{h}" if h else __version__
 
 
 def eval_ks(k: int) -> list[int]:

@@ -1,9 +1,10 @@
-"""Entry point: `streamlit run viewer/app.py`."""
+"""Entry point: `recscope serve` (or `streamlit run viewer/app.py` in a clone)."""
 
 import sys
 from pathlib import Path
 
-# Allow `streamlit run viewer/app.py` from a checkout that was not pip-installed.
+# Allow `streamlit run viewer/app.py` from a checkout that was not pip-installed. In an
+# installed package this folder is site-packages, already on the path.
 _ROOT = Path(__file__).resolve().parent.parent
 if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))

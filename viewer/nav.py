@@ -2,7 +2,9 @@
 
 Pages live in the top-level ``pages/`` folder (beside ``viewer/``, not beside the entry
 script: a ``pages/`` folder next to the entry script would switch Streamlit into its
-older pages-directory mode, in which deep links skip the entry script).
+older pages-directory mode, in which deep links skip the entry script). A wheel installs
+that folder as ``viewer/_pages`` (see setup.py); ``pages_dir()`` finds either through
+this module's file, never through the working directory.
 """
 
 from __future__ import annotations
@@ -11,7 +13,16 @@ from pathlib import Path
 
 import streamlit as st
 
-PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
+
+
+def pages_dir() -> Path:
+    """The page scripts: ``viewer/_pages`` of an installed package, else the clone's pages/."""
+    here = Path(__file__).resolve().parent
+    installed = here / "_pages"
+    return installed if installed.is_dir() else here.parent / "pages"
+
+
+PAGES_DIR = pages_dir()
 
 #: (key, file, title, icon, url_path, section). The key is what other code links by.
 #: Home is the default page: Streamlit serves it at "/" whatever its url_path.

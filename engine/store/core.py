@@ -24,14 +24,33 @@ import pandas as pd
 from engine.errors import StoreBusy
 from engine.store.schema import SCHEMA_VERSION, all_ddl
 
+#: The store inside a clone, relative to the clone's top folder.
 DEFAULT_DB = Path("data") / "recscope.duckdb"
 
 _initialised: set[str] = set()
 _init_lock = threading.Lock()
 
 
+def default_db_location() -> tuple[Path, str]:
+    """The store used when no ``--db`` is given, and where that choice came from.
+
+    In order: ``$RECSCOPE_DB``; ``data/recscope.duckdb`` in the clone this code runs
+    from; else ``recscope.duckdb`` in the per-user data folder (an installed package;
+    see engine.paths.user_data_dir).
+    """
+    from engine.paths import source_root, user_data_dir
+
+    env = os.environ.get("RECSCOPE_DB")
+    if env:
+        return Path(env), "$RECSCOPE_DB"
+    root = source_root()
+    if root is not None:
+        return root / DEFAULT_DB, "the clone's data folder"
+    return user_data_dir() / "recscope.duckdb", "the per-user data folder"
+
+
 def default_db_path() -> Path:
-    return Path(os.environ.get("RECSCOPE_DB") or DEFAULT_DB)
+    return default_db_location()[0]
 
 
 def _is_lock_error(exc: Exception) -> bool:
