@@ -221,15 +221,17 @@ def _companies_and_lengths(dataset: str, frame: pd.DataFrame) -> tuple[list[str]
 def queue_filters(frame: pd.DataFrame, threshold: float) -> Q.QueueFilter:
     """Filter widgets bound to URL parameters."""
     comps, max_len = _companies_and_lengths("", frame)
-    with st.container(border=True):
-        c1, c2, c3 = st.columns([1.2, 1.2, 1.6])
+    notes = st.container()   # warnings about the link, above the filter box
+    box = st.container(border=True)
+    with notes:
+        c1, c2, c3 = box.columns([1.2, 1.2, 1.6])
         order = bound_select("Order", list(Q.ORDERS), "order", "score", "an order",
                              key="rv_order", format_func=lambda o: Q.ORDERS[o],
                              omit_default=True, where=c1)
         status = bound_select("Label status", list(Q.STATUSES), "status", "unlabelled",
                               "a label status", key="rv_status", omit_default=True, where=c2)
         search = c3.text_input("Text contains", value=state.param("q", "") or "", key="rv_search")
-        c4, c5, c6 = st.columns([1.2, 1.2, 1.6])
+        c4, c5, c6 = box.columns([1.2, 1.2, 1.6])
         smin = state.url_value("smin", 0.0, cast=float, bounds=(0.0, 1.0))
         smax = state.url_value("smax", 1.0, cast=float, bounds=(0.0, 1.0))
         srange = c4.slider("Score range", 0.0, 1.0, (smin, smax), step=0.01, key="rv_score")
@@ -244,8 +246,7 @@ def queue_filters(frame: pd.DataFrame, threshold: float) -> Q.QueueFilter:
                        f"reviews; showing {'the others' if len(unknown) < len(linked) else 'all'}.")
         wanted = [c for c in linked if c in comps]
         chosen = c6.multiselect("Company", comps, default=wanted, key="rv_company")
-    state.set_params(order=order if order != "score" else None,
-                     status=status if status != "unlabelled" else None, q=search or None,
+    state.set_params(q=search or None,
                      smin=srange[0] if srange[0] > 0 else None, smax=srange[1] if srange[1] < 1 else None,
                      lmin=lrange[0] if lrange[0] > 0 else None, lmax=lrange[1] if lrange[1] < max_len else None,
                      company=chosen or None)
