@@ -370,19 +370,12 @@ def pick_pair(run_ids: list[int], labels: dict, key: str) -> tuple[int, int] | N
         st.info("Pick at least two runs above.", icon=":material/info:")
         return None
     pairs = [(a, b) for i, a in enumerate(run_ids) for b in run_ids[i + 1:]]
-    want = tuple(state.param_list("pair", int))
-    if want not in pairs:
-        want = pairs[0]
     if len(pairs) == 1:
         return pairs[0]
-    state.sync_widget(key, "pair", want)
-    if st.session_state.get(key) not in pairs:
-        st.session_state[key] = want
-    chosen = st.selectbox("Which two runs", pairs, key=key,
-                          format_func=lambda p: f"{labels[p[0]]} vs {labels[p[1]]}")
-    state.set_params(pair=list(chosen) if chosen != pairs[0] else None)
-    state.mark_seen(key, "pair")
-    return chosen
+    return components.bound_select(
+        "Which two runs", pairs, "pair", pairs[0], "a pair of the chosen runs", key=key,
+        cast=lambda t: tuple(int(x) for x in t.split(",")), omit_default=True,
+        format_func=lambda p: f"{labels[p[0]]} vs {labels[p[1]]}")
 
 
 def _open_user(table_key: str, users: list[str]) -> None:
