@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from viewer import components, reviews_view as rv, state
+from viewer import components, reviews_view as rv
 
 st.title("Flagged reviews")
 intro = st.empty()  # filled once the dataset (and so the name of its positive class) is known
@@ -28,10 +28,9 @@ if model is None:
 rv.weak_model_warning(model)
 
 views = {"queue": "Queue", "threshold": "Threshold", "models": "Models", "export": "Export"}
-view = state.param("view", "queue")
-view = st.segmented_control("View", list(views), default=view if view in views else "queue",
-                            format_func=views.get, key="rv_view", label_visibility="collapsed") or "queue"
-state.set_params(view=view if view != "queue" else None)
+view = components.bound_select("View", list(views), "view", "queue", "a view", key="rv_view",
+                               kind="segmented", format_func=views.get, omit_default=True,
+                               label_visibility="collapsed")
 
 if view == "queue":
     rv.queue_section(dataset, model, reviewer)

@@ -37,7 +37,7 @@ V.tradeoff(dataset, runs, metric, k, catalogue)
 
 st.subheader("A closer look at some runs")
 run_ids = V.pick_runs(dataset, runs, metric, k)
-labels = {int(r["run_id"]): V.run_label(r) for _, r in runs.iterrows()}
+labels = {int(r["run_id"]): components.run_label(r) for _, r in runs.iterrows()}
 V.compare_link(dataset, run_ids, k)
 paired, dist, slices = st.tabs(V.TABS, key="view", bind="query-params")
 if paired.open:

@@ -23,6 +23,7 @@ from engine.store import compare as C
 from engine.store.datasets import list_datasets
 from engine.store.runs import list_runs
 from viewer import charts, components, db, nav, state
+from viewer.format import format_attrs
 
 MAX_RUNS = 4
 K_CHOICES = [3, 5, 10, 15, 20, 30, 50, 100]
@@ -34,11 +35,6 @@ MARKS_CAPTION = ("**✓ hit**: an item this user interacted with later, held out
                  "recommends it · the small number on the right is the run's score.")
 
 
-def run_label(row) -> str:
-    name = row["name"] if row.get("name") else row["algorithm"]
-    return f"#{int(row['run_id'])} {name}"
-
-
 def done_runs(dataset: str) -> pd.DataFrame:
     runs = db.read(list_runs, dataset)
     return runs[runs["status"] == "done"].reset_index(drop=True)
@@ -47,7 +43,7 @@ def done_runs(dataset: str) -> pd.DataFrame:
 def selection_info(runs: pd.DataFrame, run_ids: list[int]) -> tuple[dict, int, int | None]:
     """({run_id: label}, the deepest K every chosen run stores, the first run's split)."""
     chosen = runs.set_index("run_id").loc[run_ids].reset_index()
-    labels = {int(r["run_id"]): run_label(r) for _, r in chosen.iterrows()}
+    labels = {int(r["run_id"]): components.run_label(r) for _, r in chosen.iterrows()}
     ks = chosen["k"].dropna()
     max_k = int(ks.min()) if len(ks) == len(chosen) and len(ks) else 20
     splits = chosen["split_id"].dropna()
@@ -55,77 +51,24 @@ def selection_info(runs: pd.DataFrame, run_ids: list[int]) -> tuple[dict, int, i
 
 
 def pick_runs(dataset: str, runs: pd.DataFrame) -> list[int]:
-    """A multiselect of the dataset's finished runs, bound to ``runs`` in the URL.
-
-    Bad entries in a link (not a number, unknown id, another dataset's run, a run that
-    failed or is still running, more than 4) are named in one warning and dropped.
-    """
-    labels = {int(r["run_id"]): run_label(r) for _, r in runs.iterrows()}
-    raw = state.raw_list("runs")
-    problems, wanted = [], []
-    twice = sorted({t for t in raw if raw.count(t) > 1})
-    if twice:
-        problems.append(("run " + twice[0] + " is" if len(twice) == 1 else
-                         "runs " + ", ".join(twice) + " are") + " listed more than once")
-    raw = list(dict.fromkeys(raw))  # each problem named once
-    if raw:
-        asked = C.runs_info(db.get_store(), [int(t) for t in raw if t.lstrip("-").isdigit()])
-        known = {int(r["run_id"]): r for _, r in asked.iterrows()}
-        for tok in raw:
-            if not tok.lstrip("-").isdigit():
-                problems.append(f"“{tok}” is not a run id (run ids are whole numbers)")
-                continue
-            rid = int(tok)
-            if rid not in known:
-                problems.append(f"there is no run {rid} in this store")
-            elif known[rid]["dataset"] != dataset:
-                problems.append(f"run {rid} belongs to dataset “{known[rid]['dataset']}”, "
-                                f"not “{dataset}”")
-            elif rid not in labels:
-                problems.append(f"run {rid} is {known[rid]['status']}, so it has no lists")
-            else:
-                wanted.append(rid)
-        if len(wanted) > MAX_RUNS:
-            problems.append(f"at most {MAX_RUNS} runs fit side by side; showing the first {MAX_RUNS}")
-            wanted = wanted[:MAX_RUNS]
-    if problems:
-        st.warning("In this link: " + "; ".join(problems) + ". Pick runs below.",
-                   icon=":material/warning:")
-    if not raw or (not wanted and problems):
-        wanted = list(labels)[:3]          # a sensible start: the first three runs
-    return components.run_multiselect(
-        f"Runs to compare (2 to {MAX_RUNS})", labels, wanted, key="_cmp_runs",
-        max_runs=MAX_RUNS,
+    """The runs to compare (``components.pick_runs``; by default the first three)."""
+    return components.pick_runs(
+        dataset, runs, max_runs=MAX_RUNS, key="_cmp_runs", default=[int(r) for r in runs["run_id"]][:3],
+        label=f"Runs to compare (2 to {MAX_RUNS})",
         help="Each run is one algorithm trained on one split; the Runs page lists them all.")
 
 
 def pick_k(max_k: int) -> int:
-    """The list depth K, bound to ``k`` in the URL; a bad value gets one warning."""
-    raw = st.query_params.get("k")
-    k = DEFAULT_K
-    if raw not in (None, ""):
-        try:
-            k = int(raw)
-            if not 1 <= k <= max_k:
-                st.warning(f"k={raw} in the link is outside 1 to {max_k} (the runs store "
-                           f"top-{max_k} lists); showing k={min(DEFAULT_K, max_k)}.",
-                           icon=":material/warning:")
-                k = DEFAULT_K
-        except ValueError:
-            st.warning(f"k=“{raw}” in the link is not a whole number; showing k="
-                       f"{min(DEFAULT_K, max_k)}.", icon=":material/warning:")
-            k = DEFAULT_K
-    k = min(k, max_k)
-    options = sorted({c for c in K_CHOICES if c <= max_k} | {k, max_k})
-    key = "_cmp_k"
-    state.sync_widget(key, "k", k)
-    if st.session_state.get(key) not in options:
-        st.session_state[key] = k
-    k = int(st.selectbox("Top K", options, key=key,
-                         help="How many of each run's recommendations to show and compare."))
-    state.set_params(k=k)
-    state.mark_seen(key, "k")
-    return k
+    """The list depth K, bound to ``k`` in the URL: any K from 1 to ``max_k`` (the depth
+    every chosen run stores) from a link, the usual choices in the selectbox."""
+    options = sorted({c for c in K_CHOICES if c <= max_k} | {max_k})
+    linked = state.param("k", None, int)
+    if linked is not None and 1 <= linked <= max_k:
+        options = sorted(set(options) | {linked})
+    return int(components.bound_select(
+        "Top K", options, "k", min(DEFAULT_K, max_k), key="_cmp_k", cast=int,
+        bounds=(1, max_k), note=f" (the runs store top-{max_k} lists)",
+        help="How many of each run's recommendations to show and compare."))
 
 
 def _surprise(dataset: str, run_ids: list[int], split_id, k: int | None) -> None:
@@ -209,7 +152,7 @@ def _cut(text, n: int) -> str:
 
 def _meta_line(row) -> str:
     parts = [str(row["category"])] if row.get("category") else []
-    attrs = C.format_attrs(row.get("attrs"), max_parts=2)
+    attrs = format_attrs(row.get("attrs"), max_parts=2)
     if attrs:
         parts.append(attrs)
     return " · ".join(parts)
@@ -307,7 +250,7 @@ def _model_drivers_text(dataset: str, rid: int, lst: pd.DataFrame, user: str) ->
 
 def one_user(dataset: str, run_ids: list[int], runs: pd.DataFrame, user: str, k: int) -> None:
     info = runs.set_index("run_id").loc[run_ids].reset_index()
-    labels = {int(r["run_id"]): run_label(r) for _, r in info.iterrows()}
+    labels = {int(r["run_id"]): components.run_label(r) for _, r in info.iterrows()}
     run_split = {int(r["run_id"]): (None if pd.isna(r["split_id"]) else int(r["split_id"]))
                  for _, r in info.iterrows()}
     view = db.read(C.user_view, dataset, tuple(run_ids), user, k)
@@ -349,7 +292,7 @@ def one_user(dataset: str, run_ids: list[int], runs: pd.DataFrame, user: str, k:
                 "Event": [_event_text(e, w) for e, w in zip(h["event"], h["weight"])],
                 "Item": h["title"],
                 "Category": h["category"],
-                "Details": [C.format_attrs(a, max_parts=3) for a in h["attrs"]],
+                "Details": [format_attrs(a, max_parts=3) for a in h["attrs"]],
                 "Held out": h["held_out"]}), hide_index=True, width="stretch", height=210,
                 column_config={"When": st.column_config.DatetimeColumn(format="YYYY-MM-DD"),
                                "Held out": st.column_config.CheckboxColumn(
@@ -430,19 +373,12 @@ def pick_pair(run_ids: list[int], labels: dict, key: str) -> tuple[int, int] | N
         st.info("Pick at least two runs above.", icon=":material/info:")
         return None
     pairs = [(a, b) for i, a in enumerate(run_ids) for b in run_ids[i + 1:]]
-    want = tuple(state.param_list("pair", int))
-    if want not in pairs:
-        want = pairs[0]
     if len(pairs) == 1:
         return pairs[0]
-    state.sync_widget(key, "pair", want)
-    if st.session_state.get(key) not in pairs:
-        st.session_state[key] = want
-    chosen = st.selectbox("Which two runs", pairs, key=key,
-                          format_func=lambda p: f"{labels[p[0]]} vs {labels[p[1]]}")
-    state.set_params(pair=list(chosen) if chosen != pairs[0] else None)
-    state.mark_seen(key, "pair")
-    return chosen
+    return components.bound_select(
+        "Which two runs", pairs, "pair", pairs[0], "a pair of the chosen runs", key=key,
+        cast=lambda t: tuple(int(x) for x in t.split(",")), omit_default=True,
+        format_func=lambda p: f"{labels[p[0]]} vs {labels[p[1]]}")
 
 
 def _open_user(table_key: str, users: list[str]) -> None:

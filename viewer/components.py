@@ -1,10 +1,18 @@
-"""Reusable page pieces."""
+"""Reusable page pieces: the dataset picker, widgets bound to URL parameters
+(``bound_select``, ``pick_runs``), run labels, and the ranked-list card.
+
+Every widget bound to a URL parameter reads it with ``state.url_value`` (a bad value in a
+link gets one warning and the default), keeps what the person chose across reruns
+(``state.sync_widget``) and writes the choice back to the URL.
+"""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from engine.store.datasets import list_datasets
+from engine.store.runs import list_runs
 from viewer import db, state
 
 
@@ -55,6 +63,90 @@ def dataset_picker(key: str = "dataset", label: str = "Dataset", require: str | 
     state.set_params(**{key: choice})
     return choice
 
+
+# --------------------------------------------------------------------------- URL-bound widgets
+
+def bound_select(label: str, options: list, name: str, default, what: str = "", *, key: str,
+                 cast=str, format_func=str, help: str | None = None, kind: str = "select",
+                 bounds: tuple | None = None, note: str = "", unknown: str | None = None,
+                 omit_default: bool = False, where=None, label_visibility: str = "visible"):
+    """A selectbox (``kind`` "select"), horizontal radio ("radio") or segmented control
+    ("segmented") bound to URL parameter ``name``; returns the chosen option.
+
+    The link's value is read by ``state.url_value`` (``what``, ``bounds``, ``note`` and
+    ``unknown`` word its warning). ``omit_default`` leaves the default out of the URL;
+    ``where`` is the column or container to draw in.
+    """
+    if default not in options:
+        default = options[0]
+    value = state.url_value(name, default, cast=cast, options=options, bounds=bounds,
+                            what=what, note=note, format_func=format_func, unknown=unknown)
+    state.sync_widget(key, name, value)
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = value
+    where = where or st
+    common = dict(key=key, format_func=format_func, help=help, label_visibility=label_visibility)
+    if kind == "radio":
+        out = where.radio(label, options, horizontal=True, **common)
+    elif kind == "segmented":
+        out = where.segmented_control(label, options, **common)
+        out = default if out is None else out      # a click on the chosen one clears it
+    else:
+        out = where.selectbox(label, options, **common)
+    state.set_params(**{name: None if omit_default and out == default else out})
+    state.mark_seen(key, name)
+    return out
+
+
+def run_label(row) -> str:
+    """'#3 my-als (als)': run id, name, and the algorithm when the name is not it."""
+    name = row.get("name") or row["algorithm"]
+    extra = "" if name == row["algorithm"] else f" ({row['algorithm']})"
+    return f"#{int(row['run_id'])} {name}{extra}"
+
+
+def pick_runs(dataset: str, runs: pd.DataFrame, *, max_runs: int, key: str, label: str,
+              default, help: str | None = None) -> list[int]:
+    """A multiselect of the dataset's finished runs, bound to ``runs`` in the URL.
+
+    Bad entries in a link (not a number, unknown id, another dataset's run, a run that
+    failed or is still running, one listed twice, more than ``max_runs``) are named in
+    one warning and dropped. ``default``: the run ids (or a function giving them) when
+    the link names none that can be shown.
+    """
+    done = runs[runs["status"] == "done"]
+    labels = {int(r["run_id"]): run_label(r) for _, r in done.iterrows()}
+    raw = state.raw_list("runs")
+    problems, wanted = [], []
+    twice = sorted({t for t in raw if raw.count(t) > 1})
+    if twice:
+        problems.append(("run " + twice[0] + " is" if len(twice) == 1 else
+                         "runs " + ", ".join(twice) + " are") + " listed more than once")
+    raw = list(dict.fromkeys(raw))  # each problem named once
+    if raw:
+        known = {int(r["run_id"]): r for _, r in db.read(list_runs).iterrows()}
+        for tok in raw:
+            if not tok.lstrip("-").isdigit():
+                problems.append(f"“{tok}” is not a run id (run ids are whole numbers)")
+                continue
+            rid = int(tok)
+            if rid not in known:
+                problems.append(f"there is no run {rid} in this store")
+            elif known[rid]["dataset"] != dataset:
+                problems.append(f"run {rid} belongs to dataset “{known[rid]['dataset']}”, "
+                                f"not “{dataset}”")
+            elif rid not in labels:
+                problems.append(f"run {rid} is {known[rid]['status']}, so it has no results")
+            else:
+                wanted.append(rid)
+        if len(wanted) > max_runs:
+            problems.append(f"at most {max_runs} runs at once; keeping the first {max_runs}")
+            wanted = wanted[:max_runs]
+    if problems:
+        st.warning("In this link: " + "; ".join(problems) + ".", icon=":material/warning:")
+    if not wanted:
+        wanted = list(default() if callable(default) else default)
+    return run_multiselect(label, labels, wanted, key=key, max_runs=max_runs, help=help)
 
 
 def run_multiselect(label: str, labels: dict[int, str], wanted: list[int], *, key: str,

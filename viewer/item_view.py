@@ -8,6 +8,7 @@ together"). Each list says which source it is (see engine/store/items.py).
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -17,7 +18,9 @@ from engine.store import items as I
 from engine.store import runs as store_runs
 from viewer import components, db, runs_charts, state
 from viewer.charts import run_color
-from viewer.runs_view import compare_href, run_label
+from viewer.components import run_label
+from viewer.format import format_attrs
+from viewer.runs_view import compare_href
 
 N_SIMILAR = 10
 N_SAMPLE = 5
@@ -127,20 +130,13 @@ def header(dataset: str, item_id: str) -> dict:
 # --------------------------------------------------------------------------- similar items
 
 def _meta(category, attrs_json, max_parts: int = 3, max_len: int = 30) -> str:
-    """'category · value · key value' for a card row: links left out, years unformatted."""
+    """'category · value · key value' for a card row (``format_attrs``); links are left
+    out of a card, the Details table above shows them."""
+    attrs = {k: v for k, v in I.parse_attrs(attrs_json).items()
+             if not (isinstance(v, str) and v.startswith(("http://", "https://")))}
     parts = [str(category)] if isinstance(category, str) and category else []
-    for key, value in I.parse_attrs(attrs_json).items():
-        if len(parts) > max_parts or value in (None, "") or isinstance(value, (list, dict)):
-            continue
-        if isinstance(value, str) and value.startswith(("http://", "https://")):
-            continue
-        text = _value_text(key, value)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            text = f"{key.replace('_', ' ')} {text}"
-        if text in parts:
-            continue
-        parts.append(text if len(text) <= max_len else text[: max_len - 1] + "…")
-    return " · ".join(parts)
+    line = format_attrs(json.dumps(attrs), max_len=max_len, max_parts=max_parts)
+    return " · ".join(parts + ([line] if line else []))
 
 
 def _rows(dataset: str, df: pd.DataFrame, score_col: str, tip) -> list[dict]:
@@ -186,25 +182,13 @@ def pick_simrun(dataset: str, runs: pd.DataFrame) -> int | None:
         return None
     rows = runs.set_index("run_id")
     labels = {r: run_label(rows.loc[r].to_dict() | {"run_id": r}) for r in ids}
-    wanted = _best_run(dataset, ids)
-    raw = state.param("simrun")
-    if raw not in (None, ""):
-        if raw.isdigit() and int(raw) in labels:
-            wanted = int(raw)
-        else:
-            st.warning(f"simrun=“{raw}” in the link is not a run of “{dataset}” that kept "
-                       f"its model's neighbours; showing {labels[wanted]}.",
-                       icon=":material/warning:")
-    key = "_item_simrun"
-    state.sync_widget(key, "simrun", wanted)
-    if st.session_state.get(key) not in ids:
-        st.session_state[key] = wanted
-    rid = int(st.selectbox("Similar according to", ids, key=key, format_func=labels.get,
-                           help="Runs whose model can say which items are alike (kNN, BM25, "
-                                "ALS, BPR, LMF, EASE); by default the best by nDCG@10."))
-    state.set_params(simrun=rid)
-    state.mark_seen(key, "simrun")
-    return rid
+    return int(components.bound_select(
+        "Similar according to", ids, "simrun", _best_run(dataset, ids), key="_item_simrun",
+        cast=int, format_func=labels.get,
+        unknown=f"simrun=“{{raw}}” in the link is not a run of “{dataset}” that kept its "
+                "model's neighbours; showing {default}.",
+        help="Runs whose model can say which items are alike (kNN, BM25, ALS, BPR, LMF, "
+             "EASE); by default the best by nDCG@10."))
 
 
 def model_similar(dataset: str, item_id: str, runs: pd.DataFrame, rid: int | None) -> None:
@@ -267,25 +251,15 @@ def recommended_together(dataset: str, item_id: str, runs: pd.DataFrame) -> None
             return
         labels = {int(r["run_id"]): run_label(r) for _, r in done.iterrows()}
         ids = list(labels)
-        raw = state.param("run")
         # by default the run that recommends this item to the most users
         aud = db.read(I.item_audience, dataset, item_id)
-        wanted = int(aud.sort_values(["n_users", "run_id"], ascending=[False, True])["run_id"].iloc[0]) \
-            if len(aud) else ids[0]
-        if raw not in (None, ""):
-            if raw.isdigit() and int(raw) in labels:
-                wanted = int(raw)
-            else:
-                st.warning(f"run=“{raw}” in the link is not a finished run of “{dataset}”; "
-                           f"showing {labels[wanted]}.", icon=":material/warning:")
-        key = "_item_run"
-        state.sync_widget(key, "run", wanted)
-        if st.session_state.get(key) not in ids:
-            st.session_state[key] = wanted
-        rid = int(st.selectbox("Recommended together in the lists of", ids, key=key,
-                               format_func=labels.get))
-        state.set_params(run=rid)
-        state.mark_seen(key, "run")
+        default = int(aud.sort_values(["n_users", "run_id"], ascending=[False, True])
+                      ["run_id"].iloc[0]) if len(aud) else ids[0]
+        rid = int(components.bound_select(
+            "Recommended together in the lists of", ids, "run", default, key="_item_run",
+            cast=int, format_func=labels.get,
+            unknown=f"run=“{{raw}}” in the link is not a finished run of “{dataset}”; "
+                    "showing {default}."))
         co = db.read(I.co_recommended, rid, item_id, N_SIMILAR)
         components.ranked_list_card(
             f"Recommended together by {labels[rid]}", run_color(rid),

@@ -27,6 +27,7 @@ from engine.reviews.threshold import at_threshold, pr_curve
 from engine.store import datasets as ddb
 from engine.store import reviews as rdb
 from viewer import db, state
+from viewer.components import bound_select
 
 LABEL_BUTTONS = [("meaningless", "Meaningless", "m", "primary"), ("fine", "Fine", "f", "secondary"),
                  ("skip", "Skip", "s", "secondary")]
@@ -189,16 +190,14 @@ def model_picker(dataset: str) -> dict | None:
     if models.empty:
         return None
     ids = models["model_id"].astype(int).tolist()
-    wanted = state.param("model", None, int)
-    index = ids.index(wanted) if wanted in ids else 0
+    wanted = state.url_value("model", ids[0], cast=int, options=ids, unknown=(
+        f"There is no review model #{{raw}} for “{dataset}”; showing the newest."))
+    index = ids.index(wanted)
 
     def fmt(mid: int) -> str:
         r = models[models["model_id"] == mid].iloc[0]
         return f"model {mid} · ROC-AUC {r['roc_auc']:.3f} · {int(r['n_train'])} labels"
 
-    if wanted is not None and wanted not in ids:
-        st.warning(f"There is no review model #{wanted} for “{dataset}”; showing the newest.",
-                   icon=":material/warning:")
     choice = st.selectbox("Model", ids, index=index, format_func=fmt, key="rv_model")
     state.set_params(model=choice if choice != ids[0] else None)
     return db.read(rdb.get_model, int(choice))
@@ -249,31 +248,33 @@ def _companies_and_lengths(dataset: str, frame: pd.DataFrame) -> tuple[list[str]
 def queue_filters(frame: pd.DataFrame, threshold: float, positive: str = "meaningless") -> Q.QueueFilter:
     """Filter widgets bound to URL parameters."""
     comps, max_len = _companies_and_lengths("", frame)
-    with st.container(border=True):
-        c1, c2, c3 = st.columns([1.2, 1.2, 1.6])
-        orders = list(Q.ORDERS)
-        order = state.param("order", "score")
-        order = c1.selectbox("Order", orders, index=orders.index(order) if order in orders else 0,
-                             format_func=lambda o: Q.ORDERS[o], key="rv_order")
-        statuses = list(Q.STATUSES)
-        status = state.param("status", "unlabelled")
-        status = c2.selectbox("Label status", statuses,
-                              index=statuses.index(status) if status in statuses else 0, key="rv_status",
+    notes = st.container()   # warnings about the link, above the filter box
+    box = st.container(border=True)
+    with notes:
+        c1, c2, c3 = box.columns([1.2, 1.2, 1.6])
+        order = bound_select("Order", list(Q.ORDERS), "order", "score", "an order",
+                             key="rv_order", format_func=lambda o: Q.ORDERS[o],
+                             omit_default=True, where=c1)
+        status = bound_select("Label status", list(Q.STATUSES), "status", "unlabelled",
+                              "a label status", key="rv_status", omit_default=True, where=c2,
                               format_func=lambda s: display_label(s, positive))
         search = c3.text_input("Text contains", value=state.param("q", "") or "", key="rv_search")
-        c4, c5, c6 = st.columns([1.2, 1.2, 1.6])
-        smin = state.param("smin", 0.0, float)
-        smax = state.param("smax", 1.0, float)
-        srange = c4.slider("Score range", 0.0, 1.0, (max(0.0, min(smin, 1.0)), max(0.0, min(smax, 1.0))),
-                           step=0.01, key="rv_score")
-        lmin = state.param("lmin", 0, int)
-        lmax = state.param("lmax", max_len, int)
-        lrange = c5.slider("Length (characters)", 0, max_len,
-                           (max(0, min(lmin, max_len)), max(0, min(lmax, max_len))), key="rv_len")
-        wanted = [c for c in state.raw_list("company") if c in comps]
+        c4, c5, c6 = box.columns([1.2, 1.2, 1.6])
+        smin = state.url_value("smin", 0.0, cast=float, bounds=(0.0, 1.0))
+        smax = state.url_value("smax", 1.0, cast=float, bounds=(0.0, 1.0))
+        srange = c4.slider("Score range", 0.0, 1.0, (smin, smax), step=0.01, key="rv_score")
+        longest = f" (the longest review has {max_len:,} characters)"
+        lmin = state.url_value("lmin", 0, cast=int, bounds=(0, max_len), note=longest)
+        lmax = state.url_value("lmax", max_len, cast=int, bounds=(0, max_len), note=longest)
+        lrange = c5.slider("Length (characters)", 0, max_len, (lmin, lmax), key="rv_len")
+        linked = state.raw_list("company")
+        unknown = [c for c in linked if c not in comps]
+        if unknown:
+            state.warn(f"company=“{','.join(unknown)}” in the link names no company of these "
+                       f"reviews; showing {'the others' if len(unknown) < len(linked) else 'all'}.")
+        wanted = [c for c in linked if c in comps]
         chosen = c6.multiselect("Company", comps, default=wanted, key="rv_company")
-    state.set_params(order=order if order != "score" else None,
-                     status=status if status != "unlabelled" else None, q=search or None,
+    state.set_params(q=search or None,
                      smin=srange[0] if srange[0] > 0 else None, smax=srange[1] if srange[1] < 1 else None,
                      lmin=lrange[0] if lrange[0] > 0 else None, lmax=lrange[1] if lrange[1] < max_len else None,
                      company=chosen or None)
@@ -407,12 +408,10 @@ def threshold_section(dataset: str, model: dict) -> None:
     n_human = int(frame["human"].isin(["meaningless", "fine"]).sum())
     sources = ["human", "truth"]
     default = "human" if n_human else "truth"
-    src = state.param("source", default)
-    src = st.radio("Labels to measure against", sources, index=sources.index(src) if src in sources else 0,
-                   horizontal=True, key="rv_source",
-                   format_func=lambda s: f"your labels ({n_human:,})" if s == "human" else
-                   f"labels shipped with the data ({int(frame['truth'].notna().sum()):,})")
-    state.set_params(source=src if src != default else None)
+    src = bound_select("Labels to measure against", sources, "source", default, "a label source",
+                       key="rv_source", kind="radio", omit_default=True,
+                       format_func=lambda s: f"your labels ({n_human:,})" if s == "human" else
+                       f"labels shipped with the data ({int(frame['truth'].notna().sum()):,})")
     y, s = Q.threshold_labels(frame, src)
     if len(y) == 0 or y.min() == y.max():
         st.info(f"A precision-recall curve needs labelled reviews of both kinds ({positive_name(dataset)} "

@@ -20,7 +20,8 @@ from engine.evaluate.metrics import ACCURACY, BEYOND, METRICS, definition, displ
 from engine.evaluate.slices import COLD_MAX
 from engine.store import runs_views as RV
 from engine.store.runs import list_runs, runs_with_metrics
-from viewer import components, db, nav, runs_charts, state
+from viewer import components, db, nav, runs_charts
+from viewer.components import bound_select, run_label
 
 DEFAULT_METRIC = "ndcg"
 DEFAULT_K = 10
@@ -32,55 +33,7 @@ SLICES = {"activity": "User activity (train items, quartiles)",
           "popularity": "Item popularity decile"}
 X_DEFAULT = "coverage"
 
-_UNSEEN = object()
-
-
-# --------------------------------------------------------------------------- URL-bound widgets
-
-
-
-def _url_choice(name: str, options: list, default, what: str, cast=str):
-    """The option named by URL parameter ``name`` (cast), or ``default`` with a warning."""
-    raw = st.query_params.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = cast(raw)
-    except (TypeError, ValueError):
-        value = _UNSEEN
-    if value in options:
-        return value
-    shown = ", ".join(str(o) for o in options[:12])
-    st.warning(f"{name}=“{raw}” in the link is not {what} here (choose from {shown}); "
-               f"showing {default}.", icon=":material/warning:")
-    return default
-
-
-def bound_select(label: str, options: list, name: str, default, what: str, *, key: str,
-                 cast=str, format_func=str, help: str | None = None, radio: bool = False):
-    """A selectbox (or horizontal radio) bound to URL parameter ``name``."""
-    if default not in options:
-        default = options[0]
-    value = _url_choice(name, options, default, what, cast)
-    state.sync_widget(key, name, value)
-    if st.session_state.get(key) not in options:
-        st.session_state[key] = value
-    if radio:
-        out = st.radio(label, options, key=key, format_func=format_func, help=help, horizontal=True)
-    else:
-        out = st.selectbox(label, options, key=key, format_func=format_func, help=help)
-    state.set_params(**{name: out})
-    state.mark_seen(key, name)
-    return out
-
-
 # --------------------------------------------------------------------------- data
-
-def run_label(row) -> str:
-    name = row.get("name") or row["algorithm"]
-    extra = "" if name == row["algorithm"] else f" ({row['algorithm']})"
-    return f"#{int(row['run_id'])} {name}{extra}"
-
 
 def params_text(params) -> str:
     """'factors=64, iterations=15' from a run's params (JSON text or dict)."""
@@ -257,35 +210,12 @@ def tradeoff(dataset: str, runs: pd.DataFrame, metric: str, k: int, catalogue: l
 # --------------------------------------------------------------------------- runs for analyses
 
 def pick_runs(dataset: str, runs: pd.DataFrame, metric: str, k: int) -> list[int]:
-    """A multiselect of finished runs, bound to ``runs`` in the URL (bad ids named once)."""
-    done = runs[runs["status"] == "done"]
-    labels = {int(r["run_id"]): run_label(r) for _, r in done.iterrows()}
-    raw = list(dict.fromkeys(state.raw_list("runs")))  # runs=1,1 names its problem once
-    problems, wanted = [], []
-    everyone = {int(r["run_id"]): r for _, r in runs.iterrows()}
-    for tok in raw:
-        if not tok.lstrip("-").isdigit():
-            problems.append(f"“{tok}” is not a run id (run ids are whole numbers)")
-            continue
-        rid = int(tok)
-        if rid in wanted:
-            continue
-        if rid in labels:
-            wanted.append(rid)
-        elif rid in everyone:
-            problems.append(f"run {rid} is {everyone[rid]['status']}, so it has no results")
-        else:
-            problems.append(f"there is no run {rid} of dataset “{dataset}”")
-    if len(wanted) > MAX_RUNS:
-        problems.append(f"at most {MAX_RUNS} runs at once; keeping the first {MAX_RUNS}")
-        wanted = wanted[:MAX_RUNS]
-    if problems:
-        st.warning("In this link: " + "; ".join(problems) + ".", icon=":material/warning:")
-    if not wanted:
-        wanted = default_runs(dataset, done, metric, k)
-    return components.run_multiselect(
-        f"Runs to analyse (up to {MAX_RUNS})", labels, wanted, key="_runs_pick",
-        max_runs=MAX_RUNS, help="Paired tests, distributions and slices below use these runs.")
+    """The runs to analyse (``components.pick_runs``; by default the best by metric@k)."""
+    return components.pick_runs(
+        dataset, runs, max_runs=MAX_RUNS, key="_runs_pick",
+        default=lambda: default_runs(dataset, runs[runs["status"] == "done"], metric, k),
+        label=f"Runs to analyse (up to {MAX_RUNS})",
+        help="Paired tests, distributions and slices below use these runs.")
 
 
 def default_runs(dataset: str, done: pd.DataFrame, metric: str, k: int) -> list[int]:
@@ -375,7 +305,7 @@ def distribution_tab(run_ids: list[int], labels: dict, metric: str, k: int) -> N
         return
     kind = bound_select("Show", ["ecdf", "box"], "dist", "ecdf", "a chart kind", key="_runs_dist",
                         format_func={"ecdf": "Cumulative share of users (ECDF)",
-                                     "box": "Box plot"}.get, radio=True)
+                                     "box": "Box plot"}.get, kind="radio")
     vals = db.read(RV.user_values, tuple(run_ids), metric, int(k))
     if vals.empty:
         st.info(f"These runs stored no per-user {metric}@{k}.", icon=":material/info:")
@@ -410,7 +340,7 @@ def slice_tab(dataset: str, run_ids: list[int], labels: dict, metric: str, k: in
         st.info("Pick runs above.", icon=":material/info:")
         return
     by = bound_select("Slice by", list(SLICES), "slice", "activity", "a slice", key="_runs_slice",
-                      format_func=SLICES.get, radio=True)
+                      format_func=SLICES.get, kind="radio")
     if by == "popularity":
         popularity_slice(run_ids, labels, k, runs)
         return

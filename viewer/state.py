@@ -3,6 +3,11 @@
 Pages read their selections with ``param`` and write them back with ``set_params``; a
 copied URL therefore reopens the same view. Values are text in the URL; lists are
 comma-separated.
+
+A value that a widget is bound to is read with ``url_value``: a value in a link that
+does not cast, is not among the options or lies outside the bounds gets one warning
+naming the parameter, and the view falls back to its default. ``param`` (silent) is for
+free text (a search, a name) and for values a page checks itself.
 """
 
 from __future__ import annotations
@@ -25,6 +30,55 @@ def param(name: str, default: T | None = None, cast: Callable[[str], T] | None =
         return cast(raw)
     except (TypeError, ValueError):
         return default
+
+
+#: How a cast names what a parameter should be, in a warning.
+_KIND = {int: "a whole number", float: "a number"}
+
+
+def url_value(name: str, default: T, *, cast: Callable[[str], T] = str, options=None,
+              bounds: tuple | None = None, what: str = "", note: str = "",
+              format_func: Callable = str, unknown: str | None = None) -> T:
+    """The value of URL parameter ``name``, or ``default`` with one warning when the link
+    holds a bad one.
+
+    ``options``: the values allowed (the warning lists the first 12, shown with
+    ``format_func``); ``bounds``: an inclusive (low, high) range; ``what`` names what the
+    value should be, ``note`` adds why the bounds are what they are. ``unknown``, a
+    template with ``{raw}`` and ``{default}``, replaces the warning for a value that does
+    not cast or is not an option (e.g. "There is no experiment #{raw}; ...").
+    """
+    raw = st.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    shown = format_func(default)
+    try:
+        value = cast(raw)
+    except (TypeError, ValueError):
+        if unknown is not None:
+            warn(unknown.replace("{raw}", str(raw)).replace("{default}", str(shown)))
+        else:
+            warn(f"{name}=“{raw}” in the link is not {_KIND.get(cast, what or 'valid')}; "
+                  f"showing {name}={shown}.")
+        return default
+    if bounds is not None and not bounds[0] <= value <= bounds[1]:
+        warn(f"{name}={raw} in the link is outside {bounds[0]} to {bounds[1]}{note}; "
+              f"showing {name}={shown}.")
+        return default
+    if options is not None and value not in options:
+        if unknown is not None:
+            warn(unknown.replace("{raw}", str(raw)).replace("{default}", str(shown)))
+        else:
+            choices = ", ".join(str(format_func(o)) for o in list(options)[:12])
+            warn(f"{name}=“{raw}” in the link is not {what or 'an option'} here (choose "
+                  f"from {choices}); showing {shown}.")
+        return default
+    return value
+
+
+def warn(text: str) -> None:
+    """One warning about a bad value in the link."""
+    st.warning(text, icon=":material/warning:")
 
 
 def param_list(name: str, cast: Callable[[str], T] = str) -> list[T]:

@@ -8,23 +8,7 @@ import sys
 
 from engine.cli import add_db_arg, add_json_arg, get_store, print_json
 from engine.errors import DataError
-
-
-def _floats(text: str, what: str) -> list[float]:
-    try:
-        vals = [float(x) for x in text.split(",") if x.strip()]
-    except ValueError:
-        raise DataError(f"{what} must be comma-separated numbers, e.g. 0.04,0.05; got {text!r}.") from None
-    if not vals:
-        raise DataError(f"{what} is empty.")
-    return vals
-
-
-def _ints(text: str, what: str) -> list[int]:
-    try:
-        return [int(x) for x in text.split(",") if x.strip()]
-    except ValueError:
-        raise DataError(f"{what} must be comma-separated integers; got {text!r}.") from None
+from engine.parse import parse_floats, parse_ints
 
 
 def _add_experiment_args(p: argparse.ArgumentParser) -> None:
@@ -47,7 +31,7 @@ def _add_experiment_args(p: argparse.ArgumentParser) -> None:
 
 
 def _experiment_kwargs(args) -> dict:
-    prior = _floats(args.prior, "--prior")
+    prior = parse_floats(args.prior, "--prior")
     if len(prior) != 2:
         raise DataError("--prior needs two numbers, alpha,beta.")
     kw = dict(policy=args.policy, batch_size=args.batch, seed=args.seed,
@@ -55,10 +39,10 @@ def _experiment_kwargs(args) -> dict:
               policy_params={"epsilon": args.epsilon} if args.policy == "epsilon_greedy" else {},
               arm_names=[n.strip() for n in args.names.split(",")] if args.names else None)
     if args.arms is not None:  # an empty --arms '' must not fall through to --runs
-        kw["rates"] = _floats(args.arms, "--arms")
-        kw["drift"] = _floats(args.drift, "--drift") if args.drift else None
+        kw["rates"] = parse_floats(args.arms, "--arms")
+        kw["drift"] = parse_floats(args.drift, "--drift") if args.drift else None
     else:
-        kw["run_ids"] = _ints(args.runs, "--runs")
+        kw["run_ids"] = parse_ints(args.runs, "--runs")
         if args.k < 1:
             raise DataError(f"--k must be at least 1, not {args.k}.")
         kw["k"] = args.k
@@ -168,7 +152,7 @@ def _cmd_ope(args) -> int:
 
 
 def _prior(text: str) -> list[float]:
-    prior = _floats(text, "--prior")
+    prior = parse_floats(text, "--prior")
     if len(prior) != 2:
         raise DataError("--prior needs two numbers, alpha,beta.")
     return prior

@@ -227,3 +227,31 @@ def test_demo_style_dataset_keeps_meaningless(db, monkeypatch):
     at = _run(db, monkeypatch, reviewer="ann")
     assert _button(at, "rv_btn_meaningless").label == "Meaningless"
     assert any("thinks are meaningless" in c.value for c in at.caption)
+
+
+def test_bad_link_values_get_one_warning_each_and_the_defaults(db, monkeypatch):
+    """Like the other pages, a bad value in a link is named, not silently ignored."""
+    at = _run(db, monkeypatch, dataset="toy", view="nonsense", order="loudest",
+              status="maybe", smin="2", lmax="abc", company="NoSuchCo")
+    warnings = "\n".join(str(w.value) for w in at.warning)
+    assert "view=“nonsense” in the link is not a view here" in warnings
+    assert "order=“loudest” in the link is not an order here" in warnings
+    assert "status=“maybe” in the link is not a label status here" in warnings
+    assert "smin=2 in the link is outside 0.0 to 1.0" in warnings
+    assert "lmax=“abc” in the link is not a whole number" in warnings
+    assert "company=“NoSuchCo”" in warnings
+    # the defaults are shown: the queue, by score, unlabelled, the whole score range
+    assert at.selectbox(key="rv_order").value == "score"
+    assert at.selectbox(key="rv_status").value == "unlabelled"
+    assert at.slider(key="rv_score").value == (0.0, 1.0)
+    assert at.multiselect(key="rv_company").value == []
+    params = {k: at.query_params[k] for k in at.query_params}
+    assert "view" not in params and "order" not in params and "smin" not in params
+
+
+def test_bad_label_source_in_a_link_is_named(db, monkeypatch):
+    at = _run(db, monkeypatch, view="threshold", source="oracle")
+    warnings = "\n".join(str(w.value) for w in at.warning)
+    assert "source=“oracle” in the link is not a label source here" in warnings
+    # no human labels yet: the default is the labels shipped with the data
+    assert at.radio(key="rv_source").value == "truth"
