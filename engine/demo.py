@@ -31,9 +31,9 @@ def _steps():
     # Features append their demo steps here (one import + one append each).
     from engine.pipeline import demo_step as train_default_recommenders
     steps.append(train_default_recommenders)
-    from engine.reviews.service import demo_step as train_review_classifier
+    from engine.services.reviews import demo_step as train_review_classifier
     steps.append(train_review_classifier)
-    from engine.bandits.experiments import demo_step as start_bandit_experiment
+    from engine.services.bandit_experiments import demo_step as start_bandit_experiment
     steps.append(start_bandit_experiment)
     return steps
 

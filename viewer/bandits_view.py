@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from engine.bandits import experiments as ex
+from engine.services import bandit_experiments as ex
 from engine.bandits import ope as ope_mod
 from engine.bandits.checks import StoppingRule
 from engine.bandits.policies import POLICIES
@@ -62,7 +62,7 @@ def _write(fn, *args, **kwargs):
 
 
 def create(**kwargs) -> int:
-    """Create an experiment (``kwargs`` as ``engine.bandits.experiments.new_experiment``)."""
+    """Create an experiment (``kwargs`` as ``engine.services.bandit_experiments.new_experiment``)."""
     start = kwargs.pop("start", False)
     exp_id = _write(ex.new_experiment, **kwargs)
     if start:

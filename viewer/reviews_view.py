@@ -179,7 +179,7 @@ def model_picker(dataset: str) -> dict | None:
 
 def weak_model_warning(model: dict) -> None:
     """A warning above the queue when the model is near chance (its flags are noise)."""
-    from engine.reviews.service import weak_model_note
+    from engine.services.reviews import weak_model_note
 
     note = weak_model_note(model)
     if note:
@@ -190,7 +190,7 @@ def train_button(dataset: str, label: str) -> dict | None:
     """A button that trains a new model with progress; returns its row when it ran."""
     if not st.button(label, key="rv_train", icon=":material/model_training:"):
         return None
-    from engine.reviews.service import train_dataset
+    from engine.services.reviews import train_dataset
 
     bar = st.progress(0.0, text="starting")
 
@@ -424,7 +424,7 @@ def models_section(dataset: str) -> None:
     st.dataframe(models[cols], hide_index=True, width="stretch")
     if len(models) < 2:
         return
-    from engine.reviews.service import compare_models
+    from engine.services.reviews import compare_models
 
     ids = models["model_id"].astype(int).tolist()
     pair = st.session_state.get("rv_compare")

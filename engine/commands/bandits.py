@@ -66,7 +66,7 @@ def _experiment_kwargs(args) -> dict:
 
 
 def _cmd_simulate(args) -> int:
-    from engine.bandits.experiments import simulate_and_store
+    from engine.services.bandit_experiments import simulate_and_store
 
     store = get_store(args)
     if args.steps < 1:
@@ -89,7 +89,7 @@ def _cmd_simulate(args) -> int:
 
 
 def _cmd_create(args) -> int:
-    from engine.bandits.experiments import new_experiment, start
+    from engine.services.bandit_experiments import new_experiment, start
 
     store = get_store(args)
     max_steps = args.max_steps
@@ -104,7 +104,7 @@ def _cmd_create(args) -> int:
 
 
 def _cmd_status(args, action: str) -> int:
-    from engine.bandits import experiments as ex
+    from engine.services import bandit_experiments as ex
 
     store = get_store(args)
     if action == "start":
@@ -131,7 +131,7 @@ def _cmd_list(args) -> int:
 
 
 def _cmd_show(args) -> int:
-    from engine.bandits.experiments import report
+    from engine.services.bandit_experiments import report
 
     rep = report(get_store(args), args.experiment)
     cols = ["arm", "pulls", "n_obs", "successes", "mean", "lo", "hi", "prob_best", "expected_loss"]
@@ -177,7 +177,7 @@ def _prior(text: str) -> list[float]:
 def _cmd_import(args) -> int:
     import sys
 
-    from engine.bandits.logs import DEFAULT_COLUMNS, import_log
+    from engine.services.bandit_logs import DEFAULT_COLUMNS, import_log
     from engine.progress import TqdmProgress
 
     store = get_store(args)
@@ -213,7 +213,7 @@ def _cmd_import(args) -> int:
 
 
 def _cmd_rewards(args) -> int:
-    from engine.bandits.logs import add_rewards
+    from engine.services.bandit_logs import add_rewards
 
     res = add_rewards(get_store(args), args.experiment, args.file, id_col=args.id_col,
                       reward_col=args.reward_col)
@@ -348,7 +348,7 @@ def register(subparsers) -> None:
 def _cmd_run(args) -> int:
     import time
 
-    from engine.bandits import experiments as ex
+    from engine.services import bandit_experiments as ex
     from engine.store import bandits as sql
 
     if args.every <= 0:

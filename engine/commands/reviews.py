@@ -51,7 +51,7 @@ def register(sub) -> None:
 def cmd_train(args) -> int:
     from engine.errors import DataError
     from engine.reviews.model import ModelParams
-    from engine.reviews.service import summary, train_dataset, weak_model_note
+    from engine.services.reviews import summary, train_dataset, weak_model_note
 
     if args.folds < 2:
         raise DataError(f"--folds must be at least 2, not {args.folds}.")

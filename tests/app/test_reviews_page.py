@@ -18,7 +18,7 @@ from tests.conftest import ROOT
 def _trained(tmp_path_factory):
     from engine.data.dataset import normalise_reviews
     from engine.reviews.model import ModelParams
-    from engine.reviews.service import train_dataset
+    from engine.services.reviews import train_dataset
     from engine.store.datasets import save_reviews
     from tests.unit.test_reviews_service import make_reviews
 
@@ -154,7 +154,7 @@ def test_export_offers_csv(db, monkeypatch):
 
 
 def test_a_model_near_chance_is_flagged_and_an_unknown_model_is_named(db, monkeypatch):
-    from engine.reviews import service
+    from engine.services import reviews as service
 
     at = _run(db, monkeypatch, dataset="toy")
     assert "little better than chance" not in "\n".join(str(w.value) for w in at.warning)

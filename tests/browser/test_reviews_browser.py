@@ -19,7 +19,7 @@ XSS = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>"]
 def reviews_db(tmp_path_factory):
     from engine.data.dataset import normalise_reviews
     from engine.reviews.model import ModelParams
-    from engine.reviews.service import train_dataset
+    from engine.services.reviews import train_dataset
     from engine.store import Store
     from engine.store.datasets import save_reviews
     from tests.unit.test_reviews_service import make_reviews

@@ -10,7 +10,7 @@ import pytest
 
 from engine.errors import DataError, NotFound
 from engine.reviews import model as M
-from engine.reviews.service import compare_models, train_dataset
+from engine.services.reviews import compare_models, train_dataset
 from engine.reviews.text import normalise_text
 from engine.store import reviews as db
 from engine.store.datasets import save_reviews
@@ -191,7 +191,7 @@ def test_cli_train_json_and_errors(trained, capsys, tmp_path):
 def test_demo_registers_the_review_step_and_it_trains(store):
     from engine import demo
     from engine.data.dataset import normalise_reviews
-    from engine.reviews.service import demo_step
+    from engine.services.reviews import demo_step
 
     assert demo_step in demo._steps()
     save_reviews(store, "jobboard", normalise_reviews(make_reviews(60)))
@@ -206,7 +206,7 @@ def test_a_model_near_chance_is_called_so(trained, capsys, monkeypatch):
     """The Japanese toxic subset trains to ROC-AUC 0.47 and flags 433 of 437 reviews; the
     CLI used to report that like any other model."""
     from engine.cli import main
-    from engine.reviews import service
+    from engine.services import reviews as service
 
     store, row = trained
     assert service.weak_model_note(row) is None  # the toy model separates well (AUC > 0.95)
