@@ -1,5 +1,5 @@
 """Pieces of the Compare page: selections bound to the URL, the per-user view, the
-disagreement explorer and exposure. All data comes from engine.store.compare through
+disagreement explorer and exposure. All data comes from engine.services.compare through
 ``viewer.db.read`` (cached per store version).
 
 URL parameters: dataset, runs (comma-separated run ids), user, k, view (the tab),
@@ -17,10 +17,11 @@ import pandas as pd
 import streamlit as st
 
 from engine.data import DEFAULT_EVENT_WEIGHTS
-from engine.store import compare as C
+from engine.services import compare as C
 from engine.store.datasets import list_datasets
 from engine.store.runs import list_runs
 from viewer import charts, components, db, nav, state
+from viewer.format import format_attrs
 
 MAX_RUNS = 4
 K_CHOICES = [3, 5, 10, 15, 20, 30, 50, 100]
@@ -206,7 +207,7 @@ def _cut(text, n: int) -> str:
 
 def _meta_line(row) -> str:
     parts = [str(row["category"])] if row.get("category") else []
-    attrs = C.format_attrs(row.get("attrs"), max_parts=2)
+    attrs = format_attrs(row.get("attrs"), max_parts=2)
     if attrs:
         parts.append(attrs)
     return " · ".join(parts)
@@ -346,7 +347,7 @@ def one_user(dataset: str, run_ids: list[int], runs: pd.DataFrame, user: str, k:
                 "Event": [_event_text(e, w) for e, w in zip(h["event"], h["weight"])],
                 "Item": h["title"],
                 "Category": h["category"],
-                "Details": [C.format_attrs(a, max_parts=3) for a in h["attrs"]],
+                "Details": [format_attrs(a, max_parts=3) for a in h["attrs"]],
                 "Held out": h["held_out"]}), hide_index=True, width="stretch", height=210,
                 column_config={"When": st.column_config.DatetimeColumn(format="YYYY-MM-DD"),
                                "Held out": st.column_config.CheckboxColumn(

@@ -18,7 +18,7 @@ import streamlit as st
 from engine.errors import RecscopeError
 from engine.evaluate.metrics import ACCURACY, BEYOND, METRICS
 from engine.evaluate.slices import COLD_MAX
-from engine.store import runs_views as RV
+from engine.services import runs as RV
 from engine.store.runs import list_runs, runs_with_metrics
 from viewer import components, db, nav, runs_charts, state
 

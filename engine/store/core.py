@@ -39,6 +39,35 @@ def _is_lock_error(exc: Exception) -> bool:
     return "lock" in msg and ("conflicting" in msg or "could not set" in msg)
 
 
+class Session:
+    """Several reads sharing one open connection, with the read API of a Store
+    (``connect``, ``df``, ``scalar``): opening the file costs more than a pruned per-user
+    query. Made by ``Store.session()``; valid only inside its ``with`` block."""
+
+    def __init__(self, store: "Store", con: duckdb.DuckDBPyConnection):
+        self.path = store.path
+        self.con = con
+
+    def __repr__(self) -> str:
+        return f"Session({str(self.path)!r})"
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        yield self.con
+
+    @contextmanager
+    def session(self) -> Iterator["Session"]:
+        """Itself: a reader that opens a session works inside an outer one too."""
+        yield self
+
+    def df(self, sql: str, params: list | dict | None = None) -> pd.DataFrame:
+        return self.con.execute(sql, params or []).df()
+
+    def scalar(self, sql: str, params: list | dict | None = None):
+        row = self.con.execute(sql, params or []).fetchone()
+        return None if row is None else row[0]
+
+
 class Store:
     """A handle on a DuckDB file. Cheap to create; holds no connection."""
 
@@ -109,6 +138,13 @@ class Store:
                 raise
             else:
                 con.execute("COMMIT")
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One connection that several reads share: ``with store.session() as s:`` gives
+        an object with the Store's read API (pass it wherever a reader takes a store)."""
+        with self.connect() as con:
+            yield Session(self, con)
 
     def df(self, sql: str, params: list | dict | None = None) -> pd.DataFrame:
         """Run one query and return a DataFrame."""

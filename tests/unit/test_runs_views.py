@@ -28,7 +28,7 @@ from scipy import stats
 
 from engine.evaluate import slices as S
 from engine.store import Store
-from engine.store import runs_views as V
+from engine.services import runs as V
 
 TRAIN = {"u1": [9, 8, 7, 6, 5, 4, 3], "u2": [9, 8, 7, 6, 5, 4], "u3": [9, 8, 7, 6, 5],
          "u4": [9, 8, 7], "u5": [9, 8], "u6": [9]}

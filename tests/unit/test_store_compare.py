@@ -1,4 +1,5 @@
-"""engine/store/compare.py against a tiny store written row by row (values hand-computed)."""
+"""The Compare page's reads (engine/services/compare.py over engine/store/ and
+engine/evaluate/compare.py) against a tiny store written row by row (values hand-computed)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import math
 import pytest
 
 from engine.store import Store
-from engine.store import compare as C
+from engine.services import compare as C
+from viewer.format import format_attrs
 
 
 def build_tiny(path) -> Store:
@@ -168,15 +170,13 @@ def test_search_random_exists_runs_info(tiny):
 
 
 def test_format_attrs():
-    assert C.format_attrs('{"prefecture": "東京都", "hourly_wage": 1500.0, "x": null, '
+    assert format_attrs('{"prefecture": "東京都", "hourly_wage": 1500.0, "x": null, '
                           '"posted_at": "2026-07-04T16:07:03", "more": "not shown"}') == \
         "東京都 · hourly wage 1,500 · posted at 2026-07-04"
-    assert C.format_attrs(None) == "" and C.format_attrs("not json") == ""
+    assert format_attrs(None) == "" and format_attrs("not json") == ""
 
 
 def test_format_attrs_keeps_years_plain():
-    from engine.store.compare import format_attrs
-
     line = format_attrs('{"year": 1997, "hourly_wage": 1500, "genres": "Action|Comedy"}')
     assert line == "year 1997 · hourly wage 1,500 · Action|Comedy"
 

@@ -1,0 +1,49 @@
+"""Display formatting of stored values for the pages (the store returns them raw)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+
+_ISO_TS = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+
+
+def format_attrs(attrs: str | None, max_len: int = 32, max_parts: int = 3) -> str:
+    """A short display line from an item's attrs JSON.
+
+    Text values appear as they are (``東京都``), numbers with their key (``hourly wage
+    1,500``), timestamps as dates; at most ``max_parts`` values, each cut at ``max_len``.
+    """
+    if not attrs:
+        return ""
+    try:
+        d = json.loads(attrs)
+    except (TypeError, ValueError):
+        return ""
+    if not isinstance(d, dict):
+        return ""
+    parts = []
+    for key, value in d.items():
+        if value is None or value == "" or isinstance(value, (list, dict)) \
+                or (isinstance(value, float) and np.isnan(value)):
+            continue
+        name = str(key).replace("_", " ")
+        if isinstance(value, bool):
+            text = f"{name}: {'yes' if value else 'no'}"
+        elif isinstance(value, (int, float)):
+            value = int(value) if float(value).is_integer() else value
+            # no thousands separator for years and ids ("year 1997", not "year 1,997")
+            plain = isinstance(value, int) and (name.endswith("year") or name.endswith(" id"))
+            text = f"{name} {value}" if plain else f"{name} {value:,}"
+        else:
+            text = str(value)
+            if _ISO_TS.match(text):
+                text = f"{name} {text[:10]}"
+        if len(text) > max_len:
+            text = text[: max_len - 1] + "…"
+        parts.append(text)
+        if len(parts) >= max_parts:
+            break
+    return " · ".join(parts)
