@@ -21,6 +21,7 @@ from engine.bandits.checks import StoppingRule
 from engine.bandits.policies import POLICIES
 from engine.store import bandits as sql
 from viewer import db
+from viewer.bandit_charts import arm_colors
 
 REFRESH_SECONDS = 3.0
 #: A running experiment stepped by anyone (another tab, `recscope bandit run`) less than
@@ -141,8 +142,6 @@ def busiest_arms(rep: ex.Report) -> list[str]:
 
 def colors(rep: ex.Report) -> dict:
     """{arm: colour} for every chart: the drawn arms keep one colour across charts."""
-    from viewer.bandit_charts import arm_colors
-
     drawn = chart_arms(rep)
     return arm_colors(drawn + [a for a in busiest_arms(rep) if a not in drawn])
 

@@ -13,6 +13,8 @@ most to the item's score, ``C.model_drivers``); for every other run a data stand
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pandas as pd
 import streamlit as st
 
@@ -195,8 +197,6 @@ def pick_user(dataset: str, run_ids: list[int], split_id, k: int | None = None) 
 def _item_href(dataset: str, item_id: str) -> str | None:
     if not nav.has_page("item"):
         return None
-    from urllib.parse import urlencode
-
     return "item?" + urlencode({"dataset": dataset, "item": item_id})
 
 

@@ -9,13 +9,15 @@ from __future__ import annotations
 import argparse
 import sys
 
+from engine import demo
 from engine.cli import add_db_arg, add_json_arg, get_store, print_json
+from engine.data.loaders import load_interactions_csv, load_movielens, load_reviews, parse_sep
 from engine.errors import DataError
+from engine.progress import TqdmProgress
+from engine.store.datasets import list_datasets, save_dataset, save_reviews
 
 
 def _progress():
-    from engine.progress import TqdmProgress
-
     # Bars in a terminal only: logs and captured output stay one clean line per result.
     return TqdmProgress(disable=not sys.stderr.isatty())
 
@@ -102,8 +104,6 @@ def _sep_arg(p: argparse.ArgumentParser) -> None:
 
 
 def _save(args, ds) -> None:
-    from engine.store.datasets import save_dataset
-
     progress = _progress()
     progress("store dataset", 0, 1)
     save_dataset(get_store(args), ds, replace=args.replace)
@@ -125,8 +125,6 @@ def _summary(ds) -> str:
 
 
 def cmd_import_movielens(args) -> int:
-    from engine.data.loaders import load_movielens
-
     progress = _progress()
     ds = load_movielens(args.path, args.name, progress=progress)
     progress.close()
@@ -136,8 +134,6 @@ def cmd_import_movielens(args) -> int:
 
 
 def cmd_import_csv(args) -> int:
-    from engine.data.loaders import load_interactions_csv, parse_sep
-
     progress = _progress()
     ds = load_interactions_csv(args.file, args.name, args.user_col, args.item_col,
                                time_col=args.time_col, event_col=args.event_col,
@@ -151,9 +147,6 @@ def cmd_import_csv(args) -> int:
 
 
 def cmd_import_reviews(args) -> int:
-    from engine.data.loaders import load_reviews, parse_sep
-    from engine.store.datasets import save_reviews
-
     if not args.name.strip():
         raise DataError("A dataset needs a non-empty --name.")
     progress = _progress()
@@ -180,8 +173,6 @@ def cmd_import_reviews(args) -> int:
 
 
 def cmd_datasets(args) -> int:
-    from engine.store.datasets import list_datasets
-
     df = list_datasets(get_store(args))
     count_cols = ["n_users", "n_items", "n_interactions", "n_reviews"]
     rows = [{"name": r["name"], "source": r["source"] or "",
@@ -209,12 +200,9 @@ def cmd_datasets(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from engine.demo import build_demo
-    from engine.store.datasets import list_datasets
-
     store = get_store(args)
     progress = _progress()
-    name = build_demo(store, seed=args.seed, progress=progress)
+    name = demo.build_demo(store, seed=args.seed, progress=progress)
     progress.close()
     row = list_datasets(store).set_index("name").loc[name]
     print(f"demo dataset {name!r} in {store.path}: {int(row['n_users']):,} users, "

@@ -31,6 +31,7 @@ from __future__ import annotations
 import csv
 import difflib
 import re
+from io import StringIO
 from pathlib import Path
 
 import numpy as np
@@ -453,8 +454,6 @@ def _read_dat(path: Path, names: list[str]) -> pd.DataFrame:
     text = _existing_file(path).read_bytes().decode("latin-1")
     if not text.strip():
         raise DataError(f"{path} is empty; expected '::'-separated rows.")
-    from io import StringIO
-
     text = text.replace("::", "\x1f")
     try:
         df = pd.read_csv(StringIO(text), sep="\x1f", header=None, names=names, dtype=str,

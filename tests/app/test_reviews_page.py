@@ -20,7 +20,7 @@ def _trained(tmp_path_factory):
     from engine.reviews.model import ModelParams
     from engine.services.reviews import train_dataset
     from engine.store.datasets import save_reviews
-    from tests.unit.test_reviews_service import make_reviews
+    from tests.fixtures.reviews import make_reviews
 
     path = tmp_path_factory.mktemp("reviews_app") / "r.duckdb"
     store = Store(path)
@@ -58,7 +58,7 @@ def test_empty_store_says_how_to_start(tmp_path, monkeypatch):
 def test_untrained_dataset_offers_training(tmp_path, monkeypatch):
     from engine.data.dataset import normalise_reviews
     from engine.store.datasets import save_reviews
-    from tests.unit.test_reviews_service import make_reviews
+    from tests.fixtures.reviews import make_reviews
 
     path = tmp_path / "u.duckdb"
     save_reviews(Store(path), "fresh", normalise_reviews(make_reviews(40)))

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from tests.browser.conftest import no_exception, shot, wait_idle
-from tests.unit.test_store_compare import build_tiny
+from tests.fixtures.compare_store import build_tiny
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ def reviews_db(tmp_path_factory):
     from engine.services.reviews import train_dataset
     from engine.store import Store
     from engine.store.datasets import save_reviews
-    from tests.unit.test_reviews_service import make_reviews
+    from tests.fixtures.reviews import make_reviews
 
     path = tmp_path_factory.mktemp("reviews_browser") / "reviews.duckdb"
     store = Store(path)

@@ -14,25 +14,7 @@ from engine.services.reviews import compare_models, train_dataset
 from engine.reviews.text import normalise_text
 from engine.store import reviews as db
 from engine.store.datasets import save_reviews
-
-FINE = ["研修がしっかりしていて働きやすい職場でした", "店長が優しくてシフトの融通が利きます",
-        "時給は普通ですが人間関係が良いです", "駅から近くて通勤が楽でした", "忙しいけれどやりがいがあります",
-        "まかないが美味しくて助かりました", "土日は混雑しますが慣れれば大丈夫です", "先輩が丁寧に教えてくれました"]
-SPAM = ["副業で月収100万円 https://example.jp/a", "今すぐ登録で1万円プレゼント https://spam.example.com",
-        "ああああああああああ", "ｓｄｆｓｄｆｓｄｆｓｄｆ"]
-
-
-def make_reviews(n: int = 120, seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    rows = []
-    for i in range(n):
-        spam = i % 4 == 0
-        pool = SPAM if spam else FINE
-        a, b = rng.choice(len(pool), 2)
-        text = pool[a] + ("。" + FINE[b % len(FINE)] if not spam else "")
-        rows.append({"review_id": f"R{i:04d}", "text": text + f" #{i}", "label": int(spam),
-                     "company": f"C{i % 3}", "user_id": f"U{i}", "created_at": pd.Timestamp("2026-01-01") + pd.Timedelta(days=i)})
-    return pd.DataFrame(rows)
+from tests.fixtures.reviews import make_reviews
 
 
 @pytest.fixture(scope="module")
