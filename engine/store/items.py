@@ -1,4 +1,5 @@
-"""SQL for the Item page: one item's metadata, popularity, neighbours and audience.
+"""Readers about items: metadata of listed items (``items_meta``, ``with_item_meta``),
+and one item's details, popularity, neighbours and audience (the Item page).
 
 "Similar items" come from three sources, each named on the page:
 

@@ -36,7 +36,6 @@ def user_test_items(store: Store, dataset: str, split_ids: Iterable, user_id: st
         return with_item_meta(s, dataset, df)
 
 
-
 def user_train_rows(store: Store, split_id: int, user_id: str) -> pd.DataFrame:
     """The user's rows in the train part of a split: DataFrame[item_id, weight, event]."""
     return store.df("SELECT item_id, weight, event FROM splits WHERE split_id = ? AND user_id = ? "
@@ -90,7 +89,6 @@ def drivers(store: Store, dataset: str, split_id: int, user_id: str, item_ids: I
     return df[list(cols)].reset_index(drop=True)
 
 
-
 _DECILE_SQL = f"""
     pop AS (
         SELECT i.item_id, count(DISTINCT s.user_id) AS n_users
@@ -104,7 +102,6 @@ _DECILE_SQL = f"""
     bounds AS (
         SELECT decile, min(n_users) AS pop_min, max(n_users) AS pop_max, count(*) AS n_items
         FROM dec GROUP BY decile)"""
-
 
 
 def popularity_deciles(store: Store, run_ids_: Iterable, k: int) -> pd.DataFrame:
@@ -162,27 +159,7 @@ def test_popularity_deciles(store: Store, split_id: int) -> pd.DataFrame:
     dataset = store.scalar("SELECT dataset FROM split_defs WHERE split_id = ?", [int(split_id)])
     if dataset is None:
         return empty({"decile": "int64", "pop_min": "int64", "pop_max": "int64",
-                       "n_items": "int64", "n_test": "int64", "share_test": "float64"})
-    sql = f"""
-        WITH {_DECILE_SQL},
-        test AS (SELECT DISTINCT user_id, item_id FROM splits
-                 WHERE split_id = $split AND part = 'test')
-        SELECT b.decile, b.pop_min, b.pop_max, b.n_items, count(t.item_id) AS n_test
-        FROM bounds b LEFT JOIN dec d USING (decile) LEFT JOIN test t USING (item_id)
-        GROUP BY ALL ORDER BY b.decile"""
-    out = store.df(sql, {"dataset": dataset, "split": int(split_id)})
-    total = out["n_test"].sum()
-    out["share_test"] = out["n_test"] / total if total else float("nan")
-    return out
-
-
-def test_popularity_deciles(store: Store, split_id: int) -> pd.DataFrame:
-    """How the held-out (test) items of a split spread over the popularity deciles:
-    DataFrame[decile, pop_min, pop_max, n_items, n_test, share_test]."""
-    dataset = store.scalar("SELECT dataset FROM split_defs WHERE split_id = ?", [int(split_id)])
-    if dataset is None:
-        return empty({"decile": "int64", "pop_min": "int64", "pop_max": "int64",
-                       "n_items": "int64", "n_test": "int64", "share_test": "float64"})
+                      "n_items": "int64", "n_test": "int64", "share_test": "float64"})
     sql = f"""
         WITH {_DECILE_SQL},
         test AS (SELECT DISTINCT user_id, item_id FROM splits
