@@ -24,18 +24,11 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from engine.data.frames import empty_frame, unique_ints
 from engine.evaluate.overlap import jaccard, kendall_tau, rbo, user_overlap
 
 #: Persistence of RBO everywhere on the Compare page (weight 0.9 puts ~86% on the top 10).
 RBO_P = 0.9
-
-
-def _run_ids(run_ids: Iterable) -> list[int]:
-    return list(dict.fromkeys(int(r) for r in run_ids))
-
-
-def _empty(columns: dict[str, str]) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in columns.items()})
 
 
 def mark_lists(lists: pd.DataFrame, tests: pd.DataFrame, run_split: dict) -> pd.DataFrame:
@@ -70,7 +63,7 @@ def pair_overlaps(lists: pd.DataFrame, run_ids: Sequence, p: float = RBO_P) -> p
     DataFrame[run_a, run_b, jaccard, rbo, kendall_tau, n_shared]; rbo is nan when a list
     is empty; kendall_tau is nan with fewer than 2 shared items.
     """
-    ids = _run_ids(run_ids)
+    ids = unique_ints(run_ids)
     # an item listed twice (possible in imported runs) counts once, at its best rank
     seqs = {r: list(dict.fromkeys(lists.loc[lists["run_id"] == r].sort_values("rank")["item_id"]
                                   .astype(str)))
@@ -89,7 +82,7 @@ def pair_overlaps(lists: pd.DataFrame, run_ids: Sequence, p: float = RBO_P) -> p
             })
     cols = {"run_a": "int64", "run_b": "int64", "jaccard": "float64", "rbo": "float64",
             "kendall_tau": "float64", "n_shared": "int64"}
-    return pd.DataFrame(rows) if rows else _empty(cols)
+    return pd.DataFrame(rows) if rows else empty_frame(cols)
 
 
 def disagreement_table(lists_a: pd.DataFrame, lists_b: pd.DataFrame, metric_a: pd.DataFrame,
@@ -120,9 +113,9 @@ def exposure_table(counts: pd.DataFrame, n_users: dict[int, int], run_ids: Itera
     """Wide exposure from long counts (DataFrame[run_id, item_id, n]) and each run's number
     of users with a list: DataFrame[item_id, n_<run>, share_<run> for each run], sorted by
     total exposure (most first), then item id."""
-    ids = _run_ids(run_ids)
+    ids = unique_ints(run_ids)
     if counts.empty:
-        out = _empty({"item_id": "object"})
+        out = empty_frame({"item_id": "object"})
         for r in ids:
             out[f"n_{r}"] = pd.Series([], dtype="int64")
             out[f"share_{r}"] = pd.Series([], dtype="float64")
@@ -155,7 +148,7 @@ def exposure_summary(expo: pd.DataFrame, run_ids: Iterable, n_items: int | None 
     (when ``n_items`` is given) and the share of all list slots taken by the 10 most
     recommended items (how concentrated the run is). DataFrame[run_id, items, coverage, top10_share]."""
     rows = []
-    for r in _run_ids(run_ids):
+    for r in unique_ints(run_ids):
         n = expo[f"n_{r}"] if f"n_{r}" in expo.columns else pd.Series([], dtype="int64")
         n = n[n > 0].sort_values(ascending=False)
         total = n.sum()

@@ -367,9 +367,8 @@ def runs_with_metrics(store: Store, dataset: str | None = None,
     ks = [int(k) for k in ks]
     if runs.empty or not ks:
         return runs
-    placeholders = ", ".join("?" for _ in ks)
     sql = (f"SELECT m.run_id, m.metric, m.k, m.value FROM metrics m JOIN runs r USING (run_id) "
-           f"WHERE m.k IN ({placeholders})")
+           f"WHERE m.k IN ({ph(ks)})")
     params: list = list(ks)
     if dataset is not None:
         sql += " AND r.dataset = ?"
