@@ -5,7 +5,9 @@ reader in another process cannot open it meanwhile. So nobody holds a connection
 long: every read and every write opens the file, does its work and closes it, and an
 open that meets another process's lock waits and retries (``RECSCOPE_LOCK_TIMEOUT``
 seconds, default 120) before giving up with one sentence. Long jobs compute first and
-write their results in one short transaction at the end.
+write their results in one short transaction at the end. Several reads that belong
+together (one user on the Compare page) share one connection: ``with store.session() as
+s:`` gives an object with the Store's read API.
 """
 
 from __future__ import annotations
