@@ -135,7 +135,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from engine.store import Store
-    from engine.store import compare as C
+    from engine.services import compare as C
     from engine.store import runs as R
 
     path = Path(args.db or f"/tmp/recscope-bench-als-{args.items}.duckdb")

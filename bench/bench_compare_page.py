@@ -7,7 +7,7 @@ with Japanese titles, 5 interactions per user, a leave-one-out split (4 train + 
 per user) and per-user ndcg/recall at 10 and 20 for every run.
 
 Then, for ``--samples`` random users, times what the page computes server-side for one
-user with 4 runs at K=10: ``engine.store.compare.user_view`` (history, 4 lists with item
+user with 4 runs at K=10: ``engine.services.compare.user_view`` (history, 4 lists with item
 metadata, held-out items, per-user metrics, marks, pairwise overlap) and ``drivers``
 (the "↳ like …" co-occurrence explanations), each the median over the users.
 
@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from engine.store import Store  # noqa: E402
-from engine.store import compare as C  # noqa: E402
+from engine.services import compare as C  # noqa: E402
 
 N_ITEMS = 50_000
 K = 20

@@ -10,9 +10,16 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 
+import numpy as np
+import pandas as pd
+
+from engine import __version__
 from engine.errors import RecscopeError
+from engine.paths import git_hash, user_data_dir
+from engine.store import Store
 
 #: Modules under engine/commands that register sub-commands, in help order.
 COMMAND_MODULES = ["data", "recs", "reviews", "bandits", "serve"]
@@ -37,13 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for name in COMMAND_MODULES:
-        try:
-            mod = importlib.import_module(f"engine.commands.{name}")
-        except ModuleNotFoundError as exc:  # a feature not present in this build
-            if exc.name != f"engine.commands.{name}":
-                raise
-            continue
-        mod.register(sub)
+        importlib.import_module(f"engine.commands.{name}").register(sub)
     return parser
 
 
@@ -60,16 +61,11 @@ class _VersionAction(argparse.Action):
 
 
 def _version() -> str:
-    from engine import __version__
-    from engine.paths import git_hash
-
     commit = git_hash()  # a clone only; an installed package has no git
     return f"recscope {__version__}" + (f" (git {commit})" if commit else "")
 
 
 def _store_help() -> str:
-    from engine.paths import user_data_dir
-
     # Pre-wrapped (RawDescriptionHelpFormatter) so the path is never split at a hyphen.
     return ("The store (a DuckDB file) is --db PATH, else $RECSCOPE_DB, else\n"
             "data/recscope.duckdb in a clone, else recscope.duckdb in the per-user data\n"
@@ -92,9 +88,6 @@ def print_json(obj) -> None:
 
 
 def _json_default(o):
-    import numpy as np
-    import pandas as pd
-
     if isinstance(o, np.integer):
         return int(o)
     if isinstance(o, np.floating):
@@ -107,8 +100,6 @@ def _json_default(o):
 
 
 def get_store(args):
-    from engine.store import Store
-
     return Store(getattr(args, "db", None))
 
 
@@ -125,8 +116,6 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:  # output piped into a reader that stopped early (`| head`)
         try:  # point stdout at /dev/null so the flush at exit does not fail again
-            import os
-
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         except (OSError, ValueError, AttributeError):
             pass

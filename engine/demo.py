@@ -1,14 +1,18 @@
 """`recscope demo`: build the built-in demo in a store.
 
 Steps, each with progress: the synthetic job board (interactions, postings, users and
-company reviews); then each feature adds its own step to ``STEPS`` below (train the
+company reviews); then each feature's own step from ``_steps`` below (train the
 default recommenders, train and score the review classifier, start an example bandit
 experiment). Each step is a function ``step(store, dataset_name, seed, progress)``.
 """
 
 from __future__ import annotations
 
+from engine.data.synthetic import make_job_board
+from engine.pipeline import demo_step as train_default_recommenders
 from engine.progress import ProgressFn, null_progress
+from engine.services.bandit_experiments import demo_step as start_bandit_experiment
+from engine.services.reviews import demo_step as train_review_classifier
 from engine.store import Store
 from engine.store.datasets import save_dataset
 
@@ -16,8 +20,6 @@ DEMO_NAME = "jobboard"
 
 
 def _build_dataset(store: Store, name: str, seed: int, progress: ProgressFn) -> None:
-    from engine.data.synthetic import make_job_board
-
     progress("generate job board", 0, 1)
     ds = make_job_board(seed=seed, name=name)
     progress("generate job board", 1, 1)
@@ -27,15 +29,9 @@ def _build_dataset(store: Store, name: str, seed: int, progress: ProgressFn) -> 
 
 
 def _steps():
-    steps = [_build_dataset]
-    # Features append their demo steps here (one import + one append each).
-    from engine.pipeline import demo_step as train_default_recommenders
-    steps.append(train_default_recommenders)
-    from engine.reviews.service import demo_step as train_review_classifier
-    steps.append(train_review_classifier)
-    from engine.bandits.experiments import demo_step as start_bandit_experiment
-    steps.append(start_bandit_experiment)
-    return steps
+    """The demo's steps in order; a feature adds its own (one import + one entry)."""
+    return [_build_dataset, train_default_recommenders, train_review_classifier,
+            start_bandit_experiment]
 
 
 def build_demo(store: Store, seed: int = 0, name: str = DEMO_NAME,

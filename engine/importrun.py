@@ -15,10 +15,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from engine.data.loaders import ids_as_text
+from engine.data.loaders import ids_as_text, read_table, require_columns
 from engine.errors import DataError
+from engine.pipeline import _reason, code_version, ensure_split, eval_ks, evaluate
 from engine.store import Store
 from engine.store import runs as store_runs
+from engine.store.datasets import items_frame, require_dataset
 
 
 def _examples(values, n: int = 3) -> str:
@@ -44,8 +46,6 @@ def read_lists(file, k: int | None = None) -> pd.DataFrame:
     must not repeat). Without it: by ``score`` descending, ties by item id. ``k`` keeps
     each user's first k items.
     """
-    from engine.data.loaders import read_table, require_columns
-
     path = Path(file)
     df = read_table(path)
     require_columns(df, path, {"user_id": "user_id", "item_id": "item_id"},
@@ -103,9 +103,6 @@ def import_run(store: Store, file, dataset: str, name: str, *, split_id: int | N
     ``split_id`` defaults to the dataset's latest split (the default split is made when
     the dataset has none). source='imported', algorithm = ``name``.
     """
-    from engine.pipeline import code_version, ensure_split, eval_ks, evaluate
-    from engine.store.datasets import items_frame, require_dataset
-
     path = Path(file)
     if not name or not str(name).strip():
         raise DataError("An imported run needs a non-empty --name.")
@@ -141,8 +138,6 @@ def import_run(store: Store, file, dataset: str, name: str, *, split_id: int | N
                               # users; one without a list scores 0), not the users listed
                               n_users=int(test["user_id"].nunique()))
     except BaseException as exc:
-        from engine.pipeline import _reason
-
         store_runs.fail_run(store, run_id, _reason(name, exc))
         raise
     return run_id

@@ -26,7 +26,7 @@ class TqdmProgress:
         self._stage = None
 
     def __call__(self, stage: str, done: int, total: int) -> None:
-        from tqdm import tqdm
+        from tqdm import tqdm  # loaded only when a terminal bar is drawn (not by the viewer)
 
         if stage != self._stage:
             self.close()

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from engine.bandits import experiments as ex
+from engine.services import bandit_experiments as ex
 from engine.bandits import ope as ope_mod
 from engine.bandits.checks import StoppingRule
 from engine.bandits.policies import POLICIES
@@ -28,6 +28,7 @@ from engine.parse import parse_floats
 from engine.store import bandits as sql
 from viewer import bandit_charts as charts
 from viewer import components, db, state
+from viewer.bandit_charts import arm_colors
 
 REFRESH_SECONDS = 3.0
 #: A running experiment stepped by anyone (another tab, `recscope bandit run`) less than
@@ -69,7 +70,7 @@ def _write(fn, *args, **kwargs):
 
 
 def create(**kwargs) -> int:
-    """Create an experiment (``kwargs`` as ``engine.bandits.experiments.new_experiment``)."""
+    """Create an experiment (``kwargs`` as ``engine.services.bandit_experiments.new_experiment``)."""
     start = kwargs.pop("start", False)
     exp_id = _write(ex.new_experiment, **kwargs)
     if start:
@@ -146,8 +147,6 @@ def busiest_arms(rep: ex.Report) -> list[str]:
 
 def colors(rep: ex.Report) -> dict:
     """{arm: colour} for every chart: the drawn arms keep one colour across charts."""
-    from viewer.bandit_charts import arm_colors
-
     drawn = chart_arms(rep)
     return arm_colors(drawn + [a for a in busiest_arms(rep) if a not in drawn])
 

@@ -1,5 +1,5 @@
 """Pieces of the Compare page: selections bound to the URL, the per-user view, the
-disagreement explorer and exposure. All data comes from engine.store.compare through
+disagreement explorer and exposure. All data comes from engine.services.compare through
 ``viewer.db.read`` (cached per store version).
 
 URL parameters: dataset, runs (comma-separated run ids), user, k, view (the tab),
@@ -13,13 +13,15 @@ most to the item's score, ``C.model_drivers``); for every other run a data stand
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pandas as pd
 import streamlit as st
 
 from engine.data import DEFAULT_EVENT_WEIGHTS
 from engine.evaluate.metrics import HIT_METRICS
 from engine.recommend.registry import explains
-from engine.store import compare as C
+from engine.services import compare as C
 from engine.store.datasets import list_datasets
 from engine.store.runs import list_runs
 from viewer import charts, components, db, nav, state
@@ -140,8 +142,6 @@ def pick_user(dataset: str, run_ids: list[int], split_id, k: int | None = None) 
 def _item_href(dataset: str, item_id: str) -> str | None:
     if not nav.has_page("item"):
         return None
-    from urllib.parse import urlencode
-
     return "item?" + urlencode({"dataset": dataset, "item": item_id})
 
 

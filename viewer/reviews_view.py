@@ -21,10 +21,12 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from engine.errors import RecscopeError
 from engine.reviews import queue as Q
 from engine.reviews.labels import current_labels, display_label, export_frame
 from engine.reviews.threshold import at_threshold, pr_curve
 from engine.store import datasets as ddb
+from engine.services.reviews import compare_models, train_dataset, weak_model_note
 from engine.store import reviews as rdb
 from viewer import db, state
 from viewer.components import bound_select
@@ -205,8 +207,6 @@ def model_picker(dataset: str) -> dict | None:
 
 def weak_model_warning(model: dict) -> None:
     """A warning above the queue when the model is near chance (its flags are noise)."""
-    from engine.reviews.service import weak_model_note
-
     note = weak_model_note(model)
     if note:
         st.warning(note, icon=":material/report:")
@@ -216,8 +216,6 @@ def train_button(dataset: str, label: str) -> dict | None:
     """A button that trains a new model with progress; returns its row when it ran."""
     if not st.button(label, key="rv_train", icon=":material/model_training:"):
         return None
-    from engine.reviews.service import train_dataset
-
     bar = st.progress(0.0, text="starting")
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -227,8 +225,6 @@ def train_button(dataset: str, label: str) -> dict | None:
         try:
             row = train_dataset(db.get_store(), dataset, progress=progress)
         except Exception as exc:  # RecscopeError: one sentence for a person
-            from engine.errors import RecscopeError
-
             if isinstance(exc, RecscopeError):
                 st.error(str(exc))
                 return None
@@ -457,8 +453,6 @@ def models_section(dataset: str) -> None:
     st.dataframe(models[cols], hide_index=True, width="stretch")
     if len(models) < 2:
         return
-    from engine.reviews.service import compare_models
-
     ids = models["model_id"].astype(int).tolist()
     pair = st.session_state.get("rv_compare")
     default_new, default_old = ids[0], ids[1]

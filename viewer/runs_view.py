@@ -10,6 +10,7 @@ dist (ecdf | box). A bad value in a link gets one warning and a sensible default
 from __future__ import annotations
 
 import json
+import math
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -18,7 +19,10 @@ import streamlit as st
 from engine.errors import RecscopeError
 from engine.evaluate.metrics import ACCURACY, BEYOND, METRICS, definition, display_format
 from engine.evaluate.slices import COLD_MAX
-from engine.store import runs_views as RV
+from engine.pipeline import EVAL_KS, train_runs
+from engine.recommend import registry
+from engine.recommend.registry import ALGORITHMS, RANGES
+from engine.services import runs as RV
 from engine.store.runs import list_runs, runs_with_metrics
 from viewer import components, db, nav, runs_charts
 from viewer.components import bound_select, run_label
@@ -51,8 +55,6 @@ def params_text(params) -> str:
 def changed_text(algorithm: str, params) -> str:
     """'factors=8, iterations=2': only the run's parameters that differ from the
     algorithm's registry defaults (and a seed other than 0); 'defaults' when none do."""
-    from engine.recommend.registry import ALGORITHMS
-
     if isinstance(params, str):
         try:
             params = json.loads(params or "{}")
@@ -249,17 +251,12 @@ def paired_tab(dataset: str, run_ids: list[int], labels: dict, metric: str, k: i
     if len(run_ids) < 2:
         st.info("Pick at least two runs above.", icon=":material/info:")
         return
-    try:
-        with st.spinner("Testing pairs…"):
-            # weakest first, so that in every pair B (the later run) has the higher mean
-            summ = db.read(RV.user_value_summary, tuple(run_ids), metric, int(k))
-            means = dict(zip(summ["run_id"].astype(int), summ["mean"]))
-            ordered = sorted(run_ids, key=lambda r: (means.get(r, float("-inf")), r))
-            tab = db.read(RV.paired_tests, tuple(ordered), metric, int(k))
-    except ImportError:
-        st.info("Paired tests need `engine.evaluate.stats`, which this checkout lacks.",
-                icon=":material/info:")
-        return
+    with st.spinner("Testing pairs…"):
+        # weakest first, so that in every pair B (the later run) has the higher mean
+        summ = db.read(RV.user_value_summary, tuple(run_ids), metric, int(k))
+        means = dict(zip(summ["run_id"].astype(int), summ["mean"]))
+        ordered = sorted(run_ids, key=lambda r: (means.get(r, float("-inf")), r))
+        tab = db.read(RV.paired_tests, tuple(ordered), metric, int(k))
     skipped = tab.attrs.get("skipped") or []
     if skipped:
         st.caption("Not paired (different splits, so different test items): "
@@ -408,16 +405,12 @@ MAX_ROWS = 4
 
 def _step(default) -> float:
     """A float input's step: a power of ten a little below the default (0.05 -> 0.01)."""
-    import math
-
     return 10.0 ** math.floor(math.log10(default)) if default > 0 else 0.01
 
 
 def param_input(algo: str, name: str, default, key: str, label_visibility: str = "visible"):
     """One parameter as a number input pre-filled with ``default``; bounds from RANGES
     (an exclusive lower bound such as alpha > 0 is left to ``make`` to name)."""
-    from engine.recommend.registry import RANGES
-
     low, high, _ = RANGES.get(name, (None, None, True))
     if isinstance(default, int) and not isinstance(default, bool):
         return st.number_input(name, value=int(default), step=1, key=key,
@@ -486,9 +479,6 @@ def train_panel(dataset: str) -> None:
 def _train_form(dataset: str) -> None:
     # A fragment: editing a parameter or adding a row reruns this panel only, not the
     # whole page with its charts and tests.
-    from engine.pipeline import EVAL_KS
-    from engine.recommend import registry
-
     algos = st.multiselect("Algorithms", registry.available(), key="_runs_train_algos",
                            help="Each row becomes one new run; change a parameter to try "
                                 "another value, add a row to try two values side by side.")
@@ -576,9 +566,6 @@ def _train_form(dataset: str) -> None:
 def run_training(dataset: str, rows: list[tuple[str, dict]], kwargs: dict) -> None:
     """Train ``rows`` of (algorithm, non-default params): one ``train_runs`` call per
     round (see training_rounds), every row validated before anything is trained."""
-    from engine.pipeline import train_runs
-    from engine.recommend import registry
-
     try:
         for algo, params in rows:
             registry.make(algo, seed=int(kwargs.get("seed", 0)), **params)

@@ -114,6 +114,8 @@ def _q_means(df: pd.DataFrame, n_items: int, n_pos: int, prior_strength: float) 
 
 def _logistic(df: pd.DataFrame, n_items: int, n_pos: int):
     """Fit P(click | user features, item, position); returns a predict(rows, items) fn."""
+    # scikit-learn takes about a second to import: loaded only for the direct-method
+    # estimator, so the bandit pages and commands that never fit one do not pay for it
     from scipy import sparse
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import OneHotEncoder

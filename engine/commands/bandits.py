@@ -5,10 +5,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 
+from engine.bandits.ope import evaluate_file
 from engine.cli import add_db_arg, add_json_arg, get_store, print_json
 from engine.errors import DataError
 from engine.parse import parse_floats, parse_ints
+from engine.progress import TqdmProgress
+from engine.services import bandit_experiments as ex
+from engine.services.bandit_logs import DEFAULT_COLUMNS, add_rewards, import_log
+from engine.store import bandits as sql
 
 
 def _add_experiment_args(p: argparse.ArgumentParser) -> None:
@@ -50,14 +56,12 @@ def _experiment_kwargs(args) -> dict:
 
 
 def _cmd_simulate(args) -> int:
-    from engine.bandits.experiments import simulate_and_store
-
     store = get_store(args)
     if args.steps < 1:
         raise DataError(f"--steps must be at least 1, not {args.steps}.")
     kw = _experiment_kwargs(args)
     name = args.name or f"simulation {args.policy} seed {args.seed}"
-    exp_id, res = simulate_and_store(store, name=name, steps=args.steps, **kw)
+    exp_id, res = ex.simulate_and_store(store, name=name, steps=args.steps, **kw)
     out = {"experiment_id": exp_id, "pulls": [int(x) for x in res.pulls],
            "rewards": [float(x) for x in res.rewards], "regret": float(res.regret),
            "prob_best": [float(x) for x in res.prob_best]}
@@ -73,23 +77,19 @@ def _cmd_simulate(args) -> int:
 
 
 def _cmd_create(args) -> int:
-    from engine.bandits.experiments import new_experiment, start
-
     store = get_store(args)
     max_steps = args.max_steps
     if max_steps is not None and max_steps < 1:
         raise DataError(f"--max-steps must be at least 1, not {max_steps}.")
-    exp_id = new_experiment(store, name=args.name or "experiment", max_steps=max_steps,
+    exp_id = ex.new_experiment(store, name=args.name or "experiment", max_steps=max_steps,
                             **_experiment_kwargs(args))
     if args.start:
-        start(store, exp_id)
+        ex.start(store, exp_id)
     print_json({"experiment_id": exp_id}) if args.json else print(f"experiment {exp_id} created")
     return 0
 
 
 def _cmd_status(args, action: str) -> int:
-    from engine.bandits import experiments as ex
-
     store = get_store(args)
     if action == "start":
         ex.start(store, args.experiment)
@@ -104,9 +104,7 @@ def _cmd_status(args, action: str) -> int:
 
 
 def _cmd_list(args) -> int:
-    from engine.store.bandits import list_experiments
-
-    df = list_experiments(get_store(args))
+    df = sql.list_experiments(get_store(args))
     if args.json:
         print_json(df.to_dict(orient="records"))
     else:
@@ -115,9 +113,7 @@ def _cmd_list(args) -> int:
 
 
 def _cmd_show(args) -> int:
-    from engine.bandits.experiments import report
-
-    rep = report(get_store(args), args.experiment)
+    rep = ex.report(get_store(args), args.experiment)
     cols = ["arm", "pulls", "n_obs", "successes", "mean", "lo", "hi", "prob_best", "expected_loss"]
     if args.json:
         print_json({"experiment": rep.experiment, "arms": rep.summary[cols].to_dict("records"),
@@ -135,8 +131,6 @@ def _cmd_show(args) -> int:
 
 
 def _cmd_ope(args) -> int:
-    from engine.bandits.ope import evaluate_file
-
     res = evaluate_file(args.logs, args.target, args.reward_model)
     keys = ["ipw", "snipw", "dm", "dr", "ess", "max_weight", "n"]
     if args.json:
@@ -159,11 +153,6 @@ def _prior(text: str) -> list[float]:
 
 
 def _cmd_import(args) -> int:
-    import sys
-
-    from engine.bandits.logs import DEFAULT_COLUMNS, import_log
-    from engine.progress import TqdmProgress
-
     store = get_store(args)
     prior = _prior(args.prior)
     progress = TqdmProgress(disable=not sys.stderr.isatty())
@@ -197,8 +186,6 @@ def _cmd_import(args) -> int:
 
 
 def _cmd_rewards(args) -> int:
-    from engine.bandits.logs import add_rewards
-
     res = add_rewards(get_store(args), args.experiment, args.file, id_col=args.id_col,
                       reward_col=args.reward_col)
     out = {"experiment_id": res.experiment_id, "rows": res.n, "joined": res.joined,
@@ -330,11 +317,6 @@ def register(subparsers) -> None:
 
 
 def _cmd_run(args) -> int:
-    import time
-
-    from engine.bandits import experiments as ex
-    from engine.store import bandits as sql
-
     if args.every <= 0:
         raise DataError(f"--every must be above 0 seconds, not {args.every}.")
     if args.batches < 1:

@@ -9,13 +9,16 @@ from __future__ import annotations
 import argparse
 import sys
 
+from engine import demo
 from engine.cli import add_db_arg, add_json_arg, get_store, print_json
+from engine.data.loaders import (dropped_note, load_interactions_csv, load_movielens, load_reviews,
+                                 parse_sep, varying_note)
 from engine.errors import DataError
+from engine.progress import TqdmProgress
+from engine.store.datasets import list_datasets, positive_name, save_dataset, save_reviews
 
 
 def _progress():
-    from engine.progress import TqdmProgress
-
     # Bars in a terminal only: logs and captured output stay one clean line per result.
     return TqdmProgress(disable=not sys.stderr.isatty())
 
@@ -119,8 +122,6 @@ def _sep_arg(p: argparse.ArgumentParser) -> None:
 
 
 def _save(args, ds) -> None:
-    from engine.store.datasets import save_dataset
-
     progress = _progress()
     progress("store dataset", 0, 1)
     save_dataset(get_store(args), ds, replace=args.replace)
@@ -142,8 +143,6 @@ def _summary(ds) -> str:
 
 
 def cmd_import_movielens(args) -> int:
-    from engine.data.loaders import load_movielens
-
     progress = _progress()
     ds = load_movielens(args.path, args.name, progress=progress)
     progress.close()
@@ -153,9 +152,6 @@ def cmd_import_movielens(args) -> int:
 
 
 def cmd_import_csv(args) -> int:
-    from engine.data.loaders import (dropped_note, load_interactions_csv, parse_sep,
-                                     varying_note)
-
     progress = _progress()
     ds = load_interactions_csv(args.file, args.name, args.user_col, args.item_col,
                                time_col=args.time_col, event_col=args.event_col,
@@ -174,9 +170,6 @@ def cmd_import_csv(args) -> int:
 
 
 def cmd_import_reviews(args) -> int:
-    from engine.data.loaders import load_reviews, parse_sep
-    from engine.store.datasets import save_reviews
-
     if not args.name.strip():
         raise DataError("A dataset needs a non-empty --name.")
     positive = None if args.positive_name is None else args.positive_name.strip()
@@ -207,8 +200,6 @@ def cmd_import_reviews(args) -> int:
 
 
 def cmd_datasets(args) -> int:
-    from engine.store.datasets import list_datasets, positive_name
-
     store = get_store(args)
     df = list_datasets(store)
     count_cols = ["n_users", "n_items", "n_interactions", "n_reviews"]
@@ -240,12 +231,9 @@ def cmd_datasets(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from engine.demo import build_demo
-    from engine.store.datasets import list_datasets
-
     store = get_store(args)
     progress = _progress()
-    name = build_demo(store, seed=args.seed, progress=progress)
+    name = demo.build_demo(store, seed=args.seed, progress=progress)
     progress.close()
     row = list_datasets(store).set_index("name").loc[name]
     print(f"demo dataset {name!r} in {store.path}: {int(row['n_users']):,} users, "

@@ -7,15 +7,20 @@ import json
 import math
 import sys
 
+import pandas as pd
+
 from engine.cli import add_db_arg, add_json_arg, get_store, print_json
 from engine.errors import DataError
 from engine.evaluate.stats import second_minus_first
 from engine.recommend import registry
+from engine.importrun import import_run
+from engine.pipeline import N_NEIGHBOURS, compare_runs, train_runs
+from engine.progress import TqdmProgress
+from engine.store.datasets import list_datasets, require_dataset
+from engine.store.runs import get_run, list_splits, run_metrics, runs_with_metrics
 
 
 def _progress():
-    from engine.progress import TqdmProgress
-
     # Bars in a terminal only: logs and captured output stay clean.
     return TqdmProgress(disable=not sys.stderr.isatty())
 
@@ -151,8 +156,6 @@ def _clean(v):
 
 
 def _records(df) -> list[dict]:
-    import pandas as pd
-
     recs = []
     for row in df.to_dict(orient="records"):
         recs.append({k: (None if (v is pd.NaT or v is None or (not isinstance(v, (str, dict, list))
@@ -188,8 +191,6 @@ def _check_split_args(args) -> None:
 
 
 def _check_has_interactions(store, dataset: str) -> None:
-    from engine.store.datasets import list_datasets, require_dataset
-
     require_dataset(store, dataset)
     ds = list_datasets(store).set_index("name").loc[dataset]
     if not (ds["n_interactions"] or 0) > 0:
@@ -199,8 +200,6 @@ def _check_has_interactions(store, dataset: str) -> None:
 
 
 def cmd_train(args) -> int:
-    from engine.pipeline import N_NEIGHBOURS, train_runs
-
     _check_split_args(args)
     store = get_store(args)
     _check_has_interactions(store, args.dataset)
@@ -237,9 +236,6 @@ def cmd_train(args) -> int:
 
 
 def cmd_runs(args) -> int:
-    from engine.store.datasets import require_dataset
-    from engine.store.runs import runs_with_metrics
-
     store = get_store(args)
     if args.dataset is not None:  # a misspelt name is an error, not "no runs"
         require_dataset(store, args.dataset)
@@ -265,8 +261,6 @@ def cmd_runs(args) -> int:
 
 
 def cmd_metrics(args) -> int:
-    from engine.store.runs import get_run, run_metrics
-
     store = get_store(args)
     run = get_run(store, args.run_id)
     m = run_metrics(store, args.run_id)
@@ -290,8 +284,6 @@ def cmd_metrics(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from engine.pipeline import compare_runs
-
     res = compare_runs(get_store(args), args.run_a, args.run_b, metric=args.metric, k=args.k)
     if args.json:
         print_json({k: _clean(v) for k, v in res.items()})
@@ -321,9 +313,6 @@ def _fmt(v, spec: str = ".4f") -> str:
 
 
 def cmd_import_run(args) -> int:
-    from engine.importrun import import_run
-    from engine.store.runs import get_run, run_metrics
-
     store = get_store(args)
     run_id = import_run(store, args.file, args.dataset, args.name, split_id=args.split_id, k=args.k)
     run = get_run(store, run_id)
@@ -337,8 +326,6 @@ def cmd_import_run(args) -> int:
     print(f"imported run {run_id}: {run['algorithm']!r} with lists for {n_listed:,} users, "
           f"evaluated on the {run['n_users']:,} test users of split {run['split_id']}{extra}")
     if args.split_id is None:
-        from engine.store.runs import list_splits
-
         n_splits = len(list_splits(store, args.dataset))
         if n_splits > 1:
             print(f"note: {args.dataset!r} has {n_splits} splits and none was named, so the "

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from engine.cli import add_db_arg, add_json_arg, get_store, print_json
+from engine.errors import DataError
+from engine.progress import TqdmProgress
+from engine.reviews.labels import export_frame
+from engine.reviews.model import ModelParams
+from engine.services.reviews import summary, train_dataset, weak_model_note
+from engine.store.datasets import require_dataset
+from engine.store.reviews import label_history, list_models, load_reviews
 
 
 def _progress():
-    from engine.progress import TqdmProgress
-
     return TqdmProgress(disable=not sys.stderr.isatty())
 
 
@@ -49,10 +55,6 @@ def register(sub) -> None:
 
 
 def cmd_train(args) -> int:
-    from engine.errors import DataError
-    from engine.reviews.model import ModelParams
-    from engine.reviews.service import summary, train_dataset, weak_model_note
-
     if args.folds < 2:
         raise DataError(f"--folds must be at least 2, not {args.folds}.")
     params = ModelParams(cv_folds=args.folds, seed=args.seed)
@@ -84,9 +86,6 @@ def cmd_train(args) -> int:
 
 
 def cmd_models(args) -> int:
-    from engine.store.datasets import require_dataset
-    from engine.store.reviews import list_models
-
     store = get_store(args)
     require_dataset(store, args.dataset)
     df = list_models(store, args.dataset)
@@ -102,13 +101,6 @@ def cmd_models(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from engine.reviews.labels import export_frame
-    from engine.store.reviews import label_history, load_reviews
-
-    from pathlib import Path
-
-    from engine.errors import DataError
-
     store = get_store(args)
     if args.out and not Path(args.out).parent.is_dir():
         raise DataError(f"Cannot write --out {args.out}: the folder {Path(args.out).parent} "

@@ -42,6 +42,7 @@ import csv
 import difflib
 import re
 import zipfile
+from io import StringIO
 from pathlib import Path
 
 import numpy as np
@@ -583,8 +584,6 @@ def _read_dat(path: Path, names: list[str]) -> pd.DataFrame:
     text = _existing_file(path).read_bytes().decode("latin-1")
     if not text.strip():
         raise DataError(f"{path} is empty; expected '::'-separated rows.")
-    from io import StringIO
-
     text = text.replace("::", "\x1f")
     try:
         df = pd.read_csv(StringIO(text), sep="\x1f", header=None, names=names, dtype=str,

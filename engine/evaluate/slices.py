@@ -1,6 +1,7 @@
 """Per-user metrics cut by slices of users, and pairwise paired tests between runs.
 
-Pure functions of DataFrames (the SQL that fetches them is in engine/store/runs_views.py).
+Pure functions of DataFrames (the SQL that fetches them is in engine/store/metrics.py and
+engine/store/splits.py; engine/services/runs.py joins the two).
 
 Slices:
 - *activity*: users bucketed by how many distinct items they have in the train part of
@@ -23,6 +24,8 @@ from typing import Iterable, Mapping
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from engine.evaluate.stats import holm, paired_test
 
 #: Default number of activity buckets (quartiles of train items per user).
 ACTIVITY_BUCKETS = 4
@@ -96,8 +99,6 @@ def pairwise_tests(series: Mapping[int, pd.Series], pairs: Iterable[tuple[int, i
     the t-test p-values over all pairs in the table (Holm 1979), ``p_holm_wilcoxon`` the
     Wilcoxon ones. Default pairs: every pair in the mapping's order.
     """
-    from engine.evaluate.stats import holm, paired_test
-
     ids = list(series)
     pairs = list(combinations(ids, 2)) if pairs is None else [tuple(p) for p in pairs]
     rows = []
@@ -116,6 +117,53 @@ def pairwise_tests(series: Mapping[int, pd.Series], pairs: Iterable[tuple[int, i
     out = pd.DataFrame(rows)[cols]
     out["p_holm"] = holm(out["p_value_t"].to_numpy(dtype="float64"))
     out["p_holm_wilcoxon"] = holm(out["p_value_wilcoxon"].to_numpy(dtype="float64"))
+    return out
+
+
+def tests_on_same_split(values: pd.DataFrame, splits: Mapping[int, object], run_ids: Iterable,
+                        *, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """``pairwise_tests`` of every pair of the runs (in the order given) that share a split.
+
+    values: DataFrame[run_id, user_id, value] (one per-user metric); splits: {run_id:
+    split_id}. Runs on different splits are not paired (their users' test items differ):
+    such pairs are left out and listed in the ``skipped`` attribute of the result; runs
+    without values are listed in ``missing``.
+    """
+    ids = list(dict.fromkeys(int(r) for r in run_ids))
+    series = {r: pd.Series(g["value"].to_numpy(), index=g["user_id"].to_numpy())
+              for r, g in values.groupby("run_id", sort=False)}
+    series = {r: series[r] for r in ids if r in series}
+    pairs, skipped = [], []
+    have = list(series)
+    for i, a in enumerate(have):
+        for b in have[i + 1:]:
+            (pairs if splits.get(a) == splits.get(b) else skipped).append((a, b))
+    out = pairwise_tests(series, pairs, n_boot=n_boot, seed=seed)
+    out.attrs["skipped"] = skipped
+    out.attrs["missing"] = [r for r in ids if r not in series]
+    return out
+
+
+def label_slices(values: pd.DataFrame, by: str = "activity", n_buckets: int = ACTIVITY_BUCKETS,
+                 cold_max: int = COLD_MAX) -> pd.DataFrame:
+    """``values`` (DataFrame[run_id, split_id, user_id, value, n_train]) with an ordered
+    categorical ``slice`` column: activity buckets or cold/warm (see the module docstring).
+
+    A user's slice depends on its train items only, and bucket edges are computed once
+    over all (split, user) pairs of the runs, so every run is cut alike.
+    """
+    if by not in ("activity", "coldwarm"):
+        raise ValueError(f"by must be 'activity' or 'coldwarm', not {by!r}")
+    if values.empty:
+        return values.assign(slice=pd.Series([], dtype="object"))
+    users = values.drop_duplicates(["split_id", "user_id"])
+    if by == "activity":
+        labels = activity_buckets(users["n_train"], n_buckets)
+    else:
+        labels = cold_warm(users["n_train"], cold_max)
+    key = users[["split_id", "user_id"]].assign(slice=labels.to_numpy())
+    out = values.merge(key, on=["split_id", "user_id"], how="left")
+    out["slice"] = pd.Categorical(out["slice"], categories=labels.cat.categories, ordered=True)
     return out
 
 

@@ -57,6 +57,8 @@ def prepare(reviews: pd.DataFrame) -> pd.DataFrame:
 
 def build_pipeline(params: ModelParams):
     """The uncalibrated pipeline: features -> logistic regression."""
+    # scikit-learn takes about a second to import: loaded here, when a model is fitted,
+    # so the store, the CLI and the viewer's other pages do not pay for it
     from sklearn.compose import ColumnTransformer
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -110,6 +112,7 @@ def n_folds(y: np.ndarray, params: ModelParams) -> int:
 def cross_validate(X: pd.DataFrame, y: np.ndarray, params: ModelParams,
                    progress: ProgressFn = null_progress) -> np.ndarray:
     """Out-of-fold decision values (stratified k-fold, shuffled with the seed)."""
+    # scikit-learn: imported where used (see build_pipeline)
     from sklearn.base import clone
     from sklearn.model_selection import StratifiedKFold
 
@@ -129,6 +132,7 @@ def fit_calibrated(X: pd.DataFrame, y: np.ndarray, oof_decision: np.ndarray,
                    params: ModelParams) -> CalibratedModel:
     """Fit the pipeline on all of X and a sigmoid from the out-of-fold decision values to y
     (Platt scaling as a one-feature logistic regression, almost unregularised)."""
+    # scikit-learn: imported where used (see build_pipeline)
     from sklearn.linear_model import LogisticRegression
 
     y = np.asarray(y, dtype=int)
@@ -150,6 +154,7 @@ def predict(model: CalibratedModel, X: pd.DataFrame) -> np.ndarray:
 def metrics(y: np.ndarray, p: np.ndarray) -> dict:
     """ROC-AUC, PR-AUC (average precision), and the F1-maximising threshold with its
     F1, precision and recall (a review is flagged when its score >= threshold)."""
+    # scikit-learn: imported where used (see build_pipeline)
     from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
 
     y = np.asarray(y, dtype=int)

@@ -102,6 +102,7 @@ def _one(text: str) -> dict:
 
 def _near_duplicates(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Each review's highest cosine similarity to another review, and that review's position."""
+    # scikit-learn takes about a second to import: loaded only when reviews are checked
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.neighbors import NearestNeighbors
 

@@ -9,6 +9,8 @@ import pandas as pd
 def pr_curve(y: np.ndarray, scores: np.ndarray) -> pd.DataFrame:
     """Precision-recall curve (scikit-learn): columns threshold, precision, recall, one row
     per distinct score (flag when score >= threshold)."""
+    # scikit-learn takes about a second to import: loaded when a curve is drawn, not
+    # by every module that imports this one
     from sklearn.metrics import precision_recall_curve
 
     y = np.asarray(y, dtype=int)

@@ -5,7 +5,9 @@ reader in another process cannot open it meanwhile. So nobody holds a connection
 long: every read and every write opens the file, does its work and closes it, and an
 open that meets another process's lock waits and retries (``RECSCOPE_LOCK_TIMEOUT``
 seconds, default 120) before giving up with one sentence. Long jobs compute first and
-write their results in one short transaction at the end.
+write their results in one short transaction at the end. Several reads that belong
+together (one user on the Compare page) share one connection: ``with store.session() as
+s:`` gives an object with the Store's read API.
 """
 
 from __future__ import annotations
@@ -56,6 +58,35 @@ def default_db_path() -> Path:
 def _is_lock_error(exc: Exception) -> bool:
     msg = str(exc).lower()
     return "lock" in msg and ("conflicting" in msg or "could not set" in msg)
+
+
+class Session:
+    """Several reads sharing one open connection, with the read API of a Store
+    (``connect``, ``df``, ``scalar``): opening the file costs more than a pruned per-user
+    query. Made by ``Store.session()``; valid only inside its ``with`` block."""
+
+    def __init__(self, store: "Store", con: duckdb.DuckDBPyConnection):
+        self.path = store.path
+        self.con = con
+
+    def __repr__(self) -> str:
+        return f"Session({str(self.path)!r})"
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        yield self.con
+
+    @contextmanager
+    def session(self) -> Iterator["Session"]:
+        """Itself: a reader that opens a session works inside an outer one too."""
+        yield self
+
+    def df(self, sql: str, params: list | dict | None = None) -> pd.DataFrame:
+        return self.con.execute(sql, params or []).df()
+
+    def scalar(self, sql: str, params: list | dict | None = None):
+        row = self.con.execute(sql, params or []).fetchone()
+        return None if row is None else row[0]
 
 
 class Store:
@@ -128,6 +159,13 @@ class Store:
                 raise
             else:
                 con.execute("COMMIT")
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One connection that several reads share: ``with store.session() as s:`` gives
+        an object with the Store's read API (pass it wherever a reader takes a store)."""
+        with self.connect() as con:
+            yield Session(self, con)
 
     def df(self, sql: str, params: list | dict | None = None) -> pd.DataFrame:
         """Run one query and return a DataFrame."""

@@ -1,4 +1,5 @@
-"""SQL for the Item page: one item's metadata, popularity, neighbours and audience.
+"""Readers about items: metadata of listed items (``items_meta``, ``with_item_meta``),
+and one item's details, popularity, neighbours and audience (the Item page).
 
 "Similar items" come from three sources, each named on the page:
 
@@ -21,14 +22,10 @@ import pandas as pd
 
 from engine.errors import NotFound
 from engine.store.core import Store
-
-
-def _ph(values) -> str:
-    return ", ".join("?" for _ in values)
-
-
-def _empty(columns: dict[str, str]) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in columns.items()})
+from engine.store.sql import empty as _empty
+from engine.store.sql import ph as _ph
+from engine.store.sql import run_ids as run_ids_of
+from engine.store.sql import text_ids
 
 
 def parse_attrs(text) -> dict:
@@ -112,6 +109,39 @@ def _with_meta(con, dataset: str, df: pd.DataFrame) -> pd.DataFrame:
                       "ON i.dataset = ? AND i.item_id = n.item_id ORDER BY n.pos", [dataset]).df()
     con.unregister("_neigh")
     return out.drop(columns=["pos"])
+
+
+def items_meta(store: Store, dataset: str, item_ids: Iterable[str]) -> pd.DataFrame:
+    """title, category and attrs (JSON text) of the listed items: DataFrame[item_id,
+    title, category, attrs]. Ids are constants (``item_id IN (...)``, 1000 at a time), so a
+    large items table is never a hash-join build side."""
+    ids = sorted(set(text_ids(item_ids)))
+    if not ids:
+        return _empty({"item_id": "object", "title": "object", "category": "object",
+                       "attrs": "object"})
+    out = []
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start:start + 1000]
+        out.append(store.df(
+            f"SELECT item_id, any_value(title) AS title, any_value(category) AS category, "
+            f"any_value(attrs) AS attrs FROM items WHERE dataset = ? AND item_id IN ({_ph(chunk)}) "
+            f"GROUP BY item_id", [dataset] + chunk))
+    return pd.concat(out, ignore_index=True)
+
+
+def with_item_meta(store: Store, dataset: str, df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` (with an item_id column) plus title, category and attrs; an item with no
+    metadata row still gets a readable title: its id."""
+    meta = items_meta(store, dataset, df["item_id"].tolist()) if len(df) else None
+    if meta is None or meta.empty:
+        df = df.copy()
+        for c in ("title", "category", "attrs"):
+            df[c] = None
+    else:
+        df = df.merge(meta, on="item_id", how="left")
+    df["title"] = df["title"].where(df["title"].notna() & (df["title"].astype(str) != ""),
+                                    df["item_id"])
+    return df
 
 
 def similar_by_cointeraction(store: Store, dataset: str, item_id: str, n: int = 10,
@@ -235,7 +265,7 @@ def item_audience(store: Store, dataset: str, item_id: str,
 
 def item_rank_counts(store: Store, item_id: str, run_ids: Iterable) -> pd.DataFrame:
     """How many users get ``item_id`` at each rank, per run: DataFrame[run_id, rank, n_users]."""
-    ids = [int(r) for r in run_ids]
+    ids = run_ids_of(run_ids)
     if not ids:
         return _empty({"run_id": "int64", "rank": "int64", "n_users": "int64"})
     return store.df(

@@ -34,6 +34,8 @@ import pandas as pd
 from engine.data.dataset import ids_to_text
 from engine.errors import DataError, NotFound
 from engine.store.core import Store
+from engine.store.sql import empty, ph
+from engine.store.sql import run_ids as sql_run_ids
 
 #: Columns of a recommendations frame, in order.
 RECS_COLUMNS = ["user_id", "rank", "item_id", "score"]
@@ -365,9 +367,8 @@ def runs_with_metrics(store: Store, dataset: str | None = None,
     ks = [int(k) for k in ks]
     if runs.empty or not ks:
         return runs
-    placeholders = ", ".join("?" for _ in ks)
     sql = (f"SELECT m.run_id, m.metric, m.k, m.value FROM metrics m JOIN runs r USING (run_id) "
-           f"WHERE m.k IN ({placeholders})")
+           f"WHERE m.k IN ({ph(ks)})")
     params: list = list(ks)
     if dataset is not None:
         sql += " AND r.dataset = ?"
@@ -436,8 +437,7 @@ def artifact_sizes(store: Store, run_ids: Iterable[int] | None = None) -> pd.Dat
     ids = [int(r) for r in run_ids]
     if not ids:
         return store.df(sql + " WHERE false")
-    ph = ", ".join("?" for _ in ids)
-    return store.df(sql + f" WHERE run_id IN ({ph}) ORDER BY run_id, name", ids)
+    return store.df(sql + f" WHERE run_id IN ({ph(ids)}) ORDER BY run_id, name", ids)
 
 
 def run_metrics(store: Store, run_id: int) -> pd.DataFrame:
@@ -490,8 +490,7 @@ def recommendations(store: Store, run_id: int, user_ids: Iterable[str] | None = 
                              "item_id": pd.Series([], dtype=object), "score": pd.Series([], dtype="float64")})
     if len(ids) <= 1000:
         # Constants in IN (...) let DuckDB prune row groups by the user_id zonemaps.
-        ph = ", ".join("?" for _ in ids)
-        return store.df(f"SELECT {cols} FROM recommendations WHERE {where} AND user_id IN ({ph}) "
+        return store.df(f"SELECT {cols} FROM recommendations WHERE {where} AND user_id IN ({ph(ids)}) "
                         f"ORDER BY user_id, rank", params + ids)
     with store.connect() as con:
         con.register("_want_users", pd.DataFrame({"user_id": pd.Series(ids, dtype=object)}))
@@ -511,3 +510,25 @@ def unknown_ids(store: Store, dataset: str, what: str, ids: Iterable[str]) -> li
         df = con.execute(f"SELECT w.id FROM _want_ids w WHERE NOT EXISTS (SELECT 1 FROM {table} t "
                          f"WHERE t.dataset = ? AND t.{col} = w.id) ORDER BY w.pos", [dataset]).df()
     return df["id"].tolist()
+
+
+def runs_info(store: Store, run_ids: Iterable) -> pd.DataFrame:
+    """The listed runs (those that exist): run_id, dataset, split_id, algorithm, name,
+    params (JSON text), source, status, k, n_users; in the order asked."""
+    ids = sql_run_ids(run_ids)
+    cols = ["run_id", "dataset", "split_id", "algorithm", "name", "params", "source", "status",
+            "k", "n_users"]
+    if not ids:
+        return empty({c: "object" for c in cols})
+    df = store.df(f"SELECT {', '.join(cols)} FROM runs WHERE run_id IN ({ph(ids)})", ids)
+    order = {r: i for i, r in enumerate(ids)}
+    return df.sort_values("run_id", key=lambda s: s.map(order)).reset_index(drop=True)
+
+
+def run_splits(store: Store, run_ids: Iterable) -> pd.DataFrame:
+    """DataFrame[run_id, dataset, split_id] of the listed runs, by run id."""
+    ids = sql_run_ids(run_ids)
+    if not ids:
+        return empty({"run_id": "int64", "dataset": "object", "split_id": "float64"})
+    return store.df(f"SELECT run_id, dataset, split_id FROM runs WHERE run_id IN ({ph(ids)}) "
+                    f"ORDER BY run_id", ids)

@@ -2,8 +2,10 @@
 
 Every statement is idempotent (``IF NOT EXISTS``) so that opening an older file adds
 what is missing. Domain modules (reviews, bandits) keep their tables beside their SQL
-in ``engine/store/<domain>.py`` and list them in ``DOMAIN_DDL`` below.
+in ``engine/store/<domain>_tables.py``, which ``all_ddl`` below appends.
 """
+
+from engine.store import bandit_tables, review_tables
 
 SCHEMA_VERSION = 1
 
@@ -93,6 +95,4 @@ CORE_DDL = [
 
 
 def all_ddl() -> list[str]:
-    from engine.store import bandit_tables, review_tables
-
     return CORE_DDL + review_tables.DDL + bandit_tables.DDL

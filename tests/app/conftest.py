@@ -41,7 +41,7 @@ def url_params(at) -> dict:
 @pytest.fixture
 def tiny_db(tmp_path, monkeypatch):
     """The tiny runs store of tests/unit/test_runs_views.py, as the app's store."""
-    from tests.unit.test_runs_views import build_tiny_store
+    from tests.fixtures.runs_store import build_tiny_store
 
     path = tmp_path / "tiny.duckdb"
     build_tiny_store(path)

@@ -4,7 +4,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from engine.bandits import checks
-from engine.bandits import experiments as ex
+from engine.services import bandit_experiments as ex
 from engine.store import Store
 from engine.store import bandits as sql
 from tests.conftest import ROOT
@@ -144,7 +144,7 @@ def _import_log(db, tmp_path, n_arms: int, n: int = 600):
     import numpy as np
     import pandas as pd
 
-    from engine.bandits import logs
+    from engine.services import bandit_logs as logs
 
     rng = np.random.default_rng(0)
     arms = rng.integers(0, n_arms, size=n)

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 from tests.app.conftest import run_page
 from tests.app.conftest import texts as _texts
 from tests.app.conftest import url_params as _params
-from tests.unit.test_store_compare import build_tiny
+from tests.fixtures.compare_store import build_tiny
 
 
 

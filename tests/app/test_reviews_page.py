@@ -18,9 +18,9 @@ from tests.conftest import ROOT
 def _trained(tmp_path_factory):
     from engine.data.dataset import normalise_reviews
     from engine.reviews.model import ModelParams
-    from engine.reviews.service import train_dataset
+    from engine.services.reviews import train_dataset
     from engine.store.datasets import save_reviews
-    from tests.unit.test_reviews_service import make_reviews
+    from tests.fixtures.reviews import make_reviews
 
     path = tmp_path_factory.mktemp("reviews_app") / "r.duckdb"
     store = Store(path)
@@ -58,7 +58,7 @@ def test_empty_store_says_how_to_start(tmp_path, monkeypatch):
 def test_untrained_dataset_offers_training(tmp_path, monkeypatch):
     from engine.data.dataset import normalise_reviews
     from engine.store.datasets import save_reviews
-    from tests.unit.test_reviews_service import make_reviews
+    from tests.fixtures.reviews import make_reviews
 
     path = tmp_path / "u.duckdb"
     save_reviews(Store(path), "fresh", normalise_reviews(make_reviews(40)))
@@ -154,7 +154,7 @@ def test_export_offers_csv(db, monkeypatch):
 
 
 def test_a_model_near_chance_is_flagged_and_an_unknown_model_is_named(db, monkeypatch):
-    from engine.reviews import service
+    from engine.services import reviews as service
 
     at = _run(db, monkeypatch, dataset="toy")
     assert "little better than chance" not in "\n".join(str(w.value) for w in at.warning)
@@ -185,7 +185,7 @@ def deceptive_db(tmp_path):
     """A reviews dataset imported through the CLI with --positive-name deceptive, trained,
     with one human label of the positive class."""
     from engine.cli import main
-    from tests.unit.test_reviews_service import make_reviews
+    from tests.fixtures.reviews import make_reviews
 
     csv = tmp_path / "hotel.csv"
     make_reviews(80).assign(deceptive=lambda d: d["label"]).drop(columns=["label"]).to_csv(csv, index=False)

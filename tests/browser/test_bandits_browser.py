@@ -11,7 +11,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def bandit_db(tmp_path_factory):
-    from engine.bandits import experiments as ex
+    from engine.services import bandit_experiments as ex
     from engine.store import Store
 
     path = tmp_path_factory.mktemp("bandits") / "bandits.duckdb"

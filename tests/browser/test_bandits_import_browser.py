@@ -11,7 +11,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def imported_db(tmp_path_factory):
-    from engine.bandits import logs
+    from engine.services import bandit_logs as logs
     from engine.store import Store
 
     folder = tmp_path_factory.mktemp("bandit-import")

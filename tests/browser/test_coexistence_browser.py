@@ -18,7 +18,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def shared_db(tmp_path):
-    from engine.bandits import experiments as ex
+    from engine.services import bandit_experiments as ex
     from engine.data.synthetic import make_job_board
     from engine.store import Store
     from engine.store.datasets import save_dataset

@@ -7,8 +7,12 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from engine.data.synthetic import make_job_board
+from engine.pipeline import train_runs
+from engine.store import Store
+from engine.store.datasets import save_dataset
 from tests.browser.conftest import no_exception, shot, wait_idle
-from tests.unit.test_store_compare import build_tiny
+from tests.fixtures.compare_store import build_tiny
 
 
 @pytest.fixture(scope="module")
@@ -96,18 +100,10 @@ def test_disagreement_tab_opens_a_user(serve, tiny_db, page):
 @pytest.fixture(scope="module")
 def jobboard_db(tmp_path_factory):
     """The demo job board with three trained runs (engine.pipeline.train_runs)."""
-    from engine.data.synthetic import make_job_board
-    from engine.store import Store
-    from engine.store.datasets import save_dataset
-
-    try:
-        from engine.pipeline import train_runs
-        path = tmp_path_factory.mktemp("jobboard") / "jobboard.duckdb"
-        store = Store(path)
-        save_dataset(store, make_job_board(seed=0, name="jobboard"))
-        out = train_runs(store, "jobboard", ["popularity", "itemknn", "als"], k=20, seed=0)
-    except ImportError as exc:   # the pipeline's evaluation modules are not all in yet
-        pytest.skip(f"engine.pipeline.train_runs cannot train yet: {exc}")
+    path = tmp_path_factory.mktemp("jobboard") / "jobboard.duckdb"
+    store = Store(path)
+    save_dataset(store, make_job_board(seed=0, name="jobboard"))
+    out = train_runs(store, "jobboard", ["popularity", "itemknn", "als"], k=20, seed=0)
     assert [r["status"] for r in out] == ["done"] * 3, out
     return path
 

@@ -19,10 +19,10 @@ XSS = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>"]
 def reviews_db(tmp_path_factory):
     from engine.data.dataset import normalise_reviews
     from engine.reviews.model import ModelParams
-    from engine.reviews.service import train_dataset
+    from engine.services.reviews import train_dataset
     from engine.store import Store
     from engine.store.datasets import save_reviews
-    from tests.unit.test_reviews_service import make_reviews
+    from tests.fixtures.reviews import make_reviews
 
     path = tmp_path_factory.mktemp("reviews_browser") / "reviews.duckdb"
     store = Store(path)
@@ -122,7 +122,7 @@ def deceptive_db(tmp_path_factory):
     from engine.reviews.service import train_dataset
     from engine.store import Store
     from engine.store.datasets import save_reviews
-    from tests.unit.test_reviews_service import make_reviews
+    from tests.fixtures.reviews import make_reviews
 
     path = tmp_path_factory.mktemp("reviews_deceptive") / "reviews.duckdb"
     store = Store(path)

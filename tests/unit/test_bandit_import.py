@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from scipy import integrate, stats
 
-from engine.bandits import experiments as ex
-from engine.bandits import logs
+from engine.services import bandit_experiments as ex
+from engine.services import bandit_logs as logs
 from engine.bandits.environments import FixedRates
 from engine.bandits.simulation import Spec, simulate
 from engine.cli import main

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.bandits import experiments as ex
+from engine.services import bandit_experiments as ex
 from engine.bandits.environments import FixedRates
 from engine.bandits.simulation import Spec, simulate
 from engine.cli import main
@@ -178,7 +178,7 @@ def test_cli_simulate_bad_arguments_name_the_option(store, capsys, argv, expecte
 def test_step_if_due_keeps_one_pace_for_every_driver(tmp_path):
     """Two drivers (two open pages, a page and `bandit run`) stepping the same running
     experiment within the interval advance it once; a paused one is never stepped."""
-    from engine.bandits import experiments as ex
+    from engine.services import bandit_experiments as ex
     from engine.store import Store
 
     store = Store(tmp_path / "b.duckdb")
@@ -192,7 +192,7 @@ def test_step_if_due_keeps_one_pace_for_every_driver(tmp_path):
 
 
 def test_cli_run_advances_until_its_time_is_up_and_refuses_a_paused_one(tmp_path, capsys):
-    from engine.bandits import experiments as ex
+    from engine.services import bandit_experiments as ex
     from engine.cli import main
     from engine.store import Store
     from engine.store import bandits as sql

@@ -325,7 +325,7 @@ def test_time_format_flag_settles_an_ambiguous_column(tmp_path, store, capsys):
 def test_positive_name_in_import_train_and_export(tmp_path, store, capsys):
     from engine.store import reviews as rdb
     from engine.store.datasets import positive_name
-    from tests.unit.test_reviews_service import make_reviews
+    from tests.fixtures.reviews import make_reviews
 
     csv = tmp_path / "hotel.csv"
     make_reviews(60).rename(columns={"label": "deceptive"}).to_csv(csv, index=False)
@@ -361,7 +361,7 @@ def test_store_without_positive_name_column_still_opens(tmp_path):
     from engine.store import Store, core
     from engine.store.datasets import positive_name, save_reviews
     from engine.data.dataset import normalise_reviews
-    from tests.unit.test_reviews_service import make_reviews
+    from tests.fixtures.reviews import make_reviews
 
     path = tmp_path / "old.duckdb"
     store = Store(path)

@@ -14,7 +14,7 @@ from engine.errors import DataError
 from engine.store import Store
 from engine.store import runs as R
 from engine.store.datasets import save_dataset
-from tests.unit.test_pipeline import tiny_dataset
+from tests.fixtures.datasets import tiny_dataset
 
 
 @pytest.fixture()

@@ -1,5 +1,5 @@
 """The ALS model's own explanations: engine/recommend/explain.py, the item factors a run
-keeps (engine/store/runs.py) and what the Compare page reads (engine/store/compare.py)."""
+keeps (engine/store/runs.py) and what the Compare page reads (engine/services/compare.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from engine.recommend.algorithms import ALS
 from engine.recommend.explain import als_drivers, als_explain, history_row
 from engine.recommend.matrix import build_matrix
 from engine.store import Store
-from engine.store import compare as C
+from engine.services import compare as C
 from engine.store import runs as R
 from engine.store.datasets import save_dataset
 

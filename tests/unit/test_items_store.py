@@ -10,7 +10,7 @@ from sklearn.metrics.pairwise import cosine_similarity
 
 from engine.errors import NotFound
 from engine.store import items as I
-from tests.unit.test_runs_views import TEST, TRAIN, build_tiny_store
+from tests.fixtures.runs_store import TEST, TRAIN, build_tiny_store
 
 
 @pytest.fixture

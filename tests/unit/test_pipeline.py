@@ -7,42 +7,14 @@ import math
 import pandas as pd
 import pytest
 
-from engine.data.dataset import Dataset
 from engine.errors import DataError
 from engine.importrun import import_run
 from engine.pipeline import compare_runs, split_request, train_runs
 from engine.store import Store
 from engine.store import runs as R
 from engine.store.datasets import save_dataset
+from tests.fixtures.datasets import HAND, tiny_dataset
 
-# Four users, leave-last-one-out by time. Train (what is left after the last event):
-#   u1 {a, b}   u2 {a, c}   u3 {b, a}   u4 {a}     test: u1 c, u2 d, u3 e, u4 c
-# Popularity in train (users per item): a 4, b 2, c 1 (d, e never trained on).
-# Popularity lists (seen items excluded): u1 [c], u2 [b], u3 [c], u4 [b, c].
-# Hits: u1 c@1, u2 none, u3 none, u4 c@2.
-EVENTS = [
-    ("u1", "a", 1), ("u1", "b", 2), ("u1", "c", 3),
-    ("u2", "a", 1), ("u2", "c", 2), ("u2", "d", 3),
-    ("u3", "b", 1), ("u3", "a", 2), ("u3", "e", 3),
-    ("u4", "a", 1), ("u4", "c", 2),
-]
-HAND = {  # mean over the four test users, at k=10
-    "precision": (0.1 + 0 + 0 + 0.1) / 4,
-    "recall": (1 + 0 + 0 + 1) / 4,
-    "ndcg": (1 + 1 / math.log2(3)) / 4,
-    "mrr": (1 + 0.5) / 4,
-    "map": (1 + 0.5) / 4,
-    "hit_rate": 2 / 4,
-    "coverage": 2 / 3,  # b and c recommended, of the 3 trainable items
-}
-
-
-def tiny_dataset(name="tiny") -> Dataset:
-    inter = pd.DataFrame(EVENTS, columns=["user_id", "item_id", "day"])
-    inter["timestamp"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(inter.pop("day"), unit="D")
-    inter["weight"] = 1.0
-    inter["event"] = "interaction"
-    return Dataset(name=name, interactions=inter, users=None, items=None)
 
 
 @pytest.fixture()

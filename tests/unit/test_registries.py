@@ -19,7 +19,7 @@ from engine.recommend import registry
 from engine.store import Store
 from engine.store import runs as R
 from engine.store.datasets import save_dataset
-from tests.unit.test_pipeline import HAND, tiny_dataset
+from tests.fixtures.datasets import HAND, tiny_dataset
 
 
 # -- metrics -----------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from tests.conftest import shared_path
 
 def _import_and_train(store, args):
     from engine.cli import main
-    from engine.reviews.service import train_dataset
+    from engine.services.reviews import train_dataset
     from engine.store import reviews as db
 
     assert main(["import", "reviews", *args, "--db", str(store.path)]) == 0

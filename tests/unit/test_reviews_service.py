@@ -10,29 +10,11 @@ import pytest
 
 from engine.errors import DataError, NotFound
 from engine.reviews import model as M
-from engine.reviews.service import compare_models, train_dataset
+from engine.services.reviews import compare_models, train_dataset
 from engine.reviews.text import normalise_text
 from engine.store import reviews as db
 from engine.store.datasets import save_reviews
-
-FINE = ["研修がしっかりしていて働きやすい職場でした", "店長が優しくてシフトの融通が利きます",
-        "時給は普通ですが人間関係が良いです", "駅から近くて通勤が楽でした", "忙しいけれどやりがいがあります",
-        "まかないが美味しくて助かりました", "土日は混雑しますが慣れれば大丈夫です", "先輩が丁寧に教えてくれました"]
-SPAM = ["副業で月収100万円 https://example.jp/a", "今すぐ登録で1万円プレゼント https://spam.example.com",
-        "ああああああああああ", "ｓｄｆｓｄｆｓｄｆｓｄｆ"]
-
-
-def make_reviews(n: int = 120, seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    rows = []
-    for i in range(n):
-        spam = i % 4 == 0
-        pool = SPAM if spam else FINE
-        a, b = rng.choice(len(pool), 2)
-        text = pool[a] + ("。" + FINE[b % len(FINE)] if not spam else "")
-        rows.append({"review_id": f"R{i:04d}", "text": text + f" #{i}", "label": int(spam),
-                     "company": f"C{i % 3}", "user_id": f"U{i}", "created_at": pd.Timestamp("2026-01-01") + pd.Timedelta(days=i)})
-    return pd.DataFrame(rows)
+from tests.fixtures.reviews import make_reviews
 
 
 @pytest.fixture(scope="module")
@@ -191,7 +173,7 @@ def test_cli_train_json_and_errors(trained, capsys, tmp_path):
 def test_demo_registers_the_review_step_and_it_trains(store):
     from engine import demo
     from engine.data.dataset import normalise_reviews
-    from engine.reviews.service import demo_step
+    from engine.services.reviews import demo_step
 
     assert demo_step in demo._steps()
     save_reviews(store, "jobboard", normalise_reviews(make_reviews(60)))
@@ -206,7 +188,7 @@ def test_a_model_near_chance_is_called_so(trained, capsys, monkeypatch):
     """The Japanese toxic subset trains to ROC-AUC 0.47 and flags 433 of 437 reviews; the
     CLI used to report that like any other model."""
     from engine.cli import main
-    from engine.reviews import service
+    from engine.services import reviews as service
 
     store, row = trained
     assert service.weak_model_note(row) is None  # the toy model separates well (AUC > 0.95)

@@ -1,7 +1,7 @@
-"""Runs-page SQL (engine.store.runs_views) and slice arithmetic (engine.evaluate.slices),
+"""Runs-page reads (engine.services.runs over engine/store/) and slice arithmetic (engine.evaluate.slices),
 against a tiny store whose every number is computed by hand below.
 
-The tiny store (``build_tiny_store``, also used by the app tests):
+The tiny store (``tests.fixtures.runs_store.build_tiny_store``, also used by the app tests):
 
     train (split 1)                      popularity (train users)   decile
     u1: i9 i8 i7 i6 i5 i4 i3  (7 items)  i9 6  i8 5  i7 4            i(d-1) is alone in
@@ -27,78 +27,8 @@ import pytest
 from scipy import stats
 
 from engine.evaluate import slices as S
-from engine.store import Store
-from engine.store import runs_views as V
-
-TRAIN = {"u1": [9, 8, 7, 6, 5, 4, 3], "u2": [9, 8, 7, 6, 5, 4], "u3": [9, 8, 7, 6, 5],
-         "u4": [9, 8, 7], "u5": [9, 8], "u6": [9]}
-TEST = {"u1": 2, "u2": 3, "u3": 0, "u4": 6, "u5": 5, "u6": 4}
-RUN1 = {u: [6, 5, 4] for u in TRAIN}
-RUN2 = {"u1": [2, 1, 0], "u2": [3, 2, 1], "u3": [1, 0, 2], "u4": [5, 4, 3], "u5": [4, 3, 2],
-        "u6": [3, 2, 1]}
-TITLES = {0: "東京の寿司職人", 1: "大阪のカフェスタッフ", 2: "京都の旅館フロント", 3: "札幌の塾講師",
-          4: "福岡の倉庫作業", 5: "名古屋のコンビニ", 6: "横浜の家庭教師", 7: "神戸のパン屋",
-          8: "仙台のコールセンター", 9: "広島の配送ドライバー"}
-
-
-def _ndcg1(recs, test_item):
-    """nDCG@3 with one test item: 1 / log2(rank + 1) of the hit, else 0."""
-    return next((1 / math.log2(r + 2) for r, i in enumerate(recs) if i == test_item), 0.0)
-
-
-def build_tiny_store(path) -> Store:
-    store = Store(path)
-    with store.transaction() as con:
-        con.execute("INSERT INTO datasets (name, source, n_users, n_items, n_interactions, n_reviews, "
-                    "info) VALUES ('tiny', 'test', 6, 10, 30, 0, '{}')")
-        for u in TRAIN:
-            con.execute("INSERT INTO users VALUES ('tiny', ?, NULL)", [u])
-        for i, t in TITLES.items():
-            con.execute("INSERT INTO items VALUES ('tiny', ?, ?, ?, ?)",
-                        [f"i{i}", t, "飲食" if i % 2 else "教育",
-                         f'{{"hourly_wage": {1000 + 10 * i}, "employer": "株式会社{i}"}}'])
-        con.execute("INSERT INTO split_defs (split_id, dataset, method, params, n_train, n_test, "
-                    "n_test_users) VALUES (1, 'tiny', 'leave_last_n', "
-                    "'{\"request\": {\"method\": \"auto\", \"seed\": 0, \"min_weight\": null}}', 24, 6, 6),"
-                    "(2, 'tiny', 'random', '{}', 1, 1, 1)")
-        for u, items in TRAIN.items():
-            for n, i in enumerate(items):
-                ts = f"2026-01-{1 + n:02d}"
-                con.execute("INSERT INTO splits (split_id, user_id, item_id, part, ts, weight, event) "
-                            "VALUES (1, ?, ?, 'train', ?, 1, 'view')", [u, f"i{i}", ts])
-                con.execute("INSERT INTO interactions VALUES ('tiny', ?, ?, ?, 'view', 1)",
-                            [u, f"i{i}", ts])
-            con.execute("INSERT INTO splits (split_id, user_id, item_id, part, ts, weight, event) "
-                        "VALUES (1, ?, ?, 'test', '2026-02-01', 1, 'apply')", [u, f"i{TEST[u]}"])
-            con.execute("INSERT INTO interactions VALUES ('tiny', ?, ?, '2026-02-01', 'apply', 1)",
-                        [u, f"i{TEST[u]}"])
-        con.execute("INSERT INTO splits VALUES (2, 'u1', 'i9', 'train', NULL, 1, NULL), "
-                    "(2, 'u1', 'i2', 'test', NULL, 1, NULL)")
-        runs = [(1, 1, "popularity", "done", None, '{}'), (2, 1, "itemknn", "done", None, '{"K": 100}'),
-                (3, 1, "ease", "failed", "ease failed with MemoryError: too big.", '{}'),
-                (4, 2, "bpr", "done", None, '{"factors": 8}')]
-        for rid, sid, algo, status, err, params in runs:
-            con.execute("INSERT INTO runs (run_id, dataset, split_id, algorithm, name, params, source, "
-                        "status, error, k, fit_seconds, recommend_seconds, evaluate_seconds, n_users) "
-                        "VALUES (?, 'tiny', ?, ?, ?, ?, 'trained', ?, ?, 3, 0.5, 0.1, 0.2, ?)",
-                        [rid, sid, algo, algo, params, status, err, 1 if rid == 4 else 6])
-        for rid, lists in ((1, RUN1), (2, RUN2)):
-            for u, items in lists.items():
-                for r, i in enumerate(items):
-                    con.execute("INSERT INTO recommendations VALUES (?, ?, ?, ?, ?)",
-                                [rid, u, r + 1, f"i{i}", 1.0 - r / 10])
-                hit = float(TEST[u] in items)
-                con.execute("INSERT INTO user_metrics VALUES (?, ?, 'hit_rate', 3, ?), "
-                            "(?, ?, 'ndcg', 3, ?)", [rid, u, hit, rid, u, _ndcg1(items, TEST[u])])
-            vals = [_ndcg1(items, TEST[u]) for u, items in lists.items()]
-            con.execute("INSERT INTO metrics VALUES (?, 'ndcg', 3, ?), (?, 'coverage', 3, ?), "
-                        "(?, 'novelty', 3, ?), (?, 'hit_rate', 3, 0.5)",
-                        [rid, float(np.mean(vals)), rid, 0.3 if rid == 1 else 0.4, rid, 1.0 + rid,
-                         rid])
-        con.execute("INSERT INTO recommendations VALUES (4, 'u1', 1, 'i2', 0.9)")
-        con.execute("INSERT INTO user_metrics VALUES (4, 'u1', 'ndcg', 3, 1.0)")
-        con.execute("INSERT INTO metrics VALUES (4, 'ndcg', 3, 1.0)")
-    return store
+from engine.services import runs as V
+from tests.fixtures.runs_store import TRAIN, build_tiny_store
 
 
 @pytest.fixture
@@ -203,7 +133,6 @@ def test_split_requests(tiny):
 
 
 def test_paired_tests_pairs_only_runs_on_one_split(tiny):
-    pytest.importorskip("engine.evaluate.stats", reason="paired_test lands with engine.evaluate.stats")
     both = V.paired_tests(tiny, [1, 2, 4], "ndcg", 3, n_boot=200)
     assert both[["run_a", "run_b"]].values.tolist() == [[1, 2]]
     assert both.attrs["skipped"] == [(1, 4), (2, 4)]
@@ -224,7 +153,6 @@ def test_paired_tests_pairs_only_runs_on_one_split(tiny):
 
 
 def test_pairwise_tests_holm_over_several_pairs():
-    pytest.importorskip("engine.evaluate.stats", reason="paired_test lands with engine.evaluate.stats")
     rng = np.random.default_rng(0)
     users = [f"u{i}" for i in range(200)]
     base = rng.random(200)

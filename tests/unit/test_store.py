@@ -13,6 +13,7 @@ from engine.errors import DataError, StoreBusy
 from engine.store import Store
 from engine.store.datasets import list_datasets, load_dataset, save_dataset
 from engine.store.schema import SCHEMA_VERSION
+from engine.store.sql import empty, ph, run_ids, sample_threshold
 
 
 def _tiny(name="tiny"):
@@ -111,3 +112,25 @@ def test_lock_held_too_long_gives_one_sentence(tmp_path):
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_a_session_shares_one_connection_between_reads(tmp_path):
+    store = Store(tmp_path / "s.duckdb")
+    with store.session() as s:
+        s.df("CREATE TEMP TABLE t AS SELECT 42 AS x")      # a temp table lives per connection
+        assert s.scalar("SELECT x FROM t") == 42
+        with s.connect() as con:
+            assert con.execute("SELECT x FROM t").fetchone()[0] == 42
+        with s.session() as inner:                          # a reader's own session nests
+            assert inner is s
+    with pytest.raises(duckdb.CatalogException):            # gone with the session's connection
+        store.scalar("SELECT x FROM t")
+
+
+def test_the_sql_helpers():
+    assert ph([1, 2, 3]) == "?, ?, ?"
+    assert run_ids(["3", 1, 3.0, 2]) == [3, 1, 2]            # ints, first occurrence kept
+    frame = empty({"run_id": "int64", "user_id": "object"})
+    assert frame.empty and frame.dtypes.astype(str).tolist() == ["int64", "object"]
+    assert sample_threshold(1, 2) == 1000003 // 2            # keep about half of the hash range
+

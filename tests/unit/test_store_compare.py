@@ -1,4 +1,5 @@
-"""engine/store/compare.py against a tiny store written row by row (values hand-computed)."""
+"""The Compare page's reads (engine/services/compare.py over engine/store/ and
+engine/evaluate/compare.py) against a tiny store written row by row (values hand-computed)."""
 
 from __future__ import annotations
 
@@ -6,58 +7,9 @@ import math
 
 import pytest
 
-from engine.store import Store
-from engine.store import compare as C
-
-
-def build_tiny(path) -> Store:
-    """dataset "ds": 3 users, 6 items, split 1, runs 1 (als) and 2 (popularity) on it,
-    run 3 on another dataset "other". u1's test item is i3; u2's is i4; u3's is i5."""
-    store = Store(path, lock_timeout=5)
-    items = [("i1", "看護師（日勤）", "医療", '{"prefecture": "東京都", "hourly_wage": 1500}'),
-             ("i2", "倉庫内ピッキング", "物流", '{"prefecture": "大阪府", "hourly_wage": 1100}'),
-             ("i3", "カフェスタッフ", "飲食", '{"prefecture": "東京都", "hourly_wage": 1200}'),
-             ("i4", "コンビニ店員", "販売", None),
-             ("i5", "データ入力", "事務", '{"employer": "株式会社テスト"}'),
-             ("i6", "", "事務", None)]
-    inter = [("u1", "i1", "2024-01-01"), ("u1", "i2", "2024-01-02"), ("u1", "i3", "2024-01-03"),
-             ("u2", "i1", "2024-01-01"), ("u2", "i4", "2024-01-05"),
-             ("u3", "i2", "2024-01-01"), ("u3", "i3", "2024-01-02"), ("u3", "i5", "2024-01-04")]
-    split = [("u1", "i1", "train"), ("u1", "i2", "train"), ("u1", "i3", "test"),
-             ("u2", "i1", "train"), ("u2", "i4", "test"),
-             ("u3", "i2", "train"), ("u3", "i3", "train"), ("u3", "i5", "test")]
-    recs = {1: {"u1": ["i3", "i4", "i5"], "u2": ["i4", "i2", "i3"]},
-            2: {"u1": ["i4", "i6", "i3"], "u2": ["i4", "i2", "i3"]},
-            3: {"u1": ["x1"]}}
-    with store.transaction() as con:
-        con.execute("INSERT INTO datasets (name, n_users, n_items, n_interactions, n_reviews) "
-                    "VALUES ('ds', 3, 6, 8, 0), ('other', 1, 1, 1, 0)")
-        for u in ("u1", "u2", "u3"):
-            con.execute("INSERT INTO users (dataset, user_id) VALUES ('ds', ?)", [u])
-        con.execute("INSERT INTO users (dataset, user_id) VALUES ('other', 'u1')")
-        for row in items:
-            con.execute("INSERT INTO items (dataset, item_id, title, category, attrs) VALUES ('ds', ?, ?, ?, ?)", list(row))
-        for u, i, ts in inter:
-            con.execute("INSERT INTO interactions (dataset, user_id, item_id, ts, event, weight) "
-                        "VALUES ('ds', ?, ?, ?, 'view', 1.0)", [u, i, ts])
-        con.execute("INSERT INTO split_defs (split_id, dataset, method) VALUES (1, 'ds', 'leave_last_n')")
-        for u, i, part in split:
-            con.execute("INSERT INTO splits (split_id, user_id, item_id, part, weight) VALUES (1, ?, ?, ?, 1.0)", [u, i, part])
-        for rid, ds, algo in ((1, "ds", "als"), (2, "ds", "popularity"), (3, "other", "als")):
-            con.execute("INSERT INTO runs (run_id, dataset, split_id, algorithm, name, status, k) "
-                        "VALUES (?, ?, ?, ?, ?, 'done', 3)", [rid, ds, 1 if ds == "ds" else None,
-                                                              algo, algo])
-        for rid, by_user in recs.items():
-            for u, lst in by_user.items():
-                for rank, item in enumerate(lst, 1):
-                    con.execute("INSERT INTO recommendations (run_id, user_id, rank, item_id, score) "
-                                "VALUES (?, ?, ?, ?, ?)",
-                                [rid, u, rank, item, 1.0 / rank])
-        for rid, vals in ((1, {"u1": 1.0, "u2": 0.2}), (2, {"u1": 0.5, "u2": 0.2})):
-            for u, v in vals.items():
-                con.execute("INSERT INTO user_metrics (run_id, user_id, metric, k, value) "
-                                "VALUES (?, ?, 'ndcg', 3, ?)", [rid, u, v])
-    return store
+from engine.services import compare as C
+from tests.fixtures.compare_store import build_tiny
+from viewer.format import format_attrs
 
 
 @pytest.fixture
@@ -168,15 +120,13 @@ def test_search_random_exists_runs_info(tiny):
 
 
 def test_format_attrs():
-    assert C.format_attrs('{"prefecture": "東京都", "hourly_wage": 1500.0, "x": null, '
+    assert format_attrs('{"prefecture": "東京都", "hourly_wage": 1500.0, "x": null, '
                           '"posted_at": "2026-07-04T16:07:03", "more": "not shown"}') == \
         "東京都 · hourly wage 1,500 · posted at 2026-07-04"
-    assert C.format_attrs(None) == "" and C.format_attrs("not json") == ""
+    assert format_attrs(None) == "" and format_attrs("not json") == ""
 
 
 def test_format_attrs_keeps_years_plain():
-    from engine.store.compare import format_attrs
-
     line = format_attrs('{"year": 1997, "hourly_wage": 1500, "genres": "Action|Comedy"}')
     assert line == "year 1997 · hourly wage 1,500 · Action|Comedy"
 

@@ -17,23 +17,13 @@ import numpy as np
 import pandas as pd
 
 from engine.errors import DataError
+from engine.pipeline import code_version
 from engine.progress import ProgressFn, null_progress
 from engine.reviews import model as M
 from engine.reviews.labels import current_labels, training_targets
 from engine.reviews.rules import rule_reasons
 from engine.store import Store
 from engine.store import reviews as db
-
-
-def _code_version() -> str:
-    try:
-        from engine.pipeline import code_version
-
-        return code_version()
-    except Exception:  # the pipeline module is another feature's; never fail a training on it
-        from engine import __version__
-
-        return __version__
 
 
 def _reasons(sig: pd.DataFrame, spans: list[list[dict]]) -> list[list[dict]]:
@@ -90,7 +80,7 @@ def train_dataset(store: Store, dataset: str, params: M.ModelParams | None = Non
         "n_scored": int(len(scores)), "n_flagged": int((scores >= cv["threshold"]).sum()),
         "top_ngrams": [{"ngram": g, "coef": round(float(c), 4)}
                        for g, c in M.top_ngrams(model, 30).itertuples(index=False)],
-        "code_version": _code_version(),
+        "code_version": code_version(),
     }
     frame = pd.DataFrame({"review_id": reviews["review_id"], "score": scores, "out_of_fold": train,
                           "reasons": _reasons(X, spans), "spans": spans})
