@@ -2,7 +2,10 @@
 
 Each feature registers its sub-commands from a module in ``engine/commands/``: the
 module has ``register(subparsers)`` which adds parsers whose ``func(args) -> int`` does
-the work. Errors meant for a person (``RecscopeError``) print one sentence and exit 2.
+the work. Errors meant for a person (``RecscopeError``) print one sentence and exit 2; any
+other exception is a bug: one sentence naming a log file that holds the traceback
+(``$RECSCOPE_LOG_DIR``, default ``<tmp>/recscope-logs``), exit 1. Numbers and names are
+checked at the edge by ``engine.validate`` (argparse ``type=`` functions).
 """
 
 from __future__ import annotations
@@ -81,9 +84,38 @@ def _json_default(o):
 
 
 def get_store(args):
+    """The store of ``--db`` (checked: a DuckDB file or a new path), after marking runs
+    whose process was killed as interrupted (engine.liveness.sweep)."""
+    from engine.liveness import sweep
     from engine.store import Store
+    from engine.store.dbfile import check_db_path
 
-    return Store(getattr(args, "db", None))
+    store = Store(getattr(args, "db", None))
+    check_db_path(store.path)
+    if store.path.exists():
+        sweep(store)
+    return store
+
+
+def _log_internal_error(argv) -> str | None:
+    """Write the current exception's traceback to a log file; its path (or None)."""
+    import datetime
+    import os
+    import tempfile
+    import traceback
+
+    folder = os.environ.get("RECSCOPE_LOG_DIR") or os.path.join(tempfile.gettempdir(),
+                                                                 "recscope-logs")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+        fd, path = tempfile.mkstemp(prefix=f"recscope-{stamp}-", suffix=".log", dir=folder)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(f"recscope {_version()} {sys.argv[0]} {argv!r}\n")
+            traceback.print_exc(file=fh)
+        return path
+    except OSError:
+        return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,6 +129,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; the store keeps only what was committed.", file=sys.stderr)
         return 130
+    except MemoryError:
+        print("error: out of memory; the store keeps only what was committed (try smaller "
+              "--k, fewer items or fewer parameters).", file=sys.stderr)
+        return 1
+    except Exception as exc:  # anything else is a bug of ours: one sentence and a log file
+        log = _log_internal_error(argv)
+        where = f"the traceback is in {log}" if log else "no log file could be written"
+        print(f"error: an internal error stopped recscope ({type(exc).__name__}); the store "
+              f"keeps only what was committed; {where}.", file=sys.stderr)
+        return 1
     except BrokenPipeError:  # output piped into a reader that stopped early (`| head`)
         try:  # point stdout at /dev/null so the flush at exit does not fail again
             import os

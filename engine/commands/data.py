@@ -11,6 +11,7 @@ import sys
 
 from engine.cli import add_db_arg, add_json_arg, get_store, print_json
 from engine.errors import DataError
+from engine.validate import arg_int, arg_name
 
 
 def _progress():
@@ -25,7 +26,7 @@ def register(sub) -> None:
                        description="Build (or rebuild) the built-in demo dataset and everything "
                                    "derived from it.")
     add_db_arg(p)
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--seed", type=arg_int(bound="seed"), default=0, help="random seed (default 0)")
     p.set_defaults(func=cmd_demo)
 
     imp = sub.add_parser("import", help="import a dataset (movielens, csv, reviews) or the top-K lists of an outside system (run)",
@@ -88,7 +89,7 @@ def register(sub) -> None:
 
 def _common(p: argparse.ArgumentParser) -> None:
     add_db_arg(p)
-    p.add_argument("--name", required=True, help="dataset name in the store")
+    p.add_argument("--name", required=True, type=arg_name("--name"), help="dataset name in the store")
     p.add_argument("--replace", action="store_true",
                    help="replace a dataset of that name (and its runs)")
 

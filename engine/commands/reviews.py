@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from engine.cli import add_db_arg, add_json_arg, get_store, print_json
+from engine.validate import arg_float, arg_int
 
 
 def _progress():
@@ -25,9 +26,9 @@ def register(sub) -> None:
                                     "the shipped ones), cross-validate, and score every review; "
                                     "stores a new model version.")
     p.add_argument("--dataset", required=True, metavar="NAME")
-    p.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--C", type=float, default=None, dest="C", help="inverse regularisation (default 10)")
+    p.add_argument("--folds", type=arg_int(bound="folds", upper_only=True), default=5, help="cross-validation folds (default 5)")
+    p.add_argument("--seed", type=arg_int(bound="seed"), default=0, help="random seed (default 0)")
+    p.add_argument("--C", type=arg_float(bound="C", upper_only=True), default=None, dest="C", help="inverse regularisation (default 10)")
     add_db_arg(p)
     add_json_arg(p)
     p.set_defaults(func=cmd_train)

@@ -94,6 +94,9 @@ def make(name: str, seed: int = 0, **params) -> BaseRecommender:
 
 def _coerce(algo: str, key: str, default, value):
     """``value`` as the type of ``default``, within ``RANGES[key]``; else one sentence."""
+    from engine.validate import check_param
+
+    value = check_param(algo, key, default, value)  # no bools/NaN/inf; BOUNDS upper limits
     kind = "whole number" if isinstance(default, int) else "number"
     try:
         if isinstance(default, bool):

@@ -5,7 +5,7 @@ what is missing. Domain modules (reviews, bandits) keep their tables beside thei
 in ``engine/store/<domain>.py`` and list them in ``DOMAIN_DDL`` below.
 """
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: runs' owner columns (engine/liveness.py)
 
 CORE_DDL = [
     "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
@@ -60,6 +60,12 @@ CORE_DDL = [
         created_at TIMESTAMP DEFAULT current_timestamp,
         finished_at TIMESTAMP
     )""",
+    # version 2: the process that owns a 'running' run and its heartbeat, so a later
+    # process can mark a killed run 'failed' (engine/liveness.py); NULL on older rows
+    "ALTER TABLE runs ADD COLUMN IF NOT EXISTS owner_host VARCHAR",
+    "ALTER TABLE runs ADD COLUMN IF NOT EXISTS owner_pid INTEGER",
+    "ALTER TABLE runs ADD COLUMN IF NOT EXISTS owner_started VARCHAR",
+    "ALTER TABLE runs ADD COLUMN IF NOT EXISTS heartbeat_unix DOUBLE",  # unix seconds
     """CREATE TABLE IF NOT EXISTS recommendations (
         run_id INTEGER, user_id VARCHAR, rank SMALLINT, item_id VARCHAR, score DOUBLE
     )""",
