@@ -27,6 +27,9 @@ def register(sub) -> None:
                                    "derived from it.")
     add_db_arg(p)
     p.add_argument("--seed", type=arg_int(bound="seed"), default=0, help="random seed (default 0)")
+    p.add_argument("--replace", action="store_true",
+                   help="rebuild the demo dataset even when it has runs or review models, "
+                        "dropping them (other datasets are never touched)")
     p.set_defaults(func=cmd_demo)
 
     imp = sub.add_parser("import", help="import a dataset (movielens, csv, reviews) or the top-K lists of an outside system (run)",
@@ -213,7 +216,12 @@ def cmd_demo(args) -> int:
     from engine.demo import build_demo
     from engine.store.datasets import list_datasets
 
+    from engine.demo import DEMO_NAME, replace_note
+
     store = get_store(args)
+    note = replace_note(store, DEMO_NAME, replace=args.replace)  # refuses without --replace
+    if note:
+        print(note, file=sys.stderr)
     progress = _progress()
     name = build_demo(store, seed=args.seed, progress=progress)
     progress.close()

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from engine.textsafe import defuse_csv_cell, defuse_frame
+
 #: Human label -> training target (skip is no target).
 TARGET = {"meaningless": 1, "fine": 0}
 
@@ -50,14 +52,10 @@ def export_frame(history: pd.DataFrame, reviews: pd.DataFrame, full_history: boo
         out = current_labels(history)
     txt = reviews[["review_id", "text", "label"]].rename(columns={"label": "truth"})
     out = out.merge(txt, on="review_id", how="left")
-    out["text"] = out["text"].map(defuse_formula)
-    return out
+    # every text cell (review ids, reviewer names, text...) is untrusted: engine.textsafe
+    return defuse_frame(out)
 
 
 def defuse_formula(text):
-    """Review text is untrusted: a cell starting with = + - @ (or a tab / carriage return)
-    would run as a formula when the CSV is opened in a spreadsheet, so such text gets a
-    leading apostrophe (the OWASP advice for CSV injection)."""
-    if isinstance(text, str) and text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
+    """One cell defused for a spreadsheet (kept name; engine.textsafe holds the rule)."""
+    return defuse_csv_cell(text)

@@ -118,6 +118,22 @@ def _delete_dataset(con, name: str) -> None:
     con.execute("DELETE FROM datasets WHERE name = ?", [name])
 
 
+def dataset_footprint(store: Store, name: str) -> dict:
+    """What replacing dataset ``name`` would drop: its run ids, review model count, and
+    (experiment_id, name, arms JSON) of every bandit experiment; {} if there is no such
+    dataset. (Which experiments use its runs is for the caller to read from the arms.)"""
+    if not store.path.exists() or not dataset_exists(store, name):
+        return {}
+    with store.connect() as con:
+        runs = [r[0] for r in con.execute("SELECT run_id FROM runs WHERE dataset = ? "
+                                          "ORDER BY run_id", [name]).fetchall()]
+        models = con.execute("SELECT count(*) FROM review_models WHERE dataset = ?",
+                             [name]).fetchone()[0]
+        exps = con.execute("SELECT experiment_id, name, arms FROM bandit_experiments "
+                           "ORDER BY experiment_id").fetchall()
+    return {"run_ids": runs, "n_review_models": int(models), "experiments": exps}
+
+
 def list_datasets(store: Store) -> pd.DataFrame:
     """One row per dataset: name, source, created_at, n_users, n_items, n_interactions, n_reviews."""
     return store.df("SELECT name, source, created_at, n_users, n_items, n_interactions, n_reviews "
