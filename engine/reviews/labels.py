@@ -2,7 +2,10 @@
 
 Each review's events are replayed in order: 'meaningless', 'fine' and 'skip' push a
 label, 'undo' pops the latest standing one (an undo with nothing to pop does nothing).
-History is never deleted; the standing label is what remains on top.
+History is never deleted; the standing label is what remains on top. A label given to
+another text than the review's current one (``earlier_text``: the reviews were replaced
+and the id reused) belongs to that earlier version: it is kept in the history and the
+export, and never applied to the new text.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ def current_labels(history: pd.DataFrame) -> pd.DataFrame:
     one row per review whose stack is non-empty, with its standing label, reviewer and
     time. Columns: review_id, label, reviewer, labelled_at."""
     stacks: dict[str, list[tuple]] = {}
+    if "earlier_text" in history.columns:  # labels of an earlier text of the review
+        history = history[~history["earlier_text"].fillna(False).astype(bool)]
     for row in history.sort_values("label_id").itertuples(index=False):
         st = stacks.setdefault(str(row.review_id), [])
         if row.label == "undo":

@@ -43,6 +43,9 @@ def _now() -> datetime:
 
 def insert_experiment(con, exp: dict) -> int:
     """Insert an experiment row on an open connection (inside a transaction); returns its id."""
+    from engine.validate import check_name
+
+    check_name(exp.get("name") or "", "An experiment name")  # no newlines / terminal escapes
     exp_id = _one(con, "SELECT nextval('bandit_experiment_id_seq')")[0]
     row = dict(exp)
     row.update(experiment_id=int(exp_id), updated_at=_now())

@@ -43,6 +43,9 @@ def save_dataset(store: Store, ds: Dataset, replace: bool = False) -> None:
     """Write a dataset in one transaction. Refuses an existing name unless ``replace``."""
     if not ds.name or not ds.name.strip():
         raise DataError("A dataset needs a non-empty --name.")
+    from engine.validate import check_name
+
+    check_name(ds.name, "A dataset name")  # no newlines / terminal escapes
     users = pd.DataFrame({"user_id": ds.users["user_id"], "attrs": _attrs_json(ds.users, USER_COLUMNS)})
     items = ds.items[ITEM_COLUMNS].copy()
     items["attrs"] = _attrs_json(ds.items, ITEM_COLUMNS)
@@ -85,6 +88,9 @@ def _insert_reviews(con, dataset: str, reviews: pd.DataFrame) -> None:
 def save_reviews(store: Store, name: str, reviews: pd.DataFrame, source: str = "",
                  replace: bool = False, info: dict | None = None) -> None:
     """Write a reviews-only dataset (or add reviews to an existing one when ``replace``)."""
+    from engine.validate import check_name
+
+    check_name(name, "A dataset name")  # no newlines / terminal escapes
     with store.transaction() as con:
         exists = con.execute("SELECT count(*) FROM datasets WHERE name = ?", [name]).fetchone()[0]
         if exists and not replace:
