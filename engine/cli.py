@@ -29,7 +29,9 @@ class _Parser(argparse.ArgumentParser):
             # argparse reads a value such as -0.1,0.2 as an option of its own
             opt = message.split(":")[0].removeprefix("argument ").split("/")[-1]
             message += f"; a value starting with '-' goes after '=', e.g. {opt}=-0.1"
-        self.exit(2, f"error: {message} (see `{self.prog} --help`).\n")
+        from engine.textsafe import printable
+
+        self.exit(2, f"error: {printable(message)} (see `{printable(self.prog)} --help`).\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -124,7 +126,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except RecscopeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        from engine.textsafe import printable
+
+        # names and values quoted in the sentence come from people: one line, no escapes
+        print(f"error: {printable(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted; the store keeps only what was committed.", file=sys.stderr)

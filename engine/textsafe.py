@@ -1,4 +1,5 @@
-"""Text from people is text: one rule for every CSV export (labels, reviews, runs...).
+"""Text from people is text: one rule for every CSV export (labels, reviews, runs...),
+and one for every message printed to a terminal (``printable``).
 
 A cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return (after any
 leading spaces) runs as a formula when the CSV is opened in a spreadsheet
@@ -12,6 +13,17 @@ from __future__ import annotations
 import pandas as pd
 
 _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def printable(text: str) -> str:
+    """``text`` for a terminal: every control character (newline, ESC, NUL, DEL, C1,
+    bidi overrides...) shown as its escape (``\\n``, ``\\x1b``), so a message stays one
+    line and a name cannot drive the terminal."""
+    import unicodedata
+
+    return "".join(ch.encode("unicode_escape").decode("ascii")
+                   if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch
+                   for ch in str(text))
 
 
 def defuse_csv_cell(value):

@@ -132,6 +132,14 @@ def has_control(text: str) -> bool:
     return any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in str(text))
 
 
+def shown(text: str, limit: int = 80) -> str:
+    """``text`` for a one-line message: control characters as escapes, cut at ``limit``."""
+    from engine.textsafe import printable
+
+    text = printable(str(text))
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def check_name(value, what: str, *, max_len: int = 200) -> str:
     """A name a person gave: non-empty, no control characters, at most ``max_len`` long."""
     text = str(value)
@@ -139,7 +147,7 @@ def check_name(value, what: str, *, max_len: int = 200) -> str:
         raise DataError(f"{what} must not be empty.")
     if has_control(text):
         raise DataError(f"{what} must not hold control characters (newlines, tabs, terminal "
-                        f"escape codes); got {text.encode('unicode_escape').decode()[:80]!r}.")
+                        f"escape codes); got '{shown(text)}'.")
     if len(text) > max_len:
         raise DataError(f"{what} is {len(text):,} characters long; at most {max_len} are allowed.")
     return text
@@ -215,6 +223,6 @@ def arg_text(what: str = "the value"):
     def check(t: str) -> str:
         if has_control(t.replace("\t", "")):
             raise DataError(f"{what} must not hold control characters; got "
-                            f"{t.encode('unicode_escape').decode()[:80]!r}.")
+                            f"'{shown(t)}'.")
         return t
     return _argtype(check, "text")
