@@ -112,6 +112,12 @@ def check_floats(text: str, what: str, low=None, high=None, *, count: int | None
     if any(not p for p in parts):
         raise DataError(f"{what} has an empty entry in {text!r}; expected comma-separated "
                         f"numbers, e.g. 0.04,0.05.")
+    for p in parts:
+        try:
+            float(p)
+        except ValueError:  # not a number at all: say what the whole value should look like
+            raise DataError(f"{what} must be comma-separated numbers, e.g. 0.04,0.05; got "
+                            f"{text!r}.") from None
     vals = [check_float(p, f"Each value of {what}", low, high) for p in parts]
     if count is not None and len(vals) != count:
         raise DataError(f"{what} needs {count} numbers; got {len(vals)}.")
