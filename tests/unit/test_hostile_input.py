@@ -188,6 +188,25 @@ def test_sweep_marks_a_run_of_a_dead_process_interrupted(store):
     assert run["status"] == "failed" and run["error"].startswith("interrupted")
 
 
+def test_a_training_run_beats_and_stops_beating_when_it_ends(store):
+    from engine import liveness
+    from engine.store.runs import create_run, fail_run
+
+    run_id = create_run(store, dataset="d", split_id=None, algorithm="als")
+    first = store.scalar("SELECT heartbeat_unix FROM runs WHERE run_id = ?", [run_id])
+    time.sleep(0.05)
+    liveness._wake.set()  # beat now rather than in HEARTBEAT_SECONDS
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        beat = store.scalar("SELECT heartbeat_unix FROM runs WHERE run_id = ?", [run_id])
+        if beat > first:
+            break
+        time.sleep(0.05)
+    assert beat > first
+    fail_run(store, run_id, "stopped")
+    assert run_id not in liveness._beating
+
+
 def test_an_older_store_gains_the_owner_columns(tmp_path):
     import engine.store.core as core
     from engine.liveness import HEARTBEAT_TIMEOUT, sweep
