@@ -20,6 +20,9 @@ from engine.evaluate.metrics import ACCURACY, BEYOND, METRICS
 from engine.evaluate.slices import COLD_MAX
 from engine.store import runs_views as RV
 from engine.store.runs import list_runs, runs_with_metrics
+from engine.validate import BOUNDS
+
+K_MAX = BOUNDS["k"][1]  # the CLI's bound for --k (engine.validate)
 from viewer import components, db, nav, runs_charts, state
 
 DEFAULT_METRIC = "ndcg"
@@ -491,6 +494,7 @@ def param_input(algo: str, name: str, default, key: str, label_visibility: str =
     from engine.recommend.registry import RANGES
 
     low, high, _ = RANGES.get(name, (None, None, True))
+    high = BOUNDS.get(f"param.{name}", (None, high))[1]  # engine.validate's upper bound
     if isinstance(default, int) and not isinstance(default, bool):
         return st.number_input(name, value=int(default), step=1, key=key,
                                label_visibility=label_visibility,
@@ -605,7 +609,8 @@ def _train_form(dataset: str) -> None:
                               help="Train on an existing split so the new runs can be "
                                    "compared user by user with the old ones.")
     with cols[1]:
-        k = st.number_input("Longest list (K)", min_value=1, value=20, step=1, key="_runs_train_k",
+        k = st.number_input("Longest list (K)", min_value=1, max_value=K_MAX, value=20, step=1,
+                            key="_runs_train_k",
                             help="Each run stores its top-K list per test user and is "
                                  f"evaluated at {', '.join(map(str, EVAL_KS))} and this K.")
     kwargs: dict = {"k": int(k)}
