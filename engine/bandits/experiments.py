@@ -48,12 +48,14 @@ def new_experiment(store: Store, *, name: str, policy: str = "thompson",
     return sql.create_experiment(store, exp)
 
 
-def _check_sizes(*, rates, drift, batch_size, seed, delay, prior, max_steps, k) -> None:
+def _check_sizes(*, arm_names, rates, drift, batch_size, seed, delay, prior, max_steps, k) -> None:
     """Numbers from a page's form or a caller, checked like the CLI's (engine.validate):
     finite, no booleans, and within the documented upper bounds (lower bounds and their
     sentences stay with Spec and FixedRates)."""
     from engine import validate as V
 
+    for n in arm_names or []:
+        V.check_name(n, "Each arm name")
     for r in rates or []:
         V.check_float(r, "Each arm rate")
     if rates is not None and len(rates) > V.BOUNDS["arms"][1]:
@@ -77,7 +79,7 @@ def _experiment_row(*, name, store: Store, policy="thompson", rates=None, arm_na
                     status="created") -> dict:
     if (rates is None) == (run_ids is None):
         raise DataError("Give either arm rates or recommender run ids, not both.")
-    _check_sizes(rates=rates, drift=drift, batch_size=batch_size, seed=seed, delay=delay,
+    _check_sizes(arm_names=arm_names, rates=rates, drift=drift, batch_size=batch_size, seed=seed, delay=delay,
                  prior=(prior_alpha, prior_beta), max_steps=max_steps, k=k)
     if rates is not None:
         arms, env, dataset, env_params = _fixed_arms(rates, arm_names, drift), "fixed", None, {}
