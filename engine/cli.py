@@ -2,24 +2,33 @@
 
 Each feature registers its sub-commands from a module in ``engine/commands/``: the
 module has ``register(subparsers)`` which adds parsers whose ``func(args) -> int`` does
-the work. Errors meant for a person (``RecscopeError``) print one sentence and exit 2.
+the work. Errors meant for a person (``RecscopeError``) print one sentence and exit 2; any
+other exception is a bug: one sentence naming a log file that holds the traceback
+(``$RECSCOPE_LOG_DIR``, default ``<tmp>/recscope-logs``), exit 1. Numbers and names are
+checked at the edge by ``engine.validate`` (argparse ``type=`` functions).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import importlib
 import json
 import os
 import sys
+import tempfile
+import traceback
 
 import numpy as np
 import pandas as pd
 
 from engine import __version__
 from engine.errors import RecscopeError
+from engine.liveness import sweep
 from engine.paths import git_hash, user_data_dir
 from engine.store import Store
+from engine.store.dbfile import check_db_path
+from engine.textsafe import printable
 
 #: Modules under engine/commands that register sub-commands, in help order.
 COMMAND_MODULES = ["data", "recs", "reviews", "bandits", "serve"]
@@ -33,7 +42,7 @@ class _Parser(argparse.ArgumentParser):
             # argparse reads a value such as -0.1,0.2 as an option of its own
             opt = message.split(":")[0].removeprefix("argument ").split("/")[-1]
             message += f"; a value starting with '-' goes after '=', e.g. {opt}=-0.1"
-        self.exit(2, f"error: {message} (see `{self.prog} --help`).\n")
+        self.exit(2, f"error: {printable(message)} (see `{printable(self.prog)} --help`).\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -100,7 +109,29 @@ def _json_default(o):
 
 
 def get_store(args):
-    return Store(getattr(args, "db", None))
+    """The store of ``--db`` (checked: a DuckDB file or a new path), after marking runs
+    whose process was killed as interrupted (engine.liveness.sweep)."""
+    store = Store(getattr(args, "db", None))
+    check_db_path(store.path)
+    if store.path.exists():
+        sweep(store)
+    return store
+
+
+def _log_internal_error(argv) -> str | None:
+    """Write the current exception's traceback to a log file; its path (or None)."""
+    folder = os.environ.get("RECSCOPE_LOG_DIR") or os.path.join(tempfile.gettempdir(),
+                                                                 "recscope-logs")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+        fd, path = tempfile.mkstemp(prefix=f"recscope-{stamp}-", suffix=".log", dir=folder)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(f"recscope {_version()} {sys.argv[0]} {argv!r}\n")
+            traceback.print_exc(file=fh)
+        return path
+    except OSError:
+        return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,11 +140,22 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except RecscopeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        # names and values quoted in the sentence come from people: one line, no escapes
+        print(f"error: {printable(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted; the store keeps only what was committed.", file=sys.stderr)
         return 130
+    except MemoryError:
+        print("error: out of memory; the store keeps only what was committed (try smaller "
+              "--k, fewer items or fewer parameters).", file=sys.stderr)
+        return 1
+    except Exception as exc:  # anything else is a bug of ours: one sentence and a log file
+        log = _log_internal_error(argv)
+        where = f"the traceback is in {log}" if log else "no log file could be written"
+        print(f"error: an internal error stopped recscope ({type(exc).__name__}); the store "
+              f"keeps only what was committed; {where}.", file=sys.stderr)
+        return 1
     except BrokenPipeError:  # output piped into a reader that stopped early (`| head`)
         try:  # point stdout at /dev/null so the flush at exit does not fail again
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -21,6 +21,7 @@ from engine.pipeline import _reason, code_version, ensure_split, eval_ks, evalua
 from engine.store import Store
 from engine.store import runs as store_runs
 from engine.store.datasets import items_frame, require_dataset
+from engine.validate import BOUNDS, check_int, check_name
 
 
 def _examples(values, n: int = 3) -> str:
@@ -106,8 +107,15 @@ def import_run(store: Store, file, dataset: str, name: str, *, split_id: int | N
     path = Path(file)
     if not name or not str(name).strip():
         raise DataError("An imported run needs a non-empty --name.")
+    check_name(name, "An imported run's --name")
+    if k is not None:
+        k = check_int(k, "--k", None, BOUNDS["k"][1])  # rows and metrics grow with k
     require_dataset(store, dataset)
     recs = read_lists(path, k)
+    longest = int(recs["rank"].max()) if len(recs) else 0
+    if longest > BOUNDS["k"][1]:
+        raise DataError(f"{path} holds lists of up to {longest:,} items; at most "
+                        f"{BOUNDS['k'][1]:,} are evaluated, so keep each user's first K with --k.")
     _check_ids(store, dataset, recs, path)
     if split_id is None:
         split_id = store_runs.latest_split_id(store, dataset)

@@ -235,6 +235,10 @@ def _parse_algos(algos, params: dict | None) -> tuple[list[str], dict[str, dict]
     if not names:
         raise DataError("Name at least one algorithm (--algos), e.g. als,bpr; known: "
                         f"{', '.join(registry.available())}.")
+    repeated = sorted({a for a in names if names.count(a) > 1})
+    if repeated:  # each algorithm is one run of one train; a rerun is another train
+        raise DataError(f"--algos names {', '.join(map(repr, repeated))} more than once; name "
+                        f"each algorithm once (run `recscope train` again for another run).")
     unknown = [a for a in names if a not in registry.ALGORITHMS]
     if unknown:
         raise DataError(f"Unknown algorithm(s) {', '.join(map(repr, unknown))} in --algos; known: "

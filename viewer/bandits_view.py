@@ -19,13 +19,13 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from engine.services import bandit_experiments as ex
 from engine.bandits import ope as ope_mod
 from engine.bandits.checks import StoppingRule
 from engine.bandits.policies import POLICIES
 from engine.errors import RecscopeError
-from engine.parse import parse_floats
+from engine.services import bandit_experiments as ex
 from engine.store import bandits as sql
+from engine.validate import check_floats
 from viewer import bandit_charts as charts
 from viewer import components, db, state
 from viewer.bandit_charts import arm_colors
@@ -79,7 +79,7 @@ def create(**kwargs) -> int:
 
 
 def parse_rates(text: str) -> list[float]:
-    return parse_floats(text, "Arm rates")
+    return check_floats(text, "Arm rates")
 
 
 def parse_names(text: str) -> list[str] | None:

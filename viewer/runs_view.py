@@ -17,15 +17,24 @@ import pandas as pd
 import streamlit as st
 
 from engine.errors import RecscopeError
-from engine.evaluate.metrics import ACCURACY, BEYOND, METRICS, definition, display_format
+from engine.evaluate.metrics import (
+    ACCURACY,
+    BEYOND,
+    METRICS,
+    definition,
+    display_format,
+)
 from engine.evaluate.slices import COLD_MAX
 from engine.pipeline import EVAL_KS, train_runs
 from engine.recommend import registry
 from engine.recommend.registry import ALGORITHMS, RANGES
 from engine.services import runs as RV
 from engine.store.runs import list_runs, runs_with_metrics
+from engine.validate import BOUNDS
 from viewer import components, db, nav, runs_charts
 from viewer.components import bound_select, run_label
+
+K_MAX = BOUNDS["k"][1]  # the CLI's bound for --k (engine.validate)
 
 DEFAULT_METRIC = "ndcg"
 DEFAULT_K = 10
@@ -412,6 +421,7 @@ def param_input(algo: str, name: str, default, key: str, label_visibility: str =
     """One parameter as a number input pre-filled with ``default``; bounds from RANGES
     (an exclusive lower bound such as alpha > 0 is left to ``make`` to name)."""
     low, high, _ = RANGES.get(name, (None, None, True))
+    high = BOUNDS.get(f"param.{name}", (None, high))[1]  # engine.validate's upper bound
     if isinstance(default, int) and not isinstance(default, bool):
         return st.number_input(name, value=int(default), step=1, key=key,
                                label_visibility=label_visibility,
@@ -523,7 +533,8 @@ def _train_form(dataset: str) -> None:
                               help="Train on an existing split so the new runs can be "
                                    "compared user by user with the old ones.")
     with cols[1]:
-        k = st.number_input("Longest list (K)", min_value=1, value=20, step=1, key="_runs_train_k",
+        k = st.number_input("Longest list (K)", min_value=1, max_value=K_MAX, value=20, step=1,
+                            key="_runs_train_k",
                             help="Each run stores its top-K list per test user and is "
                                  f"evaluated at {', '.join(map(str, EVAL_KS))} and this K.")
     kwargs: dict = {"k": int(k)}

@@ -76,6 +76,13 @@ def read_logs(path: str | Path) -> pd.DataFrame:
         if df[col].isna().any():
             row = int(np.flatnonzero(df[col].isna().to_numpy())[0])
             raise DataError(f"Column {col!r} of {path} is empty in data row {row + 1}.")
+    for col in ("item_id", "position"):  # indices: whole numbers from 0 (never truncated)
+        v = df[col].to_numpy(float)
+        bad = ~np.isfinite(v) | (v < 0) | (v != np.floor(v)) | (v > 1_000_000)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise DataError(f"{col} in data row {row + 1} of {path} is {df[col].iloc[row]}; "
+                            f"expected a whole number from 0 to 1,000,000.")
     bad = (df["propensity_score"] <= 0) | (df["propensity_score"] > 1)
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])

@@ -10,11 +10,28 @@ import time
 from engine.bandits.ope import evaluate_file
 from engine.cli import add_db_arg, add_json_arg, get_store, print_json
 from engine.errors import DataError
-from engine.parse import parse_floats, parse_ints
 from engine.progress import TqdmProgress
 from engine.services import bandit_experiments as ex
 from engine.services.bandit_logs import DEFAULT_COLUMNS, add_rewards, import_log
 from engine.store import bandits as sql
+from engine.validate import (
+    BOUNDS,
+    arg_float,
+    arg_int,
+    arg_name,
+    check_floats,
+    check_ints,
+    check_name,
+)
+
+
+def _floats(text: str, what: str, low=None, high=None) -> list[float]:
+    # engine.validate: finite numbers only (NaN/inf refused), each within [low, high]
+    return check_floats(text, what, low, high)
+
+
+def _ints(text: str, what: str) -> list[int]:
+    return check_ints(text, what, *BOUNDS["id"])
 
 
 def _add_experiment_args(p: argparse.ArgumentParser) -> None:
@@ -23,32 +40,32 @@ def _add_experiment_args(p: argparse.ArgumentParser) -> None:
     src.add_argument("--runs", help="comma-separated run ids: recommender runs as arms")
     p.add_argument("--names", help="comma-separated arm names (default: from rates/runs)")
     p.add_argument("--drift", help="per-arm change of the rate per 10,000 decisions")
-    p.add_argument("--k", type=int, default=10, help="list length for recommender arms")
+    p.add_argument("--k", type=arg_int(bound="k", upper_only=True), default=10, help="list length for recommender arms")
     p.add_argument("--policy", default="thompson",
                    choices=["thompson", "ucb1", "epsilon_greedy", "uniform"])
-    p.add_argument("--epsilon", type=float, default=0.1, help="for epsilon_greedy")
-    p.add_argument("--batch", type=int, default=100, help="decisions per batch")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--epsilon", type=arg_float(0.0, 1.0), default=0.1, help="for epsilon_greedy")
+    p.add_argument("--batch", type=arg_int(bound="batch", upper_only=True), default=100, help="decisions per batch")
+    p.add_argument("--seed", type=arg_int(bound="seed"), default=0)
     p.add_argument("--prior", default="1,1", help="Beta prior alpha,beta (default 1,1)")
-    p.add_argument("--delay", type=int, default=0, help="batches before a reward arrives")
-    p.add_argument("--name", default=None)
+    p.add_argument("--delay", type=arg_int(bound="delay"), default=0, help="batches before a reward arrives")
+    p.add_argument("--name", default=None, type=arg_name("--name"))
     add_db_arg(p)
     add_json_arg(p)
 
 
 def _experiment_kwargs(args) -> dict:
-    prior = parse_floats(args.prior, "--prior")
-    if len(prior) != 2:
-        raise DataError("--prior needs two numbers, alpha,beta.")
+    prior = _prior(args.prior)
     kw = dict(policy=args.policy, batch_size=args.batch, seed=args.seed,
               prior_alpha=prior[0], prior_beta=prior[1], delay=args.delay,
               policy_params={"epsilon": args.epsilon} if args.policy == "epsilon_greedy" else {},
-              arm_names=[n.strip() for n in args.names.split(",")] if args.names else None)
+              arm_names=[check_name(n.strip(), "Each name of --names") for n in args.names.split(",")]
+              if args.names else None)
     if args.arms is not None:  # an empty --arms '' must not fall through to --runs
-        kw["rates"] = parse_floats(args.arms, "--arms")
-        kw["drift"] = parse_floats(args.drift, "--drift") if args.drift else None
+        kw["rates"] = check_floats(args.arms, "--arms", None, None,
+                                   max_count=BOUNDS["arms"][1])
+        kw["drift"] = _floats(args.drift, "--drift") if args.drift else None
     else:
-        kw["run_ids"] = parse_ints(args.runs, "--runs")
+        kw["run_ids"] = _ints(args.runs, "--runs")
         if args.k < 1:
             raise DataError(f"--k must be at least 1, not {args.k}.")
         kw["k"] = args.k
@@ -146,10 +163,7 @@ def _cmd_ope(args) -> int:
 
 
 def _prior(text: str) -> list[float]:
-    prior = parse_floats(text, "--prior")
-    if len(prior) != 2:
-        raise DataError("--prior needs two numbers, alpha,beta.")
-    return prior
+    return check_floats(text, "--prior (alpha,beta)", None, BOUNDS["prior"][1], count=2)
 
 
 def _cmd_import(args) -> int:
@@ -206,20 +220,20 @@ def register(subparsers) -> None:
 
     p = sub.add_parser("simulate", help="simulate an experiment in one go and store it")
     _add_experiment_args(p)
-    p.add_argument("--steps", type=int, default=10_000, help="decisions in all")
+    p.add_argument("--steps", type=arg_int(bound="steps", upper_only=True), default=10_000, help="decisions in all")
     p.set_defaults(func=_cmd_simulate)
 
     p = sub.add_parser("create", help="create an experiment to run step by step")
     _add_experiment_args(p)
-    p.add_argument("--max-steps", type=int, default=None)
+    p.add_argument("--max-steps", type=arg_int(bound="max_steps", upper_only=True), default=None)
     p.add_argument("--start", action="store_true", help="start it at once")
     p.set_defaults(func=_cmd_create)
 
     for action in ("start", "pause", "step"):
         p = sub.add_parser(action, help=f"{action} an experiment")
-        p.add_argument("experiment", type=int)
+        p.add_argument("experiment", type=arg_int(bound="id"))
         if action == "step":
-            p.add_argument("--batches", type=int, default=1)
+            p.add_argument("--batches", type=arg_int(bound="batches", upper_only=True), default=1)
         add_db_arg(p)
         p.set_defaults(func=lambda a, _act=action: _cmd_status(a, _act))
 
@@ -230,11 +244,11 @@ def register(subparsers) -> None:
         "stops it. The Bandits page then watches it move with or without being open. Open "
         "pages and runners share the pace: an experiment stepped less than --every seconds "
         "ago by anyone is not stepped again.")
-    p.add_argument("experiment", type=int)
-    p.add_argument("--every", type=float, default=3.0, metavar="SECONDS",
+    p.add_argument("experiment", type=arg_int(bound="id"))
+    p.add_argument("--every", type=arg_float(bound="every", upper_only=True), default=3.0, metavar="SECONDS",
                    help="seconds between steps (default 3)")
-    p.add_argument("--batches", type=int, default=1, help="batches per step (default 1)")
-    p.add_argument("--for", dest="duration", type=float, default=None, metavar="SECONDS",
+    p.add_argument("--batches", type=arg_int(bound="batches", upper_only=True), default=1, help="batches per step (default 1)")
+    p.add_argument("--for", dest="duration", type=arg_float(bound="duration"), default=None, metavar="SECONDS",
                    help="stop after this many seconds (default: until paused or finished)")
     p.add_argument("--start", action="store_true", help="start the experiment if it is not running")
     add_db_arg(p)
@@ -246,7 +260,7 @@ def register(subparsers) -> None:
     p.set_defaults(func=_cmd_list)
 
     p = sub.add_parser("show", help="posterior summaries and checks of an experiment")
-    p.add_argument("experiment", type=int)
+    p.add_argument("experiment", type=arg_int(bound="id"))
     add_db_arg(p)
     add_json_arg(p)
     p.set_defaults(func=_cmd_show)
@@ -261,14 +275,14 @@ def register(subparsers) -> None:
         "simulated experiment shows. The experiment is stored with status 'imported'; it "
         "cannot be started or stepped.")
     p.add_argument("file", metavar="FILE", help="CSV or Parquet log of decisions")
-    p.add_argument("--name", required=True, help="name of the experiment")
+    p.add_argument("--name", required=True, type=arg_name("--name"), help="name of the experiment")
     p.add_argument("--policy", default="thompson",
                    choices=["thompson", "ucb1", "epsilon_greedy", "uniform"],
                    help="the policy that made the decisions (a label; default thompson)")
     batching = p.add_mutually_exclusive_group()
     batching.add_argument("--batch-col", metavar="C", default=None,
                           help="column with each decision's batch (policy version)")
-    batching.add_argument("--batch-size", metavar="N", type=int, default=None,
+    batching.add_argument("--batch-size", metavar="N", type=arg_int(bound="batch", upper_only=True), default=None,
                           help="fixed-size batches of N decisions in time order (default: "
                           "the log cut into 100 equal batches)")
     p.add_argument("--time-col", metavar="C", default="timestamp",
@@ -297,7 +311,7 @@ def register(subparsers) -> None:
         "the --id-col values given at import, or the data row numbers of the imported file "
         "when none was given (a simulated experiment's event ids). Unknown or repeated ids, "
         "and a decision that already has another reward, are errors and nothing is written.")
-    p.add_argument("experiment", type=int, metavar="EXPERIMENT")
+    p.add_argument("experiment", type=arg_int(bound="id"), metavar="EXPERIMENT")
     p.add_argument("file", metavar="FILE", help="CSV or Parquet with a decision id and a reward")
     p.add_argument("--id-col", metavar="C", default="decision_id",
                    help="decision id column (default: decision_id)")

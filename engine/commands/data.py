@@ -11,11 +11,23 @@ import sys
 
 from engine import demo
 from engine.cli import add_db_arg, add_json_arg, get_store, print_json
-from engine.data.loaders import (dropped_note, load_interactions_csv, load_movielens, load_reviews,
-                                 parse_sep, varying_note)
+from engine.data.loaders import (
+    dropped_note,
+    load_interactions_csv,
+    load_movielens,
+    load_reviews,
+    parse_sep,
+    varying_note,
+)
 from engine.errors import DataError
 from engine.progress import TqdmProgress
-from engine.store.datasets import list_datasets, positive_name, save_dataset, save_reviews
+from engine.store.datasets import (
+    list_datasets,
+    positive_name,
+    save_dataset,
+    save_reviews,
+)
+from engine.validate import arg_int, arg_name
 
 
 def _progress():
@@ -28,7 +40,10 @@ def register(sub) -> None:
                        description="Build (or rebuild) the built-in demo dataset and everything "
                                    "derived from it.")
     add_db_arg(p)
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--seed", type=arg_int(bound="seed"), default=0, help="random seed (default 0)")
+    p.add_argument("--replace", action="store_true",
+                   help="rebuild the demo dataset even when it has runs or review models, "
+                        "dropping them (other datasets are never touched)")
     p.set_defaults(func=cmd_demo)
 
     imp = sub.add_parser("import", help="import a dataset (movielens, csv, reviews) or the top-K lists of an outside system (run)",
@@ -108,7 +123,7 @@ def register(sub) -> None:
 
 def _common(p: argparse.ArgumentParser) -> None:
     add_db_arg(p)
-    p.add_argument("--name", required=True, help="dataset name in the store")
+    p.add_argument("--name", required=True, type=arg_name("--name"), help="dataset name in the store")
     p.add_argument("--replace", action="store_true",
                    help="replace a dataset of that name (and its runs)")
 
@@ -232,6 +247,9 @@ def cmd_datasets(args) -> int:
 
 def cmd_demo(args) -> int:
     store = get_store(args)
+    note = demo.replace_note(store, demo.DEMO_NAME, replace=args.replace)  # refuses without --replace
+    if note:
+        print(note, file=sys.stderr)
     progress = _progress()
     name = demo.build_demo(store, seed=args.seed, progress=progress)
     progress.close()

@@ -12,12 +12,13 @@ import pandas as pd
 from engine.cli import add_db_arg, add_json_arg, get_store, print_json
 from engine.errors import DataError
 from engine.evaluate.stats import second_minus_first
-from engine.recommend import registry
 from engine.importrun import import_run
 from engine.pipeline import N_NEIGHBOURS, compare_runs, train_runs
 from engine.progress import TqdmProgress
+from engine.recommend import registry
 from engine.store.datasets import list_datasets, require_dataset
 from engine.store.runs import get_run, list_splits, run_metrics, runs_with_metrics
+from engine.validate import arg_float, arg_int, arg_name
 
 
 def _progress():
@@ -34,26 +35,26 @@ def register(sub) -> None:
     p.add_argument("--dataset", required=True, metavar="NAME", help="dataset name in the store")
     p.add_argument("--algos", required=True, metavar="A,B,...",
                    help=f"comma-separated algorithms: {', '.join(registry.available())}")
-    p.add_argument("--k", type=int, default=20, help="list length (default 20; lists are at "
+    p.add_argument("--k", type=arg_int(bound="k", upper_only=True), default=20, help="list length (default 20; lists are at "
                                                      "least 20 long so @10 and @20 are comparable)")
     p.add_argument("--split", default="auto",
                    choices=["auto", "leave_last_n", "random", "time_cut"],
                    help="how to split train/test (default auto: leave_last_n when the data "
                         "has timestamps, else random; with --test-fraction, random)")
-    p.add_argument("--test-n", type=int, metavar="N", help="leave_last_n: test items per user (default 1)")
-    p.add_argument("--test-fraction", type=float, metavar="F",
+    p.add_argument("--test-n", type=arg_int(bound="test_n", upper_only=True), metavar="N", help="leave_last_n: test items per user (default 1)")
+    p.add_argument("--test-fraction", type=arg_float(), metavar="F",
                    help="random: fraction of each user's items in test (default 0.2)")
     p.add_argument("--time-cut", metavar="T", help="time_cut: interactions at or after T are test; "
                    "T is a date (2024-01-31) or a quantile of event times in (0, 1), e.g. 0.8")
-    p.add_argument("--min-history", type=int, metavar="N",
+    p.add_argument("--min-history", type=arg_int(bound="min_history", upper_only=True), metavar="N",
                    help="users need at least N positives to be tested (default 2)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--min-weight", type=float, metavar="W",
+    p.add_argument("--seed", type=arg_int(bound="seed"), default=0, help="random seed (default 0)")
+    p.add_argument("--min-weight", type=arg_float(), metavar="W",
                    help="positives only: interactions with weight >= W (e.g. 4 for ratings)")
-    p.add_argument("--model-seed", type=int, default=None, metavar="N",
+    p.add_argument("--model-seed", type=arg_int(bound="seed"), default=None, metavar="N",
                    help="seed of the models (default: --seed); with the same --seed, the "
                         "split stays and only the models' random starts change")
-    p.add_argument("--neighbours", type=int, default=None, metavar="N",
+    p.add_argument("--neighbours", type=arg_int(bound="neighbours", upper_only=True), default=None, metavar="N",
                    help="similar items kept per item for the Item page (default 20; 0 keeps "
                         "none, which saves time on catalogues of tens of thousands of items)")
     p.add_argument("--param", action="append", default=[], metavar="ALGO.NAME=VALUE",
@@ -83,7 +84,7 @@ def register(sub) -> None:
     p.add_argument("run_a", metavar="RUN_A", type=_run_id)
     p.add_argument("run_b", metavar="RUN_B", type=_run_id)
     p.add_argument("--metric", default="ndcg", help="per-user metric to test (default ndcg)")
-    p.add_argument("--k", type=int, default=10, help="cut-off for the metric and overlap (default 10)")
+    p.add_argument("--k", type=arg_int(bound="k", upper_only=True), default=10, help="cut-off for the metric and overlap (default 10)")
     add_json_arg(p)
     p.set_defaults(func=cmd_compare)
 
@@ -103,10 +104,10 @@ def register(sub) -> None:
     p.add_argument("file", metavar="FILE")
     add_db_arg(p)
     p.add_argument("--dataset", required=True, metavar="NAME", help="dataset the ids belong to")
-    p.add_argument("--name", required=True, help="name of the run (its algorithm column)")
-    p.add_argument("--split-id", type=int, metavar="N",
+    p.add_argument("--name", required=True, type=arg_name("--name"), help="name of the run (its algorithm column)")
+    p.add_argument("--split-id", type=arg_int(bound="id"), metavar="N",
                    help="split to evaluate on (default: the dataset's latest split)")
-    p.add_argument("--k", type=int, metavar="K", help="keep each user's first K items")
+    p.add_argument("--k", type=arg_int(bound="k", upper_only=True), metavar="K", help="keep each user's first K items")
     add_json_arg(p)
     p.set_defaults(func=cmd_import_run)
 

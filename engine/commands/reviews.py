@@ -11,8 +11,9 @@ from engine.progress import TqdmProgress
 from engine.reviews.labels import export_frame
 from engine.reviews.model import ModelParams
 from engine.services.reviews import summary, train_dataset, weak_model_note
-from engine.store.datasets import require_dataset
+from engine.store.datasets import positive_name, require_dataset
 from engine.store.reviews import label_history, list_models, load_reviews
+from engine.validate import arg_float, arg_int
 
 
 def _progress():
@@ -31,9 +32,9 @@ def register(sub) -> None:
                                     "the shipped ones), cross-validate, and score every review; "
                                     "stores a new model version.")
     p.add_argument("--dataset", required=True, metavar="NAME")
-    p.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--C", type=float, default=None, dest="C", help="inverse regularisation (default 10)")
+    p.add_argument("--folds", type=arg_int(bound="folds", upper_only=True), default=5, help="cross-validation folds (default 5)")
+    p.add_argument("--seed", type=arg_int(bound="seed"), default=0, help="random seed (default 0)")
+    p.add_argument("--C", type=arg_float(bound="C", upper_only=True), default=None, dest="C", help="inverse regularisation (default 10)")
     add_db_arg(p)
     add_json_arg(p)
     p.set_defaults(func=cmd_train)
@@ -71,8 +72,6 @@ def cmd_train(args) -> int:
     if args.json:
         print_json(out)
     else:
-        from engine.store.datasets import positive_name
-
         positive = positive_name(get_store(args), args.dataset)
         print(f"model {out['model_id']} on {args.dataset}: {row['n_train']} training reviews "
               f"({row['n_positive']} {positive}, {row['n_human_labels']} human labels), "
@@ -105,8 +104,6 @@ def cmd_export(args) -> int:
     if args.out and not Path(args.out).parent.is_dir():
         raise DataError(f"Cannot write --out {args.out}: the folder {Path(args.out).parent} "
                         f"does not exist.")
-    from engine.store.datasets import positive_name
-
     reviews = load_reviews(store, args.dataset)
     df = export_frame(label_history(store, args.dataset), reviews, full_history=args.history,
                       positive_name=positive_name(store, args.dataset))

@@ -74,6 +74,9 @@ def parse_sep(sep: str | None) -> str | None:
         return None
     if sep in ("\\t", "tab", "TAB", "\t"):
         return "\t"
+    if sep in ("\n", "\r", '"', "\\n", "\\r") or (len(sep) == 1 and not sep.isprintable()):
+        raise DataError(f"The separator {sep!r} cannot separate columns (it ends lines or "
+                        f"quotes cells); expected e.g. ',', ';', '|' or '\\t' for a tab.")
     if len(sep) != 1:
         raise DataError(f"The separator {sep!r} is not one character; expected e.g. ',', ';', "
                         f"'|' or '\\t' for a tab.")
@@ -232,6 +235,13 @@ def ids_as_text(s: pd.Series, path: Path, col, what: str) -> pd.Series:
         row = int(np.flatnonzero(empty.to_numpy())[0]) + 1
         raise DataError(f"{path} row {row} has an empty {what} in column {col!r}; "
                         f"every row needs one.")
+    # a quoted cell spanning lines would make several rows one id: refuse (engine.validate)
+    broken = text.str.contains(r"[\x00-\x1f\x7f]", regex=True, na=False)
+    if broken.any():
+        row = int(np.flatnonzero(broken.to_numpy())[0]) + 1
+        raise DataError(f"{path} row {row} has a {what} in column {col!r} with a line break or "
+                        f"another control character (a quoted cell spanning lines?); ids "
+                        f"must be on one line.")
     return text.astype(object)
 
 
@@ -518,7 +528,12 @@ def _load_ml100k(folder: Path, name: str, progress: ProgressFn) -> Dataset:
         gpath = folder / "u.genre"
         if gpath.exists():
             g = read_table(gpath, sep="|", header=False, encoding="latin-1", names=["genre", "idx"])
-            genres = g.sort_values("idx", key=lambda s: pd.to_numeric(s))["genre"].tolist()
+            idx = pd.to_numeric(g["idx"], errors="coerce")
+            if idx.isna().any() or g["genre"].isna().any():
+                row = int(np.flatnonzero((idx.isna() | g["genre"].isna()).to_numpy())[0]) + 1
+                raise DataError(f"{gpath} line {row} is not 'genre|index' with a whole-number "
+                                f"index; expected lines such as 'Action|1'.")
+            genres = g.assign(idx=idx).sort_values("idx")["genre"].tolist()
         cols = ["item_id", "title", "release_date", "video_release", "imdb_url"] + genres
         raw = read_table(ipath, sep="|", header=False, encoding="latin-1", names=cols)
         flags = raw[genres].fillna("0").astype(str).eq("1")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from engine.errors import DataError
 from engine.recommend import algorithms as A
 from engine.recommend.base import BaseRecommender
+from engine.validate import check_param
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,7 @@ def make(name: str, seed: int = 0, **params) -> BaseRecommender:
 
 def _coerce(algo: str, key: str, default, value):
     """``value`` as the type of ``default``, within ``RANGES[key]``; else one sentence."""
+    value = check_param(algo, key, default, value)  # no bools/NaN/inf; BOUNDS upper limits
     kind = "whole number" if isinstance(default, int) else "number"
     try:
         if isinstance(default, bool):

@@ -2,7 +2,10 @@
 
 Each review's events are replayed in order: 'meaningless', 'fine' and 'skip' push a
 label, 'undo' pops the latest standing one (an undo with nothing to pop does nothing).
-History is never deleted; the standing label is what remains on top.
+History is never deleted; the standing label is what remains on top. A label given to
+another text than the review's current one (``earlier_text``: the reviews were replaced
+and the id reused) belongs to that earlier version: it is kept in the history and the
+export, and never applied to the new text.
 
 'meaningless' is the stored key of the positive class whatever a dataset calls it: a
 dataset imported with ``--positive-name deceptive`` still stores 'meaningless' rows, and
@@ -13,6 +16,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from engine.textsafe import defuse_csv_cell, defuse_frame
+
 #: Human label -> training target (skip is no target).
 TARGET = {"meaningless": 1, "fine": 0}
 
@@ -22,6 +27,8 @@ def current_labels(history: pd.DataFrame) -> pd.DataFrame:
     one row per review whose stack is non-empty, with its standing label, reviewer and
     time. Columns: review_id, label, reviewer, labelled_at."""
     stacks: dict[str, list[tuple]] = {}
+    if "earlier_text" in history.columns:  # labels of an earlier text of the review
+        history = history[~history["earlier_text"].fillna(False).astype(bool)]
     for row in history.sort_values("label_id").itertuples(index=False):
         st = stacks.setdefault(str(row.review_id), [])
         if row.label == "undo":
@@ -68,14 +75,10 @@ def export_frame(history: pd.DataFrame, reviews: pd.DataFrame, full_history: boo
         out["label"] = out["label"].map(lambda v: display_label(v, positive_name))
     txt = reviews[["review_id", "text", "label"]].rename(columns={"label": "truth"})
     out = out.merge(txt, on="review_id", how="left")
-    out["text"] = out["text"].map(defuse_formula)
-    return out
+    # every text cell (review ids, reviewer names, text...) is untrusted: engine.textsafe
+    return defuse_frame(out)
 
 
 def defuse_formula(text):
-    """Review text is untrusted: a cell starting with = + - @ (or a tab / carriage return)
-    would run as a formula when the CSV is opened in a spreadsheet, so such text gets a
-    leading apostrophe (the OWASP advice for CSV injection)."""
-    if isinstance(text, str) and text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
+    """One cell defused for a spreadsheet (kept name; engine.textsafe holds the rule)."""
+    return defuse_csv_cell(text)

@@ -14,12 +14,14 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from engine import validate as V
 from engine.bandits import checks, posterior
 from engine.bandits.environments import FixedRates, RunArms
 from engine.bandits.simulation import Spec, State, advance, simulate
 from engine.errors import DataError
 from engine.store import Store
 from engine.store import bandits as sql
+from engine.validate import BOUNDS, check_int
 
 
 def _fixed_arms(rates, names=None, drift=None) -> list[dict]:
@@ -48,12 +50,37 @@ def new_experiment(store: Store, *, name: str, policy: str = "thompson",
     return sql.create_experiment(store, exp)
 
 
+def _check_sizes(*, arm_names, rates, drift, batch_size, seed, delay, prior, max_steps, k) -> None:
+    """Numbers from a page's form or a caller, checked like the CLI's (engine.validate):
+    finite, no booleans, and within the documented upper bounds (lower bounds and their
+    sentences stay with Spec and FixedRates)."""
+    for n in arm_names or []:
+        V.check_name(n, "Each arm name")
+    for r in rates or []:
+        V.check_float(r, "Each arm rate")
+    if rates is not None and len(rates) > V.BOUNDS["arms"][1]:
+        raise DataError(f"An experiment holds at most {V.BOUNDS['arms'][1]:,} fixed-rate arms; "
+                        f"got {len(rates):,}.")
+    for d in drift or []:
+        V.check_float(d, "Each drift")
+    V.check_int(batch_size, "The batch size", None, V.BOUNDS["batch"][1])
+    V.check_int(seed, "The seed", bound="seed")
+    V.check_int(delay, "The reward delay", None, V.BOUNDS["delay"][1])
+    for p in prior:
+        V.check_float(p, "The Beta prior's parameters", None, V.BOUNDS["prior"][1])
+    if max_steps is not None:
+        V.check_int(max_steps, "The number of steps", None, V.BOUNDS["max_steps"][1])
+    V.check_int(k, "The list length k", None, V.BOUNDS["k"][1])
+
+
 def _experiment_row(*, name, store: Store, policy="thompson", rates=None, arm_names=None,
                     drift=None, run_ids=None, k=10, policy_params=None, batch_size=100, seed=0,
                     prior_alpha=1.0, prior_beta=1.0, delay=0, max_steps=None,
                     status="created") -> dict:
     if (rates is None) == (run_ids is None):
         raise DataError("Give either arm rates or recommender run ids, not both.")
+    _check_sizes(arm_names=arm_names, rates=rates, drift=drift, batch_size=batch_size, seed=seed, delay=delay,
+                 prior=(prior_alpha, prior_beta), max_steps=max_steps, k=k)
     if rates is not None:
         arms, env, dataset, env_params = _fixed_arms(rates, arm_names, drift), "fixed", None, {}
         FixedRates(np.array([a["rate"] for a in arms]), np.array([a["drift"] for a in arms]))
@@ -194,6 +221,7 @@ def step_running(store: Store, n_batches: int = 1) -> dict[int, int]:
 def simulate_and_store(store: Store, *, name: str, steps: int, **kwargs) -> tuple[int, object]:
     """Run a whole simulation in memory and store it as a finished experiment in one
     transaction. Returns (experiment_id, SimResult)."""
+    check_int(steps, "The number of decisions", None, BOUNDS["steps"][1])
     exp = _experiment_row(name=name, store=store, status="finished",
                           max_steps=int(steps), **kwargs)
     spec = spec_of(exp)

@@ -31,7 +31,12 @@ import pandas as pd
 
 from engine.bandits import posterior
 from engine.bandits.simulation import Spec
-from engine.data.loaders import ids_as_text, parse_timestamps, read_table, require_columns
+from engine.data.loaders import (
+    ids_as_text,
+    parse_timestamps,
+    read_table,
+    require_columns,
+)
 from engine.errors import DataError, NotFound
 from engine.progress import ProgressFn, null_progress
 from engine.store import Store
@@ -61,6 +66,11 @@ class DecisionLog:
     has_propensity: bool
     has_intended: bool
     notes: list[str] = field(default_factory=list)
+
+
+#: Arms an imported log may have: the store keeps arm indices as SMALLINT (int16), and
+#: the replay holds batches x arms arrays.
+MAX_ARMS = 10_000
 
 
 def _natural(arms) -> list[str]:
@@ -154,6 +164,9 @@ def read_decisions(path, *, time_col: str = "timestamp", arm_col: str = "arm",
     if len(arms) < 2:
         raise DataError(f"{p} has decisions for {len(arms)} arm ({arms[0]!r} in column "
                         f"{arm_col!r}); an experiment needs at least two arms.")
+    if len(arms) > MAX_ARMS:  # arm_index is a SMALLINT in the store
+        raise DataError(f"{p} has {len(arms):,} distinct arms in column {arm_col!r}; an "
+                        f"experiment holds at most {MAX_ARMS:,} arms (is it the right column?).")
     index = {a: i for i, a in enumerate(arms)}
     out["arm_index"] = out["arm"].map(index).astype(np.int16)
     out["intended_index"] = pd.Series(intended).map(index).astype(np.int16).to_numpy()

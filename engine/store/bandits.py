@@ -10,6 +10,7 @@ import pandas as pd
 
 from engine.errors import DataError, NotFound
 from engine.store.core import Store
+from engine.validate import check_name
 
 EXPERIMENT_COLUMNS = [
     "experiment_id", "name", "created_at", "updated_at", "status", "environment", "dataset",
@@ -43,6 +44,7 @@ def _now() -> datetime:
 
 def insert_experiment(con, exp: dict) -> int:
     """Insert an experiment row on an open connection (inside a transaction); returns its id."""
+    check_name(exp.get("name") or "", "An experiment name")  # no newlines / terminal escapes
     exp_id = _one(con, "SELECT nextval('bandit_experiment_id_seq')")[0]
     row = dict(exp)
     row.update(experiment_id=int(exp_id), updated_at=_now())

@@ -10,6 +10,7 @@ import pandas as pd
 from engine.data.dataset import ITEM_COLUMNS, REVIEW_COLUMNS, USER_COLUMNS, Dataset
 from engine.errors import DataError, NotFound
 from engine.store.core import Store
+from engine.validate import check_name
 
 
 def _attrs_json(df: pd.DataFrame, fixed: list[str]) -> pd.Series:
@@ -43,6 +44,7 @@ def save_dataset(store: Store, ds: Dataset, replace: bool = False) -> None:
     """Write a dataset in one transaction. Refuses an existing name unless ``replace``."""
     if not ds.name or not ds.name.strip():
         raise DataError("A dataset needs a non-empty --name.")
+    check_name(ds.name, "A dataset name")  # no newlines / terminal escapes
     users = pd.DataFrame({"user_id": ds.users["user_id"], "attrs": _attrs_json(ds.users, USER_COLUMNS)})
     items = ds.items[ITEM_COLUMNS].copy()
     items["attrs"] = _attrs_json(ds.items, ITEM_COLUMNS)
@@ -93,6 +95,8 @@ def save_reviews(store: Store, name: str, reviews: pd.DataFrame, source: str = "
 
     ``positive_name`` names the class of label 1 ("deceptive", "spam"); None stores
     nothing and readers fall back to DEFAULT_POSITIVE_NAME."""
+
+    check_name(name, "A dataset name")  # no newlines / terminal escapes
     with store.transaction() as con:
         exists = con.execute("SELECT count(*) FROM datasets WHERE name = ?", [name]).fetchone()[0]
         if exists and not replace:
@@ -125,6 +129,22 @@ def _delete_dataset(con, name: str) -> None:
     con.execute("DELETE FROM splits WHERE split_id IN (SELECT split_id FROM split_defs WHERE dataset = ?)", [name])
     con.execute("DELETE FROM split_defs WHERE dataset = ?", [name])
     con.execute("DELETE FROM datasets WHERE name = ?", [name])
+
+
+def dataset_footprint(store: Store, name: str) -> dict:
+    """What replacing dataset ``name`` would drop: its run ids, review model count, and
+    (experiment_id, name, arms JSON) of every bandit experiment; {} if there is no such
+    dataset. (Which experiments use its runs is for the caller to read from the arms.)"""
+    if not store.path.exists() or not dataset_exists(store, name):
+        return {}
+    with store.connect() as con:
+        runs = [r[0] for r in con.execute("SELECT run_id FROM runs WHERE dataset = ? "
+                                          "ORDER BY run_id", [name]).fetchall()]
+        models = con.execute("SELECT count(*) FROM review_models WHERE dataset = ?",
+                             [name]).fetchone()[0]
+        exps = con.execute("SELECT experiment_id, name, arms FROM bandit_experiments "
+                           "ORDER BY experiment_id").fetchall()
+    return {"run_ids": runs, "n_review_models": int(models), "experiments": exps}
 
 
 def list_datasets(store: Store) -> pd.DataFrame:

@@ -39,4 +39,8 @@ DDL = [
         model_id INTEGER,         -- the model whose queue the person was working from, if any
         batch_id VARCHAR          -- rows written by one bulk action share it
     )""",
+    # md5 of the review text the label was given for: a replaced reviews dataset that
+    # reuses an id with another text keeps the label as one for an earlier version
+    # (NULL for labels written before the column existed: they apply as before)
+    "ALTER TABLE review_labels ADD COLUMN IF NOT EXISTS text_hash VARCHAR",
 ]

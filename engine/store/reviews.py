@@ -12,6 +12,7 @@ import pandas as pd
 from engine.errors import DataError, NotFound
 from engine.store.core import Store
 from engine.store.datasets import require_dataset
+from engine.validate import check_name
 
 LABELS = ("meaningless", "fine", "skip", "undo")
 
@@ -125,6 +126,7 @@ def append_labels(store: Store, dataset: str, review_ids: list[str], label: str,
     reviewer = (reviewer or "").strip()
     if not reviewer:
         raise DataError("A label needs the reviewer's name.")
+    check_name(reviewer, "The reviewer's name")  # no newlines / terminal escapes
     ids = [str(r) for r in review_ids]
     if not ids:
         return 0
@@ -138,14 +140,21 @@ def append_labels(store: Store, dataset: str, review_ids: list[str], label: str,
             con.unregister("_ids")
             raise NotFound(f"There is no review {unknown[0][0]!r} in dataset {dataset!r}.")
         con.execute("INSERT INTO review_labels (label_id, dataset, review_id, label, reviewer, labelled_at, "
-                    "model_id, batch_id) SELECT nextval('review_label_id_seq'), ?, review_id, ?, ?, "
-                    "current_timestamp, ?, ? FROM _ids ORDER BY ord",
-                    [dataset, label, reviewer, model_id, batch_id])
+                    "model_id, batch_id, text_hash) SELECT nextval('review_label_id_seq'), ?, "
+                    "i.review_id, ?, ?, current_timestamp, ?, ?, "
+                    "(SELECT md5(r.text) FROM reviews r WHERE r.dataset = ? "
+                    "AND r.review_id = i.review_id LIMIT 1) FROM _ids i ORDER BY i.ord",
+                    [dataset, label, reviewer, model_id, batch_id, dataset])
         con.unregister("_ids")
     return len(ids)
 
 
 def label_history(store: Store, dataset: str) -> pd.DataFrame:
-    """Every label event of the dataset, oldest first."""
-    return store.df("SELECT label_id, review_id, label, reviewer, labelled_at, model_id, batch_id "
-                    "FROM review_labels WHERE dataset = ? ORDER BY label_id", [dataset])
+    """Every label event of the dataset, oldest first. ``earlier_text`` is true for a
+    label given to another text than the review's current one (the reviews were
+    replaced and the id reused): it belongs to an earlier version of that review."""
+    return store.df("SELECT l.label_id, l.review_id, l.label, l.reviewer, l.labelled_at, "
+                    "l.model_id, l.batch_id, coalesce(l.text_hash IS NOT NULL AND l.text_hash "
+                    "IS DISTINCT FROM (SELECT md5(r.text) FROM reviews r WHERE r.dataset = "
+                    "l.dataset AND r.review_id = l.review_id LIMIT 1), false) AS earlier_text "
+                    "FROM review_labels l WHERE l.dataset = ? ORDER BY l.label_id", [dataset])

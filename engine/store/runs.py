@@ -195,15 +195,49 @@ def create_run(store: Store, *, dataset: str, split_id: int | None, algorithm: s
                params: dict | None = None, name: str | None = None, source: str = "trained",
                k: int | None = None, code_version: str | None = None) -> int:
     """Insert a run with status 'running' (before any training) and return its new id."""
+    from engine import liveness
+
+    owner = liveness.this_owner()  # so a later process can tell a killed run (sweep)
     with store.transaction() as con:
         run_id = con.execute("SELECT nextval('run_id_seq')").fetchall()[0][0]
         con.execute(
             "INSERT INTO runs (run_id, dataset, split_id, algorithm, name, params, source, status, "
-            "k, code_version) VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)",
+            "k, code_version, owner_host, owner_pid, owner_started, heartbeat_unix) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)",
             [run_id, dataset, None if split_id is None else int(split_id), algorithm,
              name or algorithm, canonical_json(params or {}), source,
-             None if k is None else int(k), code_version])
+             None if k is None else int(k), code_version, owner["owner_host"],
+             owner["owner_pid"], owner["owner_started"], owner["heartbeat_unix"]])
+    liveness.start_heartbeat(store, int(run_id))
     return int(run_id)
+
+
+def beat_runs(store: Store, run_ids: Sequence[int], now_unix: float) -> None:
+    """Refresh the heartbeat of this process's running runs (engine.liveness)."""
+    with store.transaction() as con:
+        con.execute("UPDATE runs SET heartbeat_unix = ? WHERE status = 'running' AND run_id IN "
+                    f"({', '.join('?' * len(run_ids))})", [now_unix, *map(int, run_ids)])
+
+
+def running_owners(store: Store) -> list[dict]:
+    """The 'running' runs with their owner columns (and created_at as unix seconds)."""
+    if not store.path.exists():
+        return []
+    df = store.df("SELECT run_id, owner_host, owner_pid, owner_started, heartbeat_unix, "
+                  "epoch(created_at) AS created_unix FROM runs WHERE status = 'running'")
+    return df.to_dict(orient="records")
+
+
+def mark_interrupted(store: Store, run_ids: Sequence[int], reason: str) -> None:
+    """Mark runs still 'running' as failed with ``reason`` (their owner is gone)."""
+    with store.transaction() as con:
+        for run_id in run_ids:
+            for table in ("recommendations", "metrics", "user_metrics", "run_artifacts",
+                          "item_neighbours"):
+                con.execute(f"DELETE FROM {table} WHERE run_id = ?", [int(run_id)])
+            con.execute("UPDATE runs SET status = 'failed', error = ?, "
+                        "finished_at = current_timestamp WHERE run_id = ? AND status = 'running'",
+                        [reason, int(run_id)])
 
 
 def _check_running(con, run_id: int) -> None:
@@ -304,6 +338,9 @@ def finish_run(store: Store, run_id: int, *, recs: pd.DataFrame, metrics: pd.Dat
         n_users = int(r["user_id"].nunique())
     with store.transaction() as con:
         _check_running(con, run_id)
+        from engine.liveness import stop_heartbeat
+
+        stop_heartbeat(run_id)
         con.register("_recs", r)
         con.execute("INSERT INTO recommendations SELECT ?, user_id, rank, item_id, score FROM _recs "
                     "ORDER BY user_id, rank", [int(run_id)])
@@ -331,6 +368,9 @@ def finish_run(store: Store, run_id: int, *, recs: pd.DataFrame, metrics: pd.Dat
 
 def fail_run(store: Store, run_id: int, error: str, *, fit_seconds: float | None = None) -> None:
     """Mark a run 'failed' with its one-sentence reason; it keeps no recommendations."""
+    from engine.liveness import stop_heartbeat
+
+    stop_heartbeat(run_id)
     with store.transaction() as con:
         for table in ("recommendations", "metrics", "user_metrics", "run_artifacts",
                       "item_neighbours"):

@@ -7,7 +7,7 @@ in ``engine/store/<domain>_tables.py``, which ``all_ddl`` below appends.
 
 from engine.store import bandit_tables, review_tables
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: runs' owner columns (engine/liveness.py)
 
 CORE_DDL = [
     "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
@@ -65,6 +65,12 @@ CORE_DDL = [
         created_at TIMESTAMP DEFAULT current_timestamp,
         finished_at TIMESTAMP
     )""",
+    # version 2: the process that owns a 'running' run and its heartbeat, so a later
+    # process can mark a killed run 'failed' (engine/liveness.py); NULL on older rows
+    "ALTER TABLE runs ADD COLUMN IF NOT EXISTS owner_host VARCHAR",
+    "ALTER TABLE runs ADD COLUMN IF NOT EXISTS owner_pid INTEGER",
+    "ALTER TABLE runs ADD COLUMN IF NOT EXISTS owner_started VARCHAR",
+    "ALTER TABLE runs ADD COLUMN IF NOT EXISTS heartbeat_unix DOUBLE",  # unix seconds
     """CREATE TABLE IF NOT EXISTS recommendations (
         run_id INTEGER, user_id VARCHAR, rank SMALLINT, item_id VARCHAR, score DOUBLE
     )""",
