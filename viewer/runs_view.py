@@ -9,7 +9,6 @@ dist (ecdf | box). A bad value in a link gets one warning and a sensible default
 
 from __future__ import annotations
 
-import json
 import math
 from urllib.parse import urlencode
 
@@ -39,35 +38,9 @@ X_DEFAULT = "coverage"
 
 # --------------------------------------------------------------------------- data
 
-def params_text(params) -> str:
-    """'factors=64, iterations=15' from a run's params (JSON text or dict)."""
-    if isinstance(params, str):
-        try:
-            params = json.loads(params or "{}")
-        except ValueError:
-            return params
-    if not isinstance(params, dict) or not params:
-        return "defaults" if isinstance(params, dict) else ""
-    return ", ".join(f"{k}={json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v}"
-                     for k, v in params.items())
-
-
-def changed_text(algorithm: str, params) -> str:
-    """'factors=8, iterations=2': only the run's parameters that differ from the
-    algorithm's registry defaults (and a seed other than 0); 'defaults' when none do."""
-    if isinstance(params, str):
-        try:
-            params = json.loads(params or "{}")
-        except ValueError:
-            return params
-    if not isinstance(params, dict):
-        return ""
-    spec = ALGORITHMS.get(algorithm)
-    if spec is None:
-        return params_text(params)
-    diff = {k: v for k, v in params.items()
-            if (k in spec.defaults and v != spec.defaults[k]) or (k == "seed" and v not in (0, None))}
-    return params_text(diff) if diff else "defaults"
+# one "changed params" for the page and `recscope runs` (engine.recommend.registry)
+params_text = registry.params_text
+changed_text = registry.changed_text
 
 
 def compare_href(dataset: str, run_ids, k: int | None = None, user: str | None = None) -> str:
