@@ -97,6 +97,8 @@ def runs_table(dataset: str, runs: pd.DataFrame, metric: str, k: int) -> None:
         best = int(done.loc[done[f"{metric}@{k}"].idxmax(), "run_id"])
         done = done.sort_values(f"{metric}@{k}", ascending=False)
     table = pd.DataFrame({"Run": [run_label(r) for _, r in done.iterrows()]})
+    health = components.warnings_by_run(dataset)
+    table["Health"] = [components.health_text(health.get(int(r))) for r in done["run_id"]]
     # Beside the run, not at the far right: runs on different splits are scored on
     # different test users and their metrics are not comparable.
     methods = db.read(RV.split_requests, dataset).set_index("split_id")["method"].to_dict()
@@ -117,6 +119,12 @@ def runs_table(dataset: str, runs: pd.DataFrame, metric: str, k: int) -> None:
     table["Parameters"] = [params_text(p) for p in done["params"]]
     config = {
         "Run": st.column_config.TextColumn(pinned=True, help="Run id and algorithm; runs never change."),
+        "Health": st.column_config.TextColumn(
+            width="small", help=f"{components.WARN_ICON}: a reason not to believe this run's "
+                                "numbers (worse than popularity, tiny or constant scores, a few "
+                                "items everywhere, short lists, no convergence, few test users), "
+                                "with what to try; the sentences are listed under the table. "
+                                "Empty: no warning."),
         "Parameters": st.column_config.TextColumn(width="medium", help="Every effective parameter."),
         "Changed params": st.column_config.TextColumn(
             help="Parameters that differ from the algorithm's defaults; every parameter is in "
@@ -139,11 +147,22 @@ def runs_table(dataset: str, runs: pd.DataFrame, metric: str, k: int) -> None:
                  row_height=34, key="_runs_table")
     st.caption(f"Sorted by {metric}@{k}; click a column header to sort by it, hover a header "
                "for its definition.")
+    health_notes(done, health)
     n_splits = done["split_id"].nunique()
     if n_splits > 1:
         st.info(f"These runs were evaluated on {n_splits} different splits (see the Split "
                 "column): each split tests other users and items, so compare metrics only "
                 "between runs of one split.", icon=":material/call_split:")
+
+
+def health_notes(done: pd.DataFrame, health: dict[int, list[str]]) -> None:
+    """The health warnings of the listed runs, one line each, under the table."""
+    lines = [f"- **{run_label(r)}**: {m}" for _, r in done.sort_values("run_id").iterrows()
+             for m in health.get(int(r["run_id"]), [])]
+    if lines:
+        n = sum(1 for r in done["run_id"] if int(r) in health)
+        st.warning(f"{n} run(s) have health warnings:\n" + "\n".join(lines),
+                   icon=":material/warning:")
 
 
 def problem_runs(runs: pd.DataFrame) -> None:
