@@ -97,8 +97,6 @@ def runs_table(dataset: str, runs: pd.DataFrame, metric: str, k: int) -> None:
         best = int(done.loc[done[f"{metric}@{k}"].idxmax(), "run_id"])
         done = done.sort_values(f"{metric}@{k}", ascending=False)
     table = pd.DataFrame({"Run": [run_label(r) for _, r in done.iterrows()]})
-    health = components.warnings_by_run(dataset)
-    table["Health"] = [components.health_text(health.get(int(r))) for r in done["run_id"]]
     # Beside the run, not at the far right: runs on different splits are scored on
     # different test users and their metrics are not comparable.
     methods = db.read(RV.split_requests, dataset).set_index("split_id")["method"].to_dict()
@@ -107,6 +105,8 @@ def runs_table(dataset: str, runs: pd.DataFrame, metric: str, k: int) -> None:
     # Beside the run too: two runs of one algorithm differ only here (the full list is
     # in Parameters, at the far right).
     table["Changed params"] = [changed_text(a, p) for a, p in zip(done["algorithm"], done["params"])]
+    health = components.warnings_by_run(dataset)
+    table["Health"] = [components.health_text(health.get(int(r))) for r in done["run_id"]]
     table["Compare"] = [compare_href(dataset, [r] + ([best] if best not in (None, r) else []), k)
                         for r in done["run_id"]]
     for c in order:
