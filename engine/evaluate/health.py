@@ -153,7 +153,7 @@ def list_checks(algorithm: str, recs: pd.DataFrame, n_items: int, n_users: int,
         return out
     counts = top["item_id"].value_counts()
     share = float(counts.iloc[:10].sum() / len(top))
-    if share > CONCENTRATION and len(counts) > 10:
+    if share > CONCENTRATION:
         out.append(warning("concentrated",
                            f"Concentrated: the 10 most recommended items fill {share:.0%} of all "
                            f"top-{k} slots; {_try(algorithm)}.", share))
