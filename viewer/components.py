@@ -209,8 +209,9 @@ def warnings_by_run(dataset: str) -> dict[int, list[str]]:
 
 
 def health_text(messages: list[str] | None) -> str:
-    """'⚠️ sentence · sentence' for the Runs table's Health column; '' when healthy."""
-    return f"{WARN_ICON} " + " · ".join(messages) if messages else ""
+    """'⚠️ 2: sentence · sentence' for the Runs table's Health column (icon and count
+    first, so a narrow cell still reads); '' when healthy."""
+    return f"{WARN_ICON} {len(messages)}: " + " · ".join(messages) if messages else ""
 
 
 def ranked_list_html(title: str, color: str, rows: list[dict], subtitle: str = "",

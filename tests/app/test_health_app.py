@@ -23,7 +23,7 @@ def test_runs_table_marks_the_warned_run_and_lists_its_sentence(tiny_db):
     at = run_page("runs.py", dataset="tiny")
     table = next(d.value for d in at.dataframe if "Compare" in d.value.columns)
     health = dict(zip(table["Run"], table["Health"]))
-    assert health["#2 itemknn"] == "⚠️ " + SENTENCE
+    assert health["#2 itemknn"] == "⚠️ 1: " + SENTENCE
     # a run without warnings shows nothing (no "None", no icon)
     assert health["#1 popularity"] == "" and health["#4 bpr"] == ""
     assert "1 run(s) have health warnings" in _texts(at.warning)
