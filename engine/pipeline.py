@@ -348,7 +348,8 @@ def train_one(store: Store, data: TrainingSplit, algo: str, params: dict | None 
         t0 = time.perf_counter()
         metrics, per_user = evaluate(recs, data.train, data.test, data.catalogue, data.ks,
                                      n_items=len(data.items))
-        # health warnings (engine.evaluate.health), stored with the run
+        # health warnings (engine.evaluate.health), stored with the run; the in-process
+        # popularity baseline is kept on this split object for its next algorithm
         health = health_check(store, split_id=data.split_id, train=data.train, test=data.test,
                               algorithm=algo, recs=recs, per_user=per_user,
                               n_items=len(data.items), n_test_users=data.n_test_users,

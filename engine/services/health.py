@@ -42,9 +42,18 @@ def check(store: Store, *, split_id: int, train: pd.DataFrame, test: pd.DataFram
           algorithm: str, recs: pd.DataFrame, per_user: pd.DataFrame, n_items: int,
           n_test_users: int, fit_info: dict | None = None,
           cache: dict | None = None) -> list[dict]:
-    """The health warnings of one run about to be stored (``engine.evaluate.health``)."""
-    baseline = None
-    if algorithm not in H.BASELINES:
-        baseline = popularity_baseline(store, split_id, train, test, cache)
-    return H.check_run(algorithm, recs, per_user, n_items=n_items, n_test_users=n_test_users,
-                       baseline=baseline, fit_info=fit_info)
+    """The health warnings of one run about to be stored (``engine.evaluate.health``).
+
+    A check that itself fails must not fail a run that trained: it becomes one warning
+    (``unchecked``) that names the error, so it is seen rather than swallowed."""
+    try:
+        baseline = None
+        if algorithm not in H.BASELINES:
+            baseline = popularity_baseline(store, split_id, train, test, cache)
+        return H.check_run(algorithm, recs, per_user, n_items=n_items,
+                           n_test_users=n_test_users, baseline=baseline, fit_info=fit_info)
+    except Exception as exc:  # noqa: BLE001 - reported as a warning, see above
+        first = (str(exc).strip().splitlines() or [""])[0]
+        return [H.warning("unchecked", f"The health checks could not run ({type(exc).__name__}: "
+                                       f"{first}); the run's numbers are unchecked, so report "
+                                       f"this error.", None)]

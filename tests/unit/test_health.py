@@ -231,3 +231,18 @@ def test_on_the_demo_a_broken_bpr_is_warned_and_default_als_is_not(tmp_path):
     w = R.run_warnings(store)
     assert set(w["run_id"]) == {ids["bpr"]}
     assert "not_converged" in set(w["code"])
+
+
+def test_a_check_that_fails_is_a_warning_not_a_failed_run(board, monkeypatch):
+    from engine.services import health as SH
+
+    store, ids = board
+
+    def boom(*a, **k):
+        raise ValueError("bad input to a rule")
+
+    monkeypatch.setattr(SH.H, "check_run", boom)
+    rid = train_runs(store, "small", ["itemknn"], neighbours=0)[0]
+    assert rid["status"] == "done"
+    w = R.run_warnings(store, [rid["run_id"]])
+    assert w["code"].tolist() == ["unchecked"] and "ValueError: bad input" in w["message"][0]
