@@ -17,6 +17,7 @@ import pandas as pd
 
 from engine.data.loaders import ids_as_text, read_table, require_columns
 from engine.errors import DataError
+from engine.services.health import check as health_check
 from engine.pipeline import _reason, code_version, ensure_split, eval_ks, evaluate
 from engine.store import Store
 from engine.store import runs as store_runs
@@ -137,11 +138,15 @@ def import_run(store: Store, file, dataset: str, name: str, *, split_id: int | N
     try:
         t0 = time.perf_counter()
         # evaluate the lists of the split's test users; the stored run keeps every list
-        metrics, per_user = evaluate(recs[recs["user_id"].isin(set(test["user_id"]))], train, test,
-                                     items_frame(store, dataset), ks, n_items=n_items)
+        evaluated = recs[recs["user_id"].isin(set(test["user_id"]))]
+        metrics, per_user = evaluate(evaluated, train, test, items_frame(store, dataset), ks,
+                                     n_items=n_items)
+        health = health_check(store, split_id=split_id, train=train, test=test, algorithm=name,
+                              recs=evaluated, per_user=per_user, n_items=n_items,
+                              n_test_users=int(test["user_id"].nunique()))
         eval_s = time.perf_counter() - t0
         store_runs.finish_run(store, run_id, recs=recs, metrics=metrics, user_metrics=per_user,
-                              evaluate_seconds=eval_s,
+                              evaluate_seconds=eval_s, warnings=health,
                               # like a trained run: the users evaluated (the split's test
                               # users; one without a list scores 0), not the users listed
                               n_users=int(test["user_id"].nunique()))

@@ -29,6 +29,7 @@ from engine.errors import DataError, RecscopeError
 from engine.progress import ProgressFn, null_progress
 from engine.recommend import registry
 from engine.recommend.matrix import build_matrix
+from engine.services.health import check as health_check
 from engine.store import Store
 from engine.store import runs as store_runs
 from engine.store.datasets import load_dataset
@@ -351,6 +352,12 @@ def train_one(store: Store, data: TrainingSplit, algo: str, params: dict | None 
         t0 = time.perf_counter()
         metrics, per_user = evaluate(recs, data.train, data.test, data.catalogue, data.ks,
                                      n_items=len(data.items))
+        # health warnings (engine.evaluate.health), stored with the run; the in-process
+        # popularity baseline is kept on this split object for its next algorithm
+        health = health_check(store, split_id=data.split_id, train=data.train, test=data.test,
+                              algorithm=algo, recs=recs, per_user=per_user,
+                              n_items=len(data.items), n_test_users=data.n_test_users,
+                              fit_info=model.fit_info, cache=vars(data).setdefault("_health", {}))
         eval_s = time.perf_counter() - t0
         progress(f"evaluate {algo}", 1, 1)
 
@@ -373,7 +380,7 @@ def train_one(store: Store, data: TrainingSplit, algo: str, params: dict | None 
         store_runs.finish_run(store, run_id, recs=recs, metrics=metrics, user_metrics=per_user,
                               fit_seconds=fit_s, recommend_seconds=rec_s,
                               evaluate_seconds=eval_s, n_users=data.n_test_users,
-                              artifacts=artifacts, neighbours=similar)
+                              artifacts=artifacts, neighbours=similar, warnings=health)
         progress("store", 1, 1)
         return {"run_id": run_id, "algorithm": algo, "split_id": data.split_id,
                 "status": "done", "error": None}

@@ -190,9 +190,11 @@ WHY_DATA = "↳ data stand-in, not the model"
 
 
 def run_card(dataset: str, rid: int, label: str, lst: pd.DataFrame, labels: dict,
-             why: dict | None, k: int, why_kind: str | None = None) -> None:
+             why: dict | None, k: int, why_kind: str | None = None,
+             warnings: list[str] | None = None) -> None:
     """One run's list. ``why``: {item_id: "↳ ..." line}; ``why_kind``: WHY_MODEL or
-    WHY_DATA (named in the subtitle when the lines are shown)."""
+    WHY_DATA (named in the subtitle when the lines are shown); ``warnings``: the run's
+    health warnings, shown under the subtitle."""
     rows = []
     for _, r in lst.iterrows():
         also = ", ".join(f"{labels.get(o, o).split(' ', 1)[-1]} #{rk}" for o, rk in r["other_ranks"])
@@ -211,7 +213,8 @@ def run_card(dataset: str, rid: int, label: str, lst: pd.DataFrame, labels: dict
         sub += f" · {why_kind}"
     components.ranked_list_card(label, charts.run_color(rid), rows, subtitle=sub,
                                 empty_text="No list for this user in this run (the run "
-                                           "lists only the users it evaluated).")
+                                           "lists only the users it evaluated).",
+                                warnings=warnings)
 
 
 def _drivers_text(dataset: str, view: dict, run_split: dict, user: str,
@@ -303,10 +306,11 @@ def one_user(dataset: str, run_ids: list[int], runs: pd.DataFrame, user: str, k:
         with cols[0]:
             history_card(dataset, view["history"], view["n_history"])
         cols = cols[1:]
+    health = components.warnings_by_run(dataset)
     for col, rid in zip(cols, run_ids):
         with col:
             run_card(dataset, rid, labels[rid], lists[lists["run_id"] == rid], labels, why[rid], k,
-                     why_kind.get(rid))
+                     why_kind.get(rid), health.get(rid))
     new_why = st.toggle(
         "Show “↳”: the history item behind each recommendation", value=why_on,
         help="ALS runs: “driven by” is the model's own explanation, the history item that "

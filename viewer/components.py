@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from engine.store.datasets import list_datasets
+from engine.store import runs as store_runs
 from engine.store.runs import list_runs
 from viewer import db, state
 
@@ -192,22 +193,43 @@ CARD_CSS = """<style>
 .rs-why{color:#555;font-size:0.75rem;font-style:italic;overflow-wrap:anywhere}
 .rs-score{flex:none;color:#777;font-size:0.75rem;font-variant-numeric:tabular-nums}
 .rs-empty{color:#777;font-size:0.84rem;padding:6px 2px}
+.rs-warn{color:#8a5a00;background:#fff4d6;border-radius:4px;font-size:0.76rem;padding:2px 6px;margin:2px 0 4px 0}
 </style>"""
 
 
+#: The mark of a run with health warnings (Runs table, Compare cards).
+WARN_ICON = "⚠️"
+
+
+def warnings_by_run(dataset: str) -> dict[int, list[str]]:
+    """{run_id: [warning sentence, ...]} of ``dataset``'s runs that have health warnings
+    (``engine.evaluate.health``); runs without any are absent."""
+    df = db.read(store_runs.run_warnings, dataset=dataset)
+    return {int(r): g["message"].tolist() for r, g in df.groupby("run_id", sort=False)}
+
+
+def health_text(messages: list[str] | None) -> str:
+    """'⚠️ 2: sentence · sentence' for the Runs table's Health column (icon and count
+    first, so a narrow cell still reads); '' when healthy."""
+    return f"{WARN_ICON} {len(messages)}: " + " · ".join(messages) if messages else ""
+
+
 def ranked_list_html(title: str, color: str, rows: list[dict], subtitle: str = "",
-                     empty_text: str = "No items.") -> str:
+                     empty_text: str = "No items.", warnings: list[str] | None = None) -> str:
     """HTML of a ranked-list card; every text is escaped here.
 
     rows: dicts with ``title`` and optionally ``rank`` (shown when present), ``meta``,
     ``why``, ``score`` (float), ``href``, ``hit``/``shared``/``unique`` (bool marks:
     ✓ hit, ● shared with another list, ◆ only in this list), ``tooltip``.
+    warnings: the run's health warnings, one line each under the subtitle.
     """
     e = _html.escape
     out = [f'<div class="rs-card" style="--rs-c:{e(color)}">',
            f'<div class="rs-head"><span class="rs-dot"></span><span>{e(title)}</span></div>']
     if subtitle:
         out.append(f'<div class="rs-sub">{e(subtitle)}</div>')
+    for w in warnings or ():
+        out.append(f'<div class="rs-warn" title="{e(w, quote=True)}">{WARN_ICON} {e(w)}</div>')
     if not rows:
         out.append(f'<div class="rs-empty">{e(empty_text)}</div>')
     out.append('<div class="rs-list">')
@@ -242,7 +264,7 @@ def ranked_list_html(title: str, color: str, rows: list[dict], subtitle: str = "
 
 
 def ranked_list_card(title: str, color: str, rows: list[dict], subtitle: str = "",
-                     empty_text: str = "No items.") -> None:
+                     empty_text: str = "No items.", warnings: list[str] | None = None) -> None:
     """Render ``ranked_list_html`` (a compact card with rank, marks, title, metadata)."""
-    st.markdown(CARD_CSS + ranked_list_html(title, color, rows, subtitle, empty_text),
+    st.markdown(CARD_CSS + ranked_list_html(title, color, rows, subtitle, empty_text, warnings),
                 unsafe_allow_html=True)

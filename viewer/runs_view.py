@@ -9,7 +9,6 @@ dist (ecdf | box). A bad value in a link gets one warning and a sensible default
 
 from __future__ import annotations
 
-import json
 import math
 from urllib.parse import urlencode
 
@@ -27,7 +26,7 @@ from engine.evaluate.metrics import (
 from engine.evaluate.slices import COLD_MAX
 from engine.pipeline import EVAL_KS, train_runs
 from engine.recommend import registry
-from engine.recommend.registry import ALGORITHMS, RANGES
+from engine.recommend.registry import RANGES
 from engine.services import runs as RV
 from engine.store.runs import list_runs, runs_with_metrics
 from engine.validate import BOUNDS
@@ -48,35 +47,9 @@ X_DEFAULT = "coverage"
 
 # --------------------------------------------------------------------------- data
 
-def params_text(params) -> str:
-    """'factors=64, iterations=15' from a run's params (JSON text or dict)."""
-    if isinstance(params, str):
-        try:
-            params = json.loads(params or "{}")
-        except ValueError:
-            return params
-    if not isinstance(params, dict) or not params:
-        return "defaults" if isinstance(params, dict) else ""
-    return ", ".join(f"{k}={json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v}"
-                     for k, v in params.items())
-
-
-def changed_text(algorithm: str, params) -> str:
-    """'factors=8, iterations=2': only the run's parameters that differ from the
-    algorithm's registry defaults (and a seed other than 0); 'defaults' when none do."""
-    if isinstance(params, str):
-        try:
-            params = json.loads(params or "{}")
-        except ValueError:
-            return params
-    if not isinstance(params, dict):
-        return ""
-    spec = ALGORITHMS.get(algorithm)
-    if spec is None:
-        return params_text(params)
-    diff = {k: v for k, v in params.items()
-            if (k in spec.defaults and v != spec.defaults[k]) or (k == "seed" and v not in (0, None))}
-    return params_text(diff) if diff else "defaults"
+# one "changed params" for the page and `recscope runs` (engine.recommend.registry)
+params_text = registry.params_text
+changed_text = registry.changed_text
 
 
 def compare_href(dataset: str, run_ids, k: int | None = None, user: str | None = None) -> str:
@@ -141,6 +114,8 @@ def runs_table(dataset: str, runs: pd.DataFrame, metric: str, k: int) -> None:
     # Beside the run too: two runs of one algorithm differ only here (the full list is
     # in Parameters, at the far right).
     table["Changed params"] = [changed_text(a, p) for a, p in zip(done["algorithm"], done["params"])]
+    health = components.warnings_by_run(dataset)
+    table["Health"] = [components.health_text(health.get(int(r))) for r in done["run_id"]]
     table["Compare"] = [compare_href(dataset, [r] + ([best] if best not in (None, r) else []), k)
                         for r in done["run_id"]]
     for c in order:
@@ -153,6 +128,12 @@ def runs_table(dataset: str, runs: pd.DataFrame, metric: str, k: int) -> None:
     table["Parameters"] = [params_text(p) for p in done["params"]]
     config = {
         "Run": st.column_config.TextColumn(pinned=True, help="Run id and algorithm; runs never change."),
+        "Health": st.column_config.TextColumn(
+            width="small", help=f"{components.WARN_ICON}: a reason not to believe this run's "
+                                "numbers (worse than popularity, tiny or constant scores, a few "
+                                "items everywhere, short lists, no convergence, few test users), "
+                                "with what to try; the sentences are listed under the table. "
+                                "Empty: no warning."),
         "Parameters": st.column_config.TextColumn(width="medium", help="Every effective parameter."),
         "Changed params": st.column_config.TextColumn(
             help="Parameters that differ from the algorithm's defaults; every parameter is in "
@@ -175,11 +156,22 @@ def runs_table(dataset: str, runs: pd.DataFrame, metric: str, k: int) -> None:
                  row_height=34, key="_runs_table")
     st.caption(f"Sorted by {metric}@{k}; click a column header to sort by it, hover a header "
                "for its definition.")
+    health_notes(done, health)
     n_splits = done["split_id"].nunique()
     if n_splits > 1:
         st.info(f"These runs were evaluated on {n_splits} different splits (see the Split "
                 "column): each split tests other users and items, so compare metrics only "
                 "between runs of one split.", icon=":material/call_split:")
+
+
+def health_notes(done: pd.DataFrame, health: dict[int, list[str]]) -> None:
+    """The health warnings of the listed runs, one line each, under the table."""
+    lines = [f"- **{run_label(r)}**: {m}" for _, r in done.sort_values("run_id").iterrows()
+             for m in health.get(int(r["run_id"]), [])]
+    if lines:
+        n = sum(1 for r in done["run_id"] if int(r) in health)
+        st.warning(f"{n} run(s) have health warnings:\n" + "\n".join(lines),
+                   icon=":material/warning:")
 
 
 def problem_runs(runs: pd.DataFrame) -> None:

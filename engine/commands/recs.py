@@ -17,7 +17,7 @@ from engine.pipeline import N_NEIGHBOURS, compare_runs, train_runs
 from engine.progress import TqdmProgress
 from engine.recommend import registry
 from engine.store.datasets import list_datasets, require_dataset
-from engine.store.runs import get_run, list_splits, run_metrics, runs_with_metrics
+from engine.store.runs import get_run, list_splits, run_metrics, run_warnings, runs_with_metrics
 from engine.validate import arg_float, arg_int, arg_name
 
 
@@ -241,23 +241,34 @@ def cmd_runs(args) -> int:
     if args.dataset is not None:  # a misspelt name is an error, not "no runs"
         require_dataset(store, args.dataset)
     df = runs_with_metrics(store, args.dataset)
+    warned = run_warnings(store, dataset=args.dataset)
+    by_run = {int(rid): [{"code": c, "message": m} for c, m in zip(g["code"], g["message"])]
+              for rid, g in warned.groupby("run_id", sort=False)}
     if args.json:
         rows = _records(df)
         for r in rows:
             r["params"] = json.loads(r["params"] or "{}")
+            r["changed_params"] = registry.non_default_params(r["algorithm"], r["params"])
+            r["warnings"] = by_run.get(int(r["run_id"]), [])
         print_json(rows)
         return 0
     if df.empty:
         print("no runs" + (f" for dataset {args.dataset!r}" if args.dataset else "")
               + "; `recscope train --dataset NAME --algos als,bpr` makes some.")
         return 0
-    cols = ["run_id", "dataset", "split_id", "algorithm", "source", "status", "k", "n_users",
-            "fit_seconds", "recommend_seconds"]
+    df = df.assign(changed=[registry.changed_text(a, p) for a, p in zip(df["algorithm"], df["params"])],
+                   warnings=[len(by_run.get(int(r), [])) or "" for r in df["run_id"]])
+    cols = ["run_id", "dataset", "split_id", "algorithm", "changed", "source", "status", "k",
+            "n_users", "fit_seconds", "recommend_seconds"]
     cols += [c for c in ("ndcg@10", "recall@10", "precision@10", "coverage@10") if c in df.columns]
+    cols += ["warnings"] if by_run else []
     show = df[cols].rename(columns={"fit_seconds": "fit_s", "recommend_seconds": "rec_s"})
     print(show.to_string(index=False, float_format=lambda x: f"{x:.4f}", na_rep="-"))
     for _, r in df[df["status"] == "failed"].iterrows():
         print(f"run {r['run_id']} failed: {r['error']}")
+    for rid in df["run_id"]:
+        for w in by_run.get(int(rid), []):
+            print(f"run {rid} warning: {w['message']}")
     return 0
 
 

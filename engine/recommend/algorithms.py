@@ -129,7 +129,10 @@ class _FactorBase(BaseRecommender):
         stage = f"fit {self.name}"
         progress(stage, 0, total)
 
-        def callback(epoch, *_):
+        last: list = []
+
+        def callback(epoch, *rest):
+            last[:] = [epoch, *rest]
             progress(stage, min(int(epoch) + 1, total), total)
 
         with threadpool_limits(1, "blas"):
@@ -141,7 +144,13 @@ class _FactorBase(BaseRecommender):
         if not (np.isfinite(self.user_factors).all() and np.isfinite(self.item_factors).all()):
             raise DataError(f"The {self.name} model diverged (non-finite factors); lower its "
                             f"learning_rate or raise its regularization.")
+        self.fit_info = self._fit_info(matrix, last)
         progress(stage, total, total)
+
+    def _fit_info(self, matrix, last: list) -> dict:
+        """What the fit said about itself, from implicit's last callback arguments
+        (``engine.evaluate.health`` reads it); nothing by default."""
+        return {}
 
     def batch_size(self, n_columns, cap):
         return int(cap)  # topk chunks the items itself
@@ -206,6 +215,17 @@ class BPR(_FactorBase):
                                            regularization=float(p["regularization"]),
                                            iterations=int(p["iterations"]),
                                            random_state=self.seed)
+
+    def _fit_info(self, matrix, last: list) -> dict:
+        # implicit's BPR calls back (epoch, seconds, correct, skipped) per epoch: correct
+        # of the sampled (user, positive, negative) triples that the model already ordered
+        # right, out of one sample per stored interaction minus the skipped ones; its
+        # progress bar shows the same share as "train_auc"
+        if len(last) < 4:
+            return {}
+        correct, skipped = float(last[2]), float(last[3])
+        total = float(matrix.nnz) - skipped
+        return {"train_auc": correct / total} if total > 0 else {}
 
 
 class LMF(_FactorBase):

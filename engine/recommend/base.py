@@ -54,6 +54,8 @@ class BaseRecommender:
         self.params = dict(params)
         self.n_users: int | None = None
         self.n_items: int | None = None
+        #: what the fit reported about itself (e.g. BPR's ``train_auc``), for health checks
+        self.fit_info: dict = {}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.params})"

@@ -9,6 +9,7 @@ algorithm is its class (``fit`` via ``_fit``; ``recommend`` is written once in
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from engine.errors import DataError
@@ -166,3 +167,48 @@ def _coerce(algo: str, key: str, default, value):
             bound = f"between {low} and {high}"
         raise DataError(f"Parameter {key!r} of {algo!r} must be {bound}; got {value!r}.")
     return number
+
+
+def non_default_params(algorithm: str, params) -> dict:
+    """A run's parameters (a dict or its JSON text) that differ from ``algorithm``'s
+    defaults, plus a seed other than 0: what tells two runs of one algorithm apart. For
+    an algorithm the registry does not know (an imported run), every parameter."""
+    if isinstance(params, str):
+        try:
+            params = json.loads(params or "{}")
+        except ValueError:
+            return {}
+    if not isinstance(params, dict):
+        return {}
+    found = ALGORITHMS.get(str(algorithm))
+    if found is None:
+        return dict(params)
+    return {k: v for k, v in params.items()
+            if (k in found.defaults and v != found.defaults[k]) or (k == "seed" and v not in (0, None))}
+
+
+def params_text(params) -> str:
+    """'factors=64, iterations=15' from parameters (a dict or its JSON text); 'defaults'
+    for an empty dict."""
+    if isinstance(params, str):
+        try:
+            params = json.loads(params or "{}")
+        except ValueError:
+            return params
+    if not isinstance(params, dict):
+        return ""
+    if not params:
+        return "defaults"
+    return ", ".join(f"{k}={json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v}"
+                     for k, v in params.items())
+
+
+def changed_text(algorithm: str, params) -> str:
+    """``params_text`` of ``non_default_params``: 'factors=8, iterations=2', or
+    'defaults' when nothing differs. The Runs page and ``recscope runs`` both show it."""
+    if isinstance(params, str):
+        try:
+            json.loads(params or "{}")
+        except ValueError:
+            return params
+    return params_text(non_default_params(algorithm, params))

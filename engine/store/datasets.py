@@ -123,7 +123,7 @@ def _delete_dataset(con, name: str) -> None:
     con.execute("DELETE FROM review_models WHERE dataset = ?", [name])
     run_ids = "SELECT run_id FROM runs WHERE dataset = ?"
     for table in ("recommendations", "metrics", "user_metrics", "run_artifacts",
-                  "item_neighbours"):
+                  "item_neighbours", "run_warnings"):
         con.execute(f"DELETE FROM {table} WHERE run_id IN ({run_ids})", [name])
     con.execute("DELETE FROM runs WHERE dataset = ?", [name])
     con.execute("DELETE FROM splits WHERE split_id IN (SELECT split_id FROM split_defs WHERE dataset = ?)", [name])

@@ -15,7 +15,9 @@ item factors and their item ids, so that the model can explain its lists later w
 being kept in memory (``item_factors``). They are written by ``finish_run`` in the same
 transaction as the lists and removed with the run. So are ``item_neighbours``: each
 training item's top-N most similar items according to the run's model, for the models
-that can say (the registry's ``AlgoSpec.similar_items``).
+that can say (the registry's ``AlgoSpec.similar_items``). And its health warnings
+(``run_warnings``: code, one-sentence message, the number that triggered it), computed by
+``engine.evaluate.health`` at training; runs finished before the table existed have none.
 
 Bulk inserts go through registered DataFrames (DuckDB scans them via Arrow, which is
 fast for tens of millions of rows). Recommendations are inserted sorted by
@@ -310,14 +312,16 @@ def finish_run(store: Store, run_id: int, *, recs: pd.DataFrame, metrics: pd.Dat
                user_metrics: pd.DataFrame | None = None, fit_seconds: float | None = None,
                recommend_seconds: float | None = None, evaluate_seconds: float | None = None,
                n_users: int | None = None, artifacts: Mapping[str, Any] | None = None,
-               neighbours: pd.DataFrame | None = None) -> None:
+               neighbours: pd.DataFrame | None = None,
+               warnings: Sequence[Mapping[str, Any]] | None = None) -> None:
     """Write a run's lists, metrics, per-user metrics and timings; status 'done'. One transaction.
 
     recs: DataFrame[user_id, rank, item_id, score]; metrics: DataFrame[metric, k, value];
     user_metrics: DataFrame[user_id, metric, k, value]; artifacts: {name: numeric array
     or list of texts} the run keeps of its model (e.g. ``{ITEM_FACTORS: ..., ITEM_IDS: ...}``);
     neighbours: DataFrame[item_id, rank, neighbour_id, score], each item's most similar
-    items according to the model (``item_neighbours``; see ``neighbours_frame``).
+    items according to the model (``item_neighbours``; see ``neighbours_frame``);
+    warnings: the run's health warnings, dicts with code, message and value.
     """
     # encoded before the transaction opens: a bad artifact fails with nothing written
     encoded = [(str(name), *encode_artifact(value)) for name, value in (artifacts or {}).items()]
@@ -364,6 +368,12 @@ def finish_run(store: Store, run_id: int, *, recs: pd.DataFrame, metrics: pd.Dat
             con.execute("INSERT INTO item_neighbours SELECT ?, item_id, rank, neighbour_id, score "
                         "FROM _neighbours ORDER BY item_id, rank", [int(run_id)])
             con.unregister("_neighbours")
+        con.execute("DELETE FROM run_warnings WHERE run_id = ?", [int(run_id)])
+        for w in warnings or ():
+            value = w.get("value")
+            con.execute("INSERT INTO run_warnings VALUES (?, ?, ?, ?)",
+                        [int(run_id), str(w["code"]), str(w["message"]),
+                         None if value is None else float(value)])
 
 
 def fail_run(store: Store, run_id: int, error: str, *, fit_seconds: float | None = None) -> None:
@@ -373,7 +383,7 @@ def fail_run(store: Store, run_id: int, error: str, *, fit_seconds: float | None
     stop_heartbeat(run_id)
     with store.transaction() as con:
         for table in ("recommendations", "metrics", "user_metrics", "run_artifacts",
-                      "item_neighbours"):
+                      "item_neighbours", "run_warnings"):
             con.execute(f"DELETE FROM {table} WHERE run_id = ?", [int(run_id)])
         con.execute("UPDATE runs SET status = 'failed', error = ?, fit_seconds = ?, "
                     "finished_at = current_timestamp WHERE run_id = ?",
@@ -385,7 +395,7 @@ def delete_run(store: Store, run_id: int) -> None:
     get_run(store, run_id)
     with store.transaction() as con:
         for table in ("recommendations", "metrics", "user_metrics", "run_artifacts",
-                      "item_neighbours", "runs"):
+                      "item_neighbours", "run_warnings", "runs"):
             con.execute(f"DELETE FROM {table} WHERE run_id = ?", [int(run_id)])
 
 
@@ -572,3 +582,33 @@ def run_splits(store: Store, run_ids: Iterable) -> pd.DataFrame:
         return empty({"run_id": "int64", "dataset": "object", "split_id": "float64"})
     return store.df(f"SELECT run_id, dataset, split_id FROM runs WHERE run_id IN ({ph(ids)}) "
                     f"ORDER BY run_id", ids)
+
+
+def run_warnings(store: Store, run_ids: Iterable | None = None,
+                 dataset: str | None = None) -> pd.DataFrame:
+    """Health warnings: DataFrame[run_id, code, message, value] of the listed runs (or
+    of ``dataset``'s runs, or of all), in run and insertion order."""
+    sql = "SELECT w.run_id, w.code, w.message, w.value FROM run_warnings w"
+    params: list = []
+    where = []
+    if run_ids is not None:
+        ids = sql_run_ids(run_ids)
+        if not ids:
+            return empty({"run_id": "int64", "code": "object", "message": "object",
+                          "value": "float64"})
+        where.append(f"w.run_id IN ({ph(ids)})")
+        params += ids
+    if dataset is not None:
+        sql += " JOIN runs r USING (run_id)"
+        where.append("r.dataset = ?")
+        params.append(dataset)
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    return store.df(sql + " ORDER BY w.run_id", params)
+
+
+def done_run_id(store: Store, split_id: int, algorithm: str) -> int | None:
+    """The newest finished run of ``algorithm`` on split ``split_id``, or None."""
+    v = store.scalar("SELECT max(run_id) FROM runs WHERE split_id = ? AND algorithm = ? "
+                     "AND status = 'done' AND source = 'trained'", [int(split_id), str(algorithm)])
+    return None if v is None else int(v)

@@ -97,6 +97,12 @@ CORE_DDL = [
     """CREATE TABLE IF NOT EXISTS item_neighbours (
         run_id INTEGER, item_id VARCHAR, rank SMALLINT, neighbour_id VARCHAR, score DOUBLE
     )""",
+    # A run's health warnings (engine.evaluate.health): one row per warning, written by
+    # finish_run with the run. Added for files created before it existed; runs finished
+    # before then have no rows and show no warnings (they are not re-checked).
+    """CREATE TABLE IF NOT EXISTS run_warnings (
+        run_id INTEGER, code VARCHAR, message VARCHAR, value DOUBLE
+    )""",
 ]
 
 

@@ -74,3 +74,52 @@ def test_bad_link_is_explained(serve, demo_db, page):
     text = _main_text(page)
     assert "there is no run 999" in text and "metric=“nope”" in text
     shot(page, "runs-bad-link")
+
+
+@pytest.fixture(scope="module")
+def warned_db(tmp_path_factory):
+    """A small job board with default ALS and a BPR that cannot learn (warned)."""
+    from engine.data.synthetic import make_job_board
+    from engine.pipeline import train_runs
+    from engine.store import Store
+    from engine.store.datasets import save_dataset
+
+    path = tmp_path_factory.mktemp("warned") / "warned.duckdb"
+    store = Store(path)
+    save_dataset(store, make_job_board(seed=1, name="jobboard", n_users=400, n_items=200,
+                                       n_reviews=0))
+    train_runs(store, "jobboard", ["popularity", "als", "bpr"], neighbours=0,
+               params={"bpr": {"learning_rate": 0.0001, "iterations": 1}})
+    return path
+
+
+def test_a_warned_run_carries_the_icon_on_runs_and_compare(serve, warned_db, page):
+    runs = _done_runs(warned_db)
+    url = serve(warned_db)
+    page.goto(url + "/runs?dataset=jobboard")
+    wait_idle(page)
+    no_exception(page)
+    # the grid's accessible cells come a moment after the canvas
+    page.locator("[data-testid='stDataFrame'] [role='gridcell']").first.wait_for(state="attached")
+    cells = page.locator("[data-testid='stDataFrame'] [role='gridcell']").all_inner_texts()
+    warned = [c for c in cells if c.startswith("⚠️")]
+    # one cell: the broken BPR's (icon, count, sentences); ALS and popularity have none
+    assert len(warned) == 1 and "Did not converge" in warned[0]
+    assert warned[0].startswith("⚠️ 3: Worse than popularity")
+    note = page.locator("[data-testid='stAlert']").filter(has_text="health warnings")
+    assert note.count() == 1 and f"#{runs['bpr']} bpr" in note.inner_text()
+    assert f"#{runs['als']} als" not in note.inner_text()
+    shot(page, "runs-health-warning")
+
+    page.goto(url + f"/compare?dataset=jobboard&runs={runs['als']},{runs['bpr']}&k=10")
+    wait_idle(page)
+    no_exception(page)
+    page.locator(".rs-card").nth(2).wait_for()
+    cards = page.locator(".rs-card")
+    texts = {cards.nth(i).locator(".rs-head").inner_text(): cards.nth(i) for i in range(cards.count())}
+    assert texts[f"#{runs['bpr']} bpr"].locator(".rs-warn").count() >= 1
+    assert texts[f"#{runs['als']} als"].locator(".rs-warn").count() == 0
+    lines = texts[f"#{runs['bpr']} bpr"].locator(".rs-warn")
+    titles = [lines.nth(i).get_attribute("title") for i in range(lines.count())]
+    assert any(t.startswith("Did not converge") for t in titles)
+    shot(page, "compare-health-warning")

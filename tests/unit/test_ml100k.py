@@ -74,3 +74,12 @@ def test_stored_metrics_agree_with_a_recomputation_from_the_stored_lists(ml100k)
     assert m[("precision", 10)] == pytest.approx(sum(prec) / len(prec))
     assert m[("ndcg", 10)] == pytest.approx(sum(ndcg) / len(ndcg))
     assert R.get_run(store, rid)["n_users"] == len(truth)
+
+
+@pytest.mark.slow
+def test_no_health_warning_fires_on_the_healthy_runs(ml100k):
+    """Every default run on ml-100k is healthy: better than popularity (random, the
+    floor, is never compared), varied lists, converged; none may be warned."""
+    store, runs = ml100k
+    warned = R.run_warnings(store, [r["run_id"] for r in runs.values()])
+    assert warned.empty, warned[["run_id", "message"]].to_string()
