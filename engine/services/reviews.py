@@ -299,3 +299,33 @@ def label_issues(store: Store, dataset: str, top: int | None = None) -> pd.DataF
     out = find_issues(frame["review_id"], frame["y"].astype(int), frame["score"])
     out["label"] = out["label"].map({1: "meaningless", 0: "fine"})
     return out.head(top) if top is not None else out
+
+
+def queue_ranks(store: Store, dataset: str, order: str) -> pd.DataFrame:
+    """review_id and the rank column of a ranked queue order (``engine.reviews.queue.RANKED``):
+    signals (cold start), batch (newest batch first), disagreement (most even split
+    between reviewers first), mislabelled (cleanlab, most doubtful first; empty without a
+    model). Reviews without a rank are absent."""
+    if order == "signals":
+        return signal_ranks(store, dataset)
+    if order == "batch":
+        b = db.batch_members(store, dataset)
+        return pd.DataFrame({"review_id": b["review_id"].astype(str),
+                             "batch_rank": b["batch_id"].max() - b["batch_id"]})
+    if order == "disagreement":
+        d = label_agreement(store, dataset)["disagreements"]
+        return pd.DataFrame({"review_id": d["review_id"].astype(str), "disagree_rank": np.arange(len(d))})
+    if order == "mislabelled":
+        issues = (label_issues(store, dataset) if db.latest_model_id(store, dataset) is not None
+                  else pd.DataFrame(columns=["review_id"]))
+        return pd.DataFrame({"review_id": issues["review_id"].astype(str), "issue_rank": np.arange(len(issues))})
+    raise DataError(f"{order!r} is not a ranked queue order.")
+
+
+def news_since(store: Store, dataset: str, since) -> dict:
+    """What was appended to the dataset after ``since`` (None: ever): n_new, batches (ids)."""
+    if since is None:
+        b = db.list_batches(store, dataset)
+        return {"n_new": int(b["n_added"].sum()) if len(b) else 0, "batches": b["batch_id"].astype(int).tolist()}
+    new = db.added_since(store, dataset, since)
+    return {"n_new": int(len(new)), "batches": sorted(new["batch_id"].astype(int).unique().tolist())}

@@ -134,6 +134,12 @@ def list_batches(store: Store, dataset: str) -> pd.DataFrame:
                     "WHERE dataset = ? ORDER BY batch_id", [dataset])
 
 
+def batch_members(store: Store, dataset: str) -> pd.DataFrame:
+    """review_id, batch_id of every review added in a batch."""
+    return store.df("SELECT review_id, batch_id FROM review_batch_members WHERE dataset = ? "
+                    "ORDER BY batch_id, review_id", [dataset])
+
+
 def batch_scores(store: Store, dataset: str, model_id: int) -> pd.DataFrame:
     """review_id, batch_id, added_at, score (NULL when the model has not scored it) of
     every review added in a batch."""
