@@ -232,6 +232,10 @@ def train_button(dataset: str, label: str) -> dict | None:
             raise
     db.invalidate()
     st.session_state["rv_compare"] = (row.get("parent_model_id"), row["model_id"])
+    if row.get("parent_model_id") is None:  # the first model: the queue's default order changes
+        st.session_state.pop("rv_order", None)
+        st.session_state.pop("rv_current", None)  # start the new order at its top
+        state.set_params(order=None)
     state.set_params(model=None)
     return row
 
