@@ -341,3 +341,26 @@ def test_demo_day_two_append_is_scored_by_the_current_model(tmp_path, capsys):
     assert _cli(*args) == 0
     assert "appended 0 reviews" in capsys.readouterr().out
     assert len(db.load_reviews(store, DEMO_NAME)) == len(scored)
+
+
+def test_a_store_from_before_the_daily_loop_still_works(toy, capsys):
+    """Older files lack review_scores.dataset, the artifact, batch and visit tables: opening
+    one adds them; its scores (dataset NULL) still read as the model's own dataset."""
+    import duckdb
+
+    from engine.store import core
+
+    store, row = toy
+    con = duckdb.connect(str(store.path))
+    for t in ("review_model_artifacts", "review_batches", "review_batch_members", "review_visits"):
+        con.execute(f"DROP TABLE {t}")
+    con.execute("ALTER TABLE review_scores DROP COLUMN dataset")
+    con.close()
+    core._initialised.discard(str(store.path.resolve()))
+    old = Store(store.path)
+    sc = db.scored_reviews(old, "toy", row["model_id"])
+    assert len(sc) == 80 and sc["score"].notna().all()
+    assert old.scalar("SELECT count(*) FROM review_scores WHERE dataset IS NULL") == 80
+    assert db.list_batches(old, "toy").empty and db.last_visit(old, "toy", "ann") is None
+    assert _cli("reviews", "score", "--dataset", "toy", "--db", old.path) == 2
+    assert "trained before fitted models were kept in the store" in capsys.readouterr().err
