@@ -89,8 +89,8 @@ def apply_filter(df: pd.DataFrame, f: QueueFilter) -> pd.DataFrame:
     if f.flagged_only:
         m &= df["flagged"]
     out = df[m]
-    if rank is not None:
-        out = out.sort_values([rank, "review_id"], na_position="last")
+    if rank is not None:  # without its rank column (not merged in) the queue is empty
+        out = out.sort_values([rank, "review_id"], na_position="last") if rank in out.columns else out
     elif f.order == "uncertainty":
         out = out.sort_values(["uncertainty", "review_id"], ascending=[True, True], na_position="last")
     elif f.order == "date":

@@ -334,10 +334,13 @@ def test_demo_day_two_append_is_scored_by_the_current_model(tmp_path, capsys):
 
     truth = day2.set_index("review_id")["label"].reindex(new["review_id"]).astype(int)
     assert roc_auc_score(truth, new["score"]) > 0.85
-    queue = Q.apply_filter(Q.with_labels(scored, current_labels(db.label_history(store, DEMO_NAME)),
-                                         db.get_model(store, model_id)["threshold"]),
-                           Q.QueueFilter(order="batch"))
-    assert set(new["review_id"]) <= set(queue["review_id"])
+    frame = Q.with_labels(scored, current_labels(db.label_history(store, DEMO_NAME)),
+                          db.get_model(store, model_id)["threshold"])
+    frame = frame.merge(S.queue_ranks(store, DEMO_NAME, "batch"), on="review_id", how="left")
+    queue = Q.apply_filter(frame, Q.QueueFilter(order="batch"))
+    assert set(queue["review_id"]) == set(new["review_id"])  # newest batch: exactly the new reviews
+    everything = Q.apply_filter(frame, Q.QueueFilter())  # and in the default (unlabelled) queue
+    assert set(new["review_id"]) <= set(everything["review_id"])
     assert _cli(*args) == 0
     assert "appended 0 reviews" in capsys.readouterr().out
     assert len(db.load_reviews(store, DEMO_NAME)) == len(scored)
@@ -364,3 +367,18 @@ def test_a_store_from_before_the_daily_loop_still_works(toy, capsys):
     assert db.list_batches(old, "toy").empty and db.last_visit(old, "toy", "ann") is None
     assert _cli("reviews", "score", "--dataset", "toy", "--db", old.path) == 2
     assert "trained before fitted models were kept in the store" in capsys.readouterr().err
+
+
+def test_ranked_queue_orders():
+    df = pd.DataFrame({"review_id": ["a", "b", "c", "d"], "text": "x", "company": None, "length": 1,
+                       "created_at": pd.NaT, "score": [0.9, 0.2, 0.6, 0.4],
+                       "human": [None, "fine", None, "meaningless"], "flagged": False, "truth": pd.NA,
+                       "uncertainty": [0.4, 0.3, 0.1, 0.1],
+                       "signal_rank": [2, 3, 0, 1], "issue_rank": [np.nan, 1, np.nan, 0]})
+    ids = lambda f: Q.apply_filter(df, f)["review_id"].tolist()  # noqa: E731
+    assert ids(Q.QueueFilter(order="signals")) == ["c", "a"]            # unlabelled, by rank
+    assert ids(Q.QueueFilter(order="signals", status="any")) == ["c", "d", "a", "b"]
+    assert ids(Q.QueueFilter(order="mislabelled")) == ["d", "b"]        # labelled ones, despite the default status
+    assert ids(Q.QueueFilter(order="disagreement")) == []               # its rank was not merged in
+    assert ids(Q.QueueFilter(order="uncertainty")) == ["c", "a"]
+    assert Q.default_order(True) == "uncertainty" and Q.default_order(False) == "signals"
