@@ -119,7 +119,7 @@ def test_label_by_keyboard_moves_on_and_stores_the_label(serve, page, reviews_db
 def deceptive_db(tmp_path_factory):
     from engine.data.dataset import normalise_reviews
     from engine.reviews.model import ModelParams
-    from engine.reviews.service import train_dataset
+    from engine.services.reviews import train_dataset
     from engine.store import Store
     from engine.store.datasets import save_reviews
     from tests.fixtures.reviews import make_reviews
