@@ -540,12 +540,27 @@ def batches_section(dataset: str, model: dict) -> None:
     table = batches.merge(drift.drop(columns=["added_at"]), on="batch_id", how="left")
     for sentence in drift["alarm"].dropna():
         st.warning(sentence, icon=":material/trending_up:")
-    st.dataframe(table.drop(columns=["alarm"]), hide_index=True, width="stretch", column_config={
-        "psi": st.column_config.NumberColumn("PSI", format="%.3f", help=PSI_HELP),
-        "share_flagged": st.column_config.NumberColumn("share flagged", format="percent"),
-        "base_share": st.column_config.NumberColumn("share flagged in training", format="percent")})
+    st.dataframe(_batch_table(table), hide_index=True, width="stretch",
+                 column_config={"PSI": st.column_config.TextColumn(help=PSI_HELP)})
     st.caption(f"Against model {int(model['model_id'])}'s out-of-fold scores on its training reviews, "
                f"at threshold {float(model['threshold']):.3f}. {PSI_HELP}")
+
+
+def _batch_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Batches for display: figures as text, an em dash where there is none (a batch added
+    before any model, or with nothing new, has no scores)."""
+    def fmt(v, f):
+        return "—" if v is None or v != v else f(v)
+
+    return pd.DataFrame({
+        "batch": table["batch_id"].astype(int),
+        "added": table["added_at"].map(lambda v: fmt(v, lambda t: pd.Timestamp(t).strftime("%Y-%m-%d %H:%M"))),
+        "source": table["source"].map(lambda v: fmt(v, str)),
+        "added reviews": table["n_added"].astype(int), "skipped (already there)": table["n_skipped"].astype(int),
+        "scored on arrival by": table["model_id"].map(lambda v: fmt(v, lambda m: f"model {int(m)}")),
+        "PSI": table["psi"].map(lambda v: fmt(v, lambda x: f"{x:.3f}")),
+        "share flagged": table["share_flagged"].map(lambda v: fmt(v, lambda x: f"{x:.1%}")),
+        "share flagged in training": table["base_share"].map(lambda v: fmt(v, lambda x: f"{x:.1%}"))})
 
 
 PSI_HELP = ("Population stability index over ten decile bins of the training scores: under 0.1 "

@@ -304,7 +304,9 @@ def test_new_since_last_visit_and_drift(db, monkeypatch):
     assert any("10 reviews are new since your last visit" in i.value for i in at.info)
     assert any("The share flagged rose from" in w.value for w in at.warning)
     table = at.dataframe[0].value
-    assert table["n_added"].tolist() == [10] and table["share_flagged"].tolist() == [1.0]
+    assert table["added reviews"].tolist() == [10] and table["share flagged"].tolist() == ["100.0%"]
+    assert float(table["PSI"].iloc[0]) > 0.25
+    assert not table.astype(str).isin(["None", "nan", "NaT"]).any().any()
     at = _run(db, monkeypatch, reviewer="ann", order="batch")
     assert at.session_state["rv_current"] in set(spam["review_id"])
 
