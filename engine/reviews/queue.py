@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 ORDERS = {"score": "highest score first", "uncertainty": "most informative (nearest the threshold) first",
-          "date": "newest first", "signals": "rule signals, varied (labelling from zero)",
+          "date": "newest first", "signals": "rule signals, varied",
           "batch": "newest batch first", "disagreement": "reviewers disagree",
           "mislabelled": "likely mislabelled first"}
 #: order -> the rank column it sorts by (ascending).
