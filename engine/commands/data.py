@@ -233,10 +233,12 @@ def _append_reviews(args) -> int:
         more = f" and {out['n_skipped'] - 5:,} more" if out["n_skipped"] > 5 else ""
         print(f"skipped {out['n_skipped']:,} review(s) already in {args.name!r}: {shown}{more}",
               file=sys.stderr)
+    if not out["n_added"]:
+        print(f"appended nothing to {args.name!r}: every review of the file is already there.")
+        return 0
     scored = (f"; model {out['model_id']} scored them: {out['n_flagged']:,} flagged"
               if out["model_id"] is not None else "; no model scored them (none trained yet)")
-    print(f"appended {out['n_added']:,} reviews to {args.name!r} as batch {out['batch_id']}"
-          f"{scored if out['n_added'] else ''}.")
+    print(f"appended {out['n_added']:,} reviews to {args.name!r} as batch {out['batch_id']}{scored}.")
     return 0
 
 

@@ -219,7 +219,8 @@ def append_reviews(store: Store, dataset: str, new: pd.DataFrame, source: str = 
     one batch; when the dataset has a model, its latest model scores them in the same
     transaction (no retraining), so they enter the queue. Ids already present are skipped
     (``on_duplicate='skip'``) or refused (``'error'``: DataError, nothing written).
-    Returns {batch_id, n_added, n_skipped, skipped (ids), model_id, n_scored, n_flagged}."""
+    Returns {batch_id (None when nothing was new), n_added, n_skipped, skipped (ids),
+    model_id, n_scored, n_flagged}."""
     if on_duplicate not in DUPLICATE_POLICIES:
         raise DataError(f"--on-duplicate must be skip or error, not {on_duplicate!r}.")
     existing = db.existing_review_ids(store, dataset)
@@ -240,8 +241,9 @@ def append_reviews(store: Store, dataset: str, new: pd.DataFrame, source: str = 
         which[len(old):] = True
         scores = _score_rows(model, both, which)
         thr = float(db.get_model(store, model_id)["threshold"])
-    batch = db.append_reviews(store, dataset, fresh, source, len(skipped),
-                              model_id if scores is not None else None, scores)
+    # nothing new (the same file again): no batch, the store stays as it was
+    batch = (db.append_reviews(store, dataset, fresh, source, len(skipped),
+                               model_id if scores is not None else None, scores) if len(fresh) else None)
     return {"batch_id": batch, "n_added": int(len(fresh)), "n_skipped": len(skipped), "skipped": skipped,
             "model_id": model_id if scores is not None else None,
             "n_scored": 0 if scores is None else int(len(scores)),
