@@ -550,7 +550,7 @@ def _batch_table(table: pd.DataFrame) -> pd.DataFrame:
     """Batches for display: figures as text, an em dash where there is none (a batch added
     before any model, or with nothing new, has no scores)."""
     def fmt(v, f):
-        return "—" if v is None or v != v else f(v)
+        return "—" if v is None or v != v or v == "" else f(v)
 
     return pd.DataFrame({
         "batch": table["batch_id"].astype(int),

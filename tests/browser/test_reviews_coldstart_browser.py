@@ -79,3 +79,22 @@ def test_label_from_zero_then_train(serve, page, cold_db):
     sc = sc.assign(u=(sc["score"] - thr).abs()).sort_values(["u", "review_id"])
     assert card.get_attribute("data-review-id") == sc["review_id"].iloc[0]
     assert "order=" not in page.url
+
+    # the next day's reviews arrive: scored by that model at once, shown as new, with drift
+    from engine.data.dataset import normalise_reviews
+    from engine.services.reviews import append_reviews
+    from tests.fixtures.reviews import make_reviews
+
+    day2 = make_reviews(60).iloc[40:].drop(columns=["label"])
+    assert append_reviews(Store(path), "fresh", normalise_reviews(day2))["n_scored"] == 20
+    page.goto(f"{base}/reviews?{urllib.parse.urlencode({'dataset': 'fresh', 'reviewer': 'ann', 'view': 'batches'})}")
+    wait_idle(page)
+    no_exception(page)
+    assert page.get_by_text("20 reviews are new since your last visit").count() == 1
+    assert page.get_by_text("Population stability index over ten decile bins").count() == 1
+    shot(page, "reviews-new-batches")
+    page.goto(f"{base}/reviews?{urllib.parse.urlencode({'dataset': 'fresh', 'reviewer': 'ann', 'view': 'checks'})}")
+    wait_idle(page)
+    no_exception(page)
+    assert page.get_by_text("Likely label errors").count() == 1
+    shot(page, "reviews-label-checks")
