@@ -17,23 +17,32 @@ with top[2]:
     reviewer = rv.reviewer_input()
 with top[1]:
     model = rv.model_picker(dataset)
+if reviewer:
+    rv.visit_news(dataset, reviewer)
 
-if model is None:
+if model is None:  # labelling from zero: a varied queue, progress towards the first model
     st.info(f"No classifier has been trained on “{dataset}” yet. Train one here or run "
             f"`recscope reviews train --dataset {dataset}`.", icon=":material/info:")
+    rv.first_model_progress(dataset, rv.positive_name(dataset))
     if rv.train_button(dataset, "Train the classifier") is not None:
         st.rerun()
+    rv.queue_section(dataset, None, reviewer)
     st.stop()
 
 rv.weak_model_warning(model)
 
-views = {"queue": "Queue", "threshold": "Threshold", "models": "Models", "export": "Export"}
+views = {"queue": "Queue", "batches": "New reviews", "checks": "Label checks", "threshold": "Threshold",
+         "models": "Models", "export": "Export"}
 view = components.bound_select("View", list(views), "view", "queue", "a view", key="rv_view",
                                kind="segmented", format_func=views.get, omit_default=True,
                                label_visibility="collapsed")
 
 if view == "queue":
     rv.queue_section(dataset, model, reviewer)
+elif view == "batches":
+    rv.batches_section(dataset, model)
+elif view == "checks":
+    rv.checks_section(dataset, model)
 elif view == "threshold":
     rv.threshold_section(dataset, model)
 elif view == "models":

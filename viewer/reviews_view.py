@@ -26,6 +26,7 @@ from engine.reviews import queue as Q
 from engine.reviews.labels import current_labels, display_label, export_frame
 from engine.reviews.threshold import at_threshold, pr_curve
 from engine.store import datasets as ddb
+from engine.services import reviews as svc
 from engine.services.reviews import compare_models, train_dataset, weak_model_note
 from engine.store import reviews as rdb
 from viewer import db, state
@@ -231,6 +232,10 @@ def train_button(dataset: str, label: str) -> dict | None:
             raise
     db.invalidate()
     st.session_state["rv_compare"] = (row.get("parent_model_id"), row["model_id"])
+    if row.get("parent_model_id") is None:  # the first model: the queue's default order changes
+        st.session_state.pop("rv_order", None)
+        st.session_state.pop("rv_current", None)  # start the new order at its top
+        state.set_params(order=None)
     state.set_params(model=None)
     return row
 
@@ -241,14 +246,15 @@ def _companies_and_lengths(dataset: str, frame: pd.DataFrame) -> tuple[list[str]
     return comps, max(max_len, 1)
 
 
-def queue_filters(frame: pd.DataFrame, threshold: float, positive: str = "meaningless") -> Q.QueueFilter:
+def queue_filters(frame: pd.DataFrame, threshold: float, positive: str = "meaningless",
+                  default_order: str = "score") -> Q.QueueFilter:
     """Filter widgets bound to URL parameters."""
     comps, max_len = _companies_and_lengths("", frame)
     notes = st.container()   # warnings about the link, above the filter box
     box = st.container(border=True)
     with notes:
         c1, c2, c3 = box.columns([1.2, 1.2, 1.6])
-        order = bound_select("Order", list(Q.ORDERS), "order", "score", "an order",
+        order = bound_select("Order", list(Q.ORDERS), "order", default_order, "an order",
                              key="rv_order", format_func=lambda o: Q.ORDERS[o],
                              omit_default=True, where=c1)
         status = bound_select("Label status", list(Q.STATUSES), "status", "unlabelled",
@@ -299,7 +305,12 @@ def queue_section(dataset: str, model: dict | None, reviewer: str) -> None:
     frame = labelled_frame(dataset, model)
     positive = positive_name(dataset)
     threshold = None if model is None else float(model["threshold"])
-    f = queue_filters(frame, threshold or 0.5, positive)
+    f = queue_filters(frame, threshold or 0.5, positive, Q.default_order(model is not None))
+    if f.order in Q.RANKED:
+        frame = frame.merge(db.read(svc.queue_ranks, dataset, f.order), on="review_id", how="left")
+        if f.order == "mislabelled" and model is None:
+            st.info("Likely label errors need a model's out-of-fold scores: train one first.",
+                    icon=":material/info:")
     queue = Q.apply_filter(frame, f)
     ids = queue["review_id"].tolist()
     n_flag = int(queue["flagged"].sum())
@@ -480,3 +491,107 @@ def export_section(dataset: str) -> None:
                        icon=":material/download:", key="rv_download")
     if len(df):
         st.dataframe(df.head(200), hide_index=True, width="stretch")
+
+
+
+# --------------------------------------------------------------------------- the daily loop
+
+
+def visit_news(dataset: str, reviewer: str) -> None:
+    """What was appended since the reviewer's previous visit; records this visit once per
+    session (the 'since' stays fixed for the session)."""
+    key = f"rv_since::{dataset}::{reviewer}"
+    if key not in st.session_state:
+        st.session_state[key] = db.read(rdb.last_visit, dataset, reviewer)
+        rdb.record_visit(db.get_store(), dataset, reviewer)
+        db.invalidate()
+    since = st.session_state[key]
+    news = db.read(svc.news_since, dataset, since)
+    when = "your last visit" if since is None else \
+        f"your last visit ({pd.Timestamp(since).strftime('%Y-%m-%d %H:%M')})"
+    if news["n_new"]:
+        st.info(f"{news['n_new']:,} reviews are new since {when}, in batch(es) "
+                f"{', '.join(map(str, news['batches']))}: order the queue by “newest batch first” "
+                f"to see them.", icon=":material/fiber_new:")
+    elif since is not None:
+        st.caption(f"No reviews have been added since {when}.")
+
+
+def first_model_progress(dataset: str, positive: str) -> None:
+    """Progress towards the labels the first model needs."""
+    p = db.read(svc.label_progress, dataset)
+    need = p["minimum"] * 2
+    have = min(p["n_positive"], p["minimum"]) + min(p["n_negative"], p["minimum"])
+    st.progress(have / need, text=f"Towards the first model: {p['n_positive']:,} {positive} and "
+                                  f"{p['n_negative']:,} fine labels; training needs {p['minimum']} of "
+                                  f"each ({p['need_positive']} more {positive}, {p['need_negative']} "
+                                  f"more fine).")
+
+
+def batches_section(dataset: str, model: dict) -> None:
+    """Appended batches and the drift of their scores against the model's training scores."""
+    batches = db.read(rdb.list_batches, dataset)
+    if batches.empty:
+        st.info(f"No reviews have been appended to “{dataset}” since it was imported. Add the day's "
+                f"reviews with `recscope import reviews FILE --name {dataset} --id-col C --text-col C "
+                f"--append`.", icon=":material/info:")
+        return
+    drift = db.read(svc.drift_report, dataset, model)
+    table = batches.merge(drift.drop(columns=["added_at"]), on="batch_id", how="left")
+    for sentence in drift["alarm"].dropna():
+        st.warning(sentence, icon=":material/trending_up:")
+    st.dataframe(_batch_table(table), hide_index=True, width="stretch",
+                 column_config={"PSI": st.column_config.TextColumn(help=PSI_HELP)})
+    st.caption(f"Against model {int(model['model_id'])}'s out-of-fold scores on its training reviews, "
+               f"at threshold {float(model['threshold']):.3f}. {PSI_HELP}")
+
+
+def _batch_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Batches for display: figures as text, an em dash where there is none (a batch added
+    before any model, or with nothing new, has no scores)."""
+    def fmt(v, f):
+        return "—" if v is None or v != v or v == "" else f(v)
+
+    return pd.DataFrame({
+        "batch": table["batch_id"].astype(int),
+        "added": table["added_at"].map(lambda v: fmt(v, lambda t: pd.Timestamp(t).strftime("%Y-%m-%d %H:%M"))),
+        "source": table["source"].map(lambda v: fmt(v, str)),
+        "added reviews": table["n_added"].astype(int), "skipped (already there)": table["n_skipped"].astype(int),
+        "scored on arrival by": table["model_id"].map(lambda v: fmt(v, lambda m: f"model {int(m)}")),
+        "PSI": table["psi"].map(lambda v: fmt(v, lambda x: f"{x:.3f}")),
+        "share flagged": table["share_flagged"].map(lambda v: fmt(v, lambda x: f"{x:.1%}")),
+        "share flagged in training": table["base_share"].map(lambda v: fmt(v, lambda x: f"{x:.1%}"))})
+
+
+PSI_HELP = ("Population stability index over ten decile bins of the training scores: under 0.1 "
+            "stable, 0.1-0.25 a moderate shift, over 0.25 a large one.")
+
+
+def _kappa(v: float) -> str:
+    return "—" if v != v else f"{v:.3f}"
+
+
+def checks_section(dataset: str, model: dict) -> None:
+    """Agreement between reviewers and the labels the model doubts."""
+    st.subheader("Agreement between reviewers")
+    agree = db.read(svc.label_agreement, dataset)
+    if agree["n_multi"] == 0:
+        st.caption("No review has been labelled by two or more people yet.")
+    else:
+        st.metric("Fleiss' kappa", _kappa(agree["fleiss"]),
+                  help=f"over the {agree['n_multi']:,} reviews labelled by two or more of the "
+                       f"{agree['n_reviewers']} reviewers")
+        pairs = agree["pairs"].assign(kappa=lambda d: d["kappa"].map(_kappa))
+        st.dataframe(pairs, hide_index=True, width="stretch")
+        st.caption(f"{len(agree['disagreements']):,} reviews with disagreeing labels: order the queue "
+                   f"by “reviewers disagree” to settle them.")
+    st.subheader("Likely label errors")
+    issues = db.read(svc.label_issues, dataset, 50)
+    if issues.empty:
+        st.caption("Confident learning (cleanlab) finds no label the model doubts.")
+        return
+    positive = positive_name(dataset)
+    st.dataframe(issues.assign(label=issues["label"].map(lambda v: display_label(v, positive))),
+                 hide_index=True, width="stretch")
+    st.caption(f"Model {int(model['model_id'])}'s out-of-fold scores against the current labels "
+               f"(cleanlab), most doubtful first. Order the queue by “likely mislabelled” to relabel.")

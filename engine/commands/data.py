@@ -111,6 +111,12 @@ def register(sub) -> None:
     p.add_argument("--positive-name", metavar="NAME",
                    help="what label 1 means, shown on the Flagged reviews page, its buttons and "
                         "the CLI, e.g. 'deceptive' or 'spam' (default 'meaningless')")
+    p.add_argument("--append", action="store_true",
+                   help="add the file's reviews to the existing dataset NAME as one batch (needs "
+                        "--id-col); its latest model scores them at once, without retraining")
+    p.add_argument("--on-duplicate", choices=["skip", "error"], default="skip",
+                   help="with --append, ids already in the dataset: skip them and say how many "
+                        "(default), or refuse the whole file")
     _sep_arg(p)
     p.set_defaults(func=cmd_import_reviews)
 
@@ -191,6 +197,8 @@ def cmd_import_reviews(args) -> int:
     if positive is not None and (not positive or positive.lower() in ("fine", "skip", "undo")):
         raise DataError(f"--positive-name {args.positive_name!r} cannot name the positive class; "
                         f"give a word other than fine, skip or undo, e.g. 'deceptive'.")
+    if args.append:
+        return _append_reviews(args)
     progress = _progress()
     ds = load_reviews(args.file, args.name, args.text_col, label_col=args.label_col,
                       sep=parse_sep(args.sep), id_col=args.id_col,
@@ -211,6 +219,41 @@ def cmd_import_reviews(args) -> int:
     files = ds.info.get("n_files", 1)
     from_files = f" from {files} files" if files > 1 else ""
     print(f"imported {args.name!r}: {ds.n_reviews:,} reviews{from_files}, {label_part}{extra}.")
+    return 0
+
+
+def _append_reviews(args) -> int:
+    """`import reviews --append`: a new batch of an existing dataset (engine.services.reviews)."""
+    from engine.services.reviews import append_reviews
+    from engine.store.datasets import require_dataset
+
+    if args.replace:
+        raise DataError("--append adds to a dataset and --replace replaces it; give one of them.")
+    if args.id_col is None:
+        raise DataError("--append needs --id-col: without it reviews are numbered by row, and the "
+                        "numbers of a new file would collide with the reviews already there.")
+    store = get_store(args)
+    require_dataset(store, args.name)
+    progress = _progress()
+    ds = load_reviews(args.file, args.name, args.text_col, label_col=args.label_col,
+                      sep=parse_sep(args.sep), id_col=args.id_col,
+                      label_from_votes=args.label_from_votes, time_col=args.time_col,
+                      time_format=args.time_format, progress=progress)
+    progress("append reviews", 0, 1)
+    out = append_reviews(store, args.name, ds.reviews, source=ds.source, on_duplicate=args.on_duplicate)
+    progress("append reviews", 1, 1)
+    progress.close()
+    if out["n_skipped"]:
+        shown = ", ".join(repr(i) for i in out["skipped"][:5])
+        more = f" and {out['n_skipped'] - 5:,} more" if out["n_skipped"] > 5 else ""
+        print(f"skipped {out['n_skipped']:,} review(s) already in {args.name!r}: {shown}{more}",
+              file=sys.stderr)
+    if not out["n_added"]:
+        print(f"appended nothing to {args.name!r}: every review of the file is already there.")
+        return 0
+    scored = (f"; model {out['model_id']} scored them: {out['n_flagged']:,} flagged"
+              if out["model_id"] is not None else "; no model scored them (none trained yet)")
+    print(f"appended {out['n_added']:,} reviews to {args.name!r} as batch {out['batch_id']}{scored}.")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Review commands: `recscope reviews train | models | export-labels`."""
+"""Review commands: `recscope reviews train | models | score | label-issues | export-labels`."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 from engine.cli import add_db_arg, add_json_arg, get_store, print_json
 from engine.errors import DataError
 from engine.progress import TqdmProgress
-from engine.reviews.labels import export_frame
+from engine.reviews.labels import display_label, export_frame
 from engine.reviews.model import ModelParams
-from engine.services.reviews import summary, train_dataset, weak_model_note
+from engine.services.reviews import label_issues, score_dataset, summary, train_dataset, weak_model_note
 from engine.store.datasets import positive_name, require_dataset
 from engine.store.reviews import label_history, list_models, load_reviews
 from engine.validate import arg_float, arg_int
@@ -44,6 +44,26 @@ def register(sub) -> None:
     add_db_arg(p)
     add_json_arg(p)
     p.set_defaults(func=cmd_models)
+
+    p = rsub.add_parser("score", help="score a dataset's reviews that a model has not scored yet",
+                        description="Score the reviews of --dataset that have no score from --model "
+                                    "(default: the dataset's latest model). A model trained on "
+                                    "another dataset works too. No retraining, no new model version.")
+    p.add_argument("--dataset", required=True, metavar="NAME")
+    p.add_argument("--model", type=int, default=None, metavar="ID", help="review model id")
+    add_db_arg(p)
+    add_json_arg(p)
+    p.set_defaults(func=cmd_score)
+
+    p = rsub.add_parser("label-issues", help="labelled reviews whose label the model doubts",
+                        description="Confident learning (cleanlab) on the latest model's out-of-fold "
+                                    "scores: the labelled reviews most likely mislabelled, most "
+                                    "doubtful first. Relabel them in the page (labels append).")
+    p.add_argument("--dataset", required=True, metavar="NAME")
+    p.add_argument("--top", type=int, default=None, metavar="N", help="at most N reviews")
+    add_db_arg(p)
+    add_json_arg(p)
+    p.set_defaults(func=cmd_label_issues)
 
     p = rsub.add_parser("export-labels", help="write the human labels as CSV",
                         description="Write each review's standing human label (or, with --history, "
@@ -81,6 +101,36 @@ def cmd_train(args) -> int:
     note = weak_model_note(row)
     if note:
         print(f"warning: {note}", file=sys.stderr)
+    return 0
+
+
+def cmd_score(args) -> int:
+    store = get_store(args)
+    require_dataset(store, args.dataset)
+    out = score_dataset(store, args.dataset, args.model)
+    if args.json:
+        print_json(out)
+    else:
+        print(f"model {out['model_id']} scored {out['n_scored']:,} review(s) of {args.dataset}: "
+              f"{out['n_flagged']:,} flagged at threshold {out['threshold']:.3f}")
+    return 0
+
+
+def cmd_label_issues(args) -> int:
+    if args.top is not None and args.top < 1:
+        raise DataError(f"--top must be at least 1, not {args.top}.")
+    store = get_store(args)
+    require_dataset(store, args.dataset)
+    df = label_issues(store, args.dataset, args.top)
+    positive = positive_name(store, args.dataset)
+    df["label"] = df["label"].map(lambda v: display_label(v, positive))
+    if args.json:
+        print_json([{"review_id": r.review_id, "label": r.label, "score": float(r.score),
+                     "self_confidence": float(r.self_confidence)} for r in df.itertuples(index=False)])
+    elif df.empty:
+        print(f"no likely label errors found in {args.dataset}")
+    else:
+        print(df.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     return 0
 
 

@@ -2,6 +2,13 @@
 
 Pure pandas over what ``engine.store.reviews.scored_reviews`` and
 ``engine.reviews.labels.current_labels`` return, so the page does no arithmetic.
+
+Ranked orders read a rank column the caller merges in (0 = first; a review without a
+rank is not in such a queue): 'signals' = ``signal_rank`` (cold start: rule signals dealt
+out for diversity, ``engine.reviews.coldstart``), 'batch' = ``batch_id`` (newest appended
+batch first), 'disagreement' = ``disagree_rank`` (reviewers disagree) and 'mislabelled' =
+``issue_rank`` (cleanlab). The last two list labelled reviews, so the default label
+status 'unlabelled' does not filter them.
 """
 
 from __future__ import annotations
@@ -11,8 +18,20 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-ORDERS = {"score": "highest score first", "uncertainty": "nearest the threshold first",
-          "date": "newest first"}
+ORDERS = {"score": "highest score first", "uncertainty": "most informative (nearest the threshold) first",
+          "date": "newest first", "signals": "rule signals, varied",
+          "batch": "newest batch first", "disagreement": "reviewers disagree",
+          "mislabelled": "likely mislabelled first"}
+#: order -> the rank column it sorts by (ascending).
+RANKED = {"signals": "signal_rank", "batch": "batch_rank", "disagreement": "disagree_rank",
+          "mislabelled": "issue_rank"}
+#: Orders over labelled reviews (the 'unlabelled' status does not apply to them).
+LABELLED_ORDERS = ("disagreement", "mislabelled")
+
+
+def default_order(has_model: bool) -> str:
+    """Most informative first once a model exists; rule signals (varied) before."""
+    return "uncertainty" if has_model else "signals"
 STATUSES = ("unlabelled", "any", "labelled", "meaningless", "fine", "skip")
 
 
@@ -54,7 +73,12 @@ def apply_filter(df: pd.DataFrame, f: QueueFilter) -> pd.DataFrame:
     if f.length_max is not None:
         m &= df["length"] <= f.length_max
     status = f.status if f.status in STATUSES else "unlabelled"
-    if status == "unlabelled":
+    rank = RANKED.get(f.order)
+    if rank is not None:
+        m &= df[rank].notna() if rank in df.columns else False
+    if status == "unlabelled" and f.order in LABELLED_ORDERS:
+        pass
+    elif status == "unlabelled":
         m &= df["human"].isna()
     elif status == "labelled":
         m &= df["human"].notna()
@@ -65,7 +89,9 @@ def apply_filter(df: pd.DataFrame, f: QueueFilter) -> pd.DataFrame:
     if f.flagged_only:
         m &= df["flagged"]
     out = df[m]
-    if f.order == "uncertainty":
+    if rank is not None:  # without its rank column (not merged in) the queue is empty
+        out = out.sort_values([rank, "review_id"], na_position="last") if rank in out.columns else out
+    elif f.order == "uncertainty":
         out = out.sort_values(["uncertainty", "review_id"], ascending=[True, True], na_position="last")
     elif f.order == "date":
         out = out.sort_values(["created_at", "review_id"], ascending=[False, True], na_position="last")

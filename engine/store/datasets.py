@@ -120,7 +120,13 @@ def _delete_dataset(con, name: str) -> None:
     # (append-only history, matched to reviews by id if the same reviews come back)
     con.execute("DELETE FROM review_scores WHERE model_id IN "
                 "(SELECT model_id FROM review_models WHERE dataset = ?)", [name])
+    # ... and scores that another dataset's model gave these reviews (`reviews score --model`)
+    con.execute("DELETE FROM review_scores WHERE dataset = ?", [name])
+    con.execute("DELETE FROM review_model_artifacts WHERE model_id IN "
+                "(SELECT model_id FROM review_models WHERE dataset = ?)", [name])
     con.execute("DELETE FROM review_models WHERE dataset = ?", [name])
+    for table in ("review_batch_members", "review_batches"):
+        con.execute(f"DELETE FROM {table} WHERE dataset = ?", [name])
     run_ids = "SELECT run_id FROM runs WHERE dataset = ?"
     for table in ("recommendations", "metrics", "user_metrics", "run_artifacts",
                   "item_neighbours", "run_warnings"):

@@ -44,3 +44,33 @@ DDL = [
     # (NULL for labels written before the column existed: they apply as before)
     "ALTER TABLE review_labels ADD COLUMN IF NOT EXISTS text_hash VARCHAR",
 ]
+
+# --- the daily loop (issue 17). Added with IF NOT EXISTS so older stores gain them on open.
+DDL += [
+    # Which dataset a score row is about: a model of dataset A can score dataset B's reviews,
+    # whose ids may repeat A's. NULL in rows written before the column existed, which were
+    # always about the model's own dataset (readers fall back to review_models.dataset).
+    "ALTER TABLE review_scores ADD COLUMN IF NOT EXISTS dataset VARCHAR",
+    # The fitted model itself, so that it can score reviews later without retraining: one
+    # row per model, ``format`` 'pickle' (CalibratedModel pickled; the store is the team's
+    # own file, so unpickling it is trusted like the code).
+    """CREATE TABLE IF NOT EXISTS review_model_artifacts (
+        model_id INTEGER, format VARCHAR, data BLOB
+    )""",
+    # Each `import reviews --append` is a batch: when, from where, how many were added and
+    # how many skipped as already present. Reviews of the first import belong to no batch.
+    "CREATE SEQUENCE IF NOT EXISTS review_batch_id_seq START 1",
+    """CREATE TABLE IF NOT EXISTS review_batches (
+        batch_id INTEGER, dataset VARCHAR, added_at TIMESTAMP DEFAULT current_timestamp,
+        source VARCHAR, n_added BIGINT, n_skipped BIGINT,
+        model_id INTEGER           -- the model that scored the batch on arrival, if any
+    )""",
+    """CREATE TABLE IF NOT EXISTS review_batch_members (
+        dataset VARCHAR, review_id VARCHAR, batch_id INTEGER
+    )""",
+    # A reviewer's visits to a dataset's page (the latest one before this session tells
+    # what is new since).
+    """CREATE TABLE IF NOT EXISTS review_visits (
+        dataset VARCHAR, reviewer VARCHAR, visited_at TIMESTAMP DEFAULT current_timestamp
+    )""",
+]

@@ -71,7 +71,9 @@ def test_untrained_dataset_offers_training(tmp_path, monkeypatch):
 
 
 def test_label_button_writes_a_row_and_moves_on(db, monkeypatch):
-    at = _run(db, monkeypatch, reviewer="ann")
+    # issue 17 made "most informative" the default order once a model exists; this test
+    # asks for the score order explicitly
+    at = _run(db, monkeypatch, reviewer="ann", order="score")
     first = at.session_state["rv_current"]
     scored = rdb.scored_reviews(Store(db), "toy", 1)
     # highest score first: the current review is the top-scored one
@@ -240,8 +242,9 @@ def test_bad_link_values_get_one_warning_each_and_the_defaults(db, monkeypatch):
     assert "smin=2 in the link is outside 0.0 to 1.0" in warnings
     assert "lmax=“abc” in the link is not a whole number" in warnings
     assert "company=“NoSuchCo”" in warnings
-    # the defaults are shown: the queue, by score, unlabelled, the whole score range
-    assert at.selectbox(key="rv_order").value == "score"
+    # the defaults are shown: the queue, most informative first (issue 17; it was by
+    # score before), unlabelled, the whole score range
+    assert at.selectbox(key="rv_order").value == "uncertainty"
     assert at.selectbox(key="rv_status").value == "unlabelled"
     assert at.slider(key="rv_score").value == (0.0, 1.0)
     assert at.multiselect(key="rv_company").value == []
@@ -255,3 +258,69 @@ def test_bad_label_source_in_a_link_is_named(db, monkeypatch):
     assert "source=“oracle” in the link is not a label source here" in warnings
     # no human labels yet: the default is the labels shipped with the data
     assert at.radio(key="rv_source").value == "truth"
+
+
+# --------------------------------------------------------------------------- issue 17: the daily loop
+
+
+def _cold(tmp_path, n=40):
+    from engine.data.dataset import normalise_reviews
+    from engine.store.datasets import save_reviews
+    from tests.fixtures.reviews import make_reviews
+
+    path = tmp_path / "cold.duckdb"
+    rv = make_reviews(n)
+    save_reviews(Store(path), "cold", normalise_reviews(rv.drop(columns=["label"])))
+    return path, rv
+
+
+def test_cold_start_queue_progress_and_refusal(tmp_path, monkeypatch):
+    from engine.services.reviews import signal_ranks
+
+    path, rv = _cold(tmp_path)
+    at = _run(path, monkeypatch, reviewer="ann")
+    assert at.selectbox(key="rv_order").value == "signals"
+    first = signal_ranks(Store(path), "cold").sort_values("signal_rank")["review_id"].iloc[0]
+    assert at.session_state["rv_current"] == first
+    assert "0 meaningless and 0 fine labels; training needs 5 of each (5 more meaningless, 5 more fine)" \
+        in at.get("progress")[0].proto.text
+    _button(at, "rv_train").click()
+    at.run()
+    assert any("so 5 more meaningless and 5 more fine label(s) are needed" in e.value for e in at.error)
+    assert rdb.latest_model_id(Store(path), "cold") is None
+
+
+def test_new_since_last_visit_and_drift(db, monkeypatch):
+    from engine.data.dataset import normalise_reviews
+    from engine.services.reviews import append_reviews
+    from tests.fixtures.reviews import make_reviews
+
+    at = _run(db, monkeypatch, reviewer="ann")       # first visit: recorded
+    assert rdb.last_visit(Store(db), "toy", "ann") is not None
+    spam = make_reviews(120).iloc[80:]
+    spam = spam[spam["label"] == 1].drop(columns=["label"])
+    append_reviews(Store(db), "toy", normalise_reviews(spam))
+    at = _run(db, monkeypatch, reviewer="ann", view="batches")
+    assert any("10 reviews are new since your last visit" in i.value for i in at.info)
+    assert any("The share flagged rose from" in w.value for w in at.warning)
+    table = at.dataframe[0].value
+    assert table["added reviews"].tolist() == [10] and table["share flagged"].tolist() == ["100.0%"]
+    assert float(table["PSI"].iloc[0]) > 0.25
+    assert not table.astype(str).isin(["None", "nan", "NaT"]).any().any()
+    at = _run(db, monkeypatch, reviewer="ann", order="batch")
+    assert at.session_state["rv_current"] in set(spam["review_id"])
+
+
+def test_label_checks_view(db, monkeypatch):
+    store = Store(db)
+    rdb.append_labels(store, "toy", ["R0001", "R0002", "R0003"], "fine", "ann")
+    rdb.append_labels(store, "toy", ["R0001", "R0002"], "fine", "bob")
+    rdb.append_labels(store, "toy", ["R0003"], "meaningless", "bob")
+    at = _run(db, monkeypatch, view="checks")
+    assert not at.exception
+    assert at.metric[0].label == "Fleiss' kappa"
+    pairs = at.dataframe[0].value
+    assert pairs[["reviewer_a", "reviewer_b", "n_common"]].values.tolist() == [["ann", "bob", 3]]
+    assert any("1 reviews with disagreeing labels" in c.value for c in at.caption)
+    at = _run(db, monkeypatch, order="disagreement")
+    assert at.session_state["rv_current"] == "R0003"
