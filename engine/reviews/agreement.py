@@ -26,22 +26,17 @@ import itertools
 import numpy as np
 import pandas as pd
 
+from engine.reviews.labels import label_stacks
+
 RATINGS = ("meaningless", "fine")
 
 
 def reviewer_labels(history: pd.DataFrame) -> pd.DataFrame:
     """review_id, reviewer, label: each reviewer's standing rating per review."""
-    stacks: dict[str, list[tuple]] = {}
-    for row in history.sort_values("label_id").itertuples(index=False):
-        st = stacks.setdefault(str(row.review_id), [])
-        if row.label == "undo":
-            if st:
-                st.pop()
-        else:
-            st.append((row.label, row.reviewer))
+    stacks = label_stacks(history)
     rows = {}
     for rid, st in stacks.items():
-        for label, reviewer in st:  # later rows overwrite earlier ones of the same reviewer
+        for label, reviewer, _ in st:  # later rows overwrite earlier ones of the same reviewer
             rows[(rid, reviewer)] = label
     out = pd.DataFrame([(r, who, lab) for (r, who), lab in rows.items()],
                        columns=["review_id", "reviewer", "label"])

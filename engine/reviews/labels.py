@@ -22,10 +22,11 @@ from engine.textsafe import defuse_csv_cell, defuse_frame
 TARGET = {"meaningless": 1, "fine": 0}
 
 
-def current_labels(history: pd.DataFrame) -> pd.DataFrame:
-    """From label_history rows (label_id, review_id, label, reviewer, labelled_at, ...):
-    one row per review whose stack is non-empty, with its standing label, reviewer and
-    time. Columns: review_id, label, reviewer, labelled_at."""
+def label_stacks(history: pd.DataFrame) -> dict[str, list[tuple]]:
+    """Replay label_history rows (label_id, review_id, label, reviewer, labelled_at, ...)
+    into each review's stack of (label, reviewer, labelled_at), oldest first: an 'undo'
+    pops the latest row, whoever wrote it. Labels given to an earlier text of the review
+    (``earlier_text``) are left out."""
     stacks: dict[str, list[tuple]] = {}
     if "earlier_text" in history.columns:  # labels of an earlier text of the review
         history = history[~history["earlier_text"].fillna(False).astype(bool)]
@@ -35,8 +36,14 @@ def current_labels(history: pd.DataFrame) -> pd.DataFrame:
             if st:
                 st.pop()
         else:
-            st.append((row.label, row.reviewer, row.labelled_at))
-    rows = [(rid, *st[-1]) for rid, st in stacks.items() if st]
+            st.append((row.label, row.reviewer, getattr(row, "labelled_at", None)))
+    return stacks
+
+
+def current_labels(history: pd.DataFrame) -> pd.DataFrame:
+    """One row per review whose stack (``label_stacks``) is non-empty, with its standing
+    label, reviewer and time. Columns: review_id, label, reviewer, labelled_at."""
+    rows = [(rid, *st[-1]) for rid, st in label_stacks(history).items() if st]
     return pd.DataFrame(rows, columns=["review_id", "label", "reviewer", "labelled_at"])
 
 
