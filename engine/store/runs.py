@@ -572,3 +572,14 @@ def run_splits(store: Store, run_ids: Iterable) -> pd.DataFrame:
         return empty({"run_id": "int64", "dataset": "object", "split_id": "float64"})
     return store.df(f"SELECT run_id, dataset, split_id FROM runs WHERE run_id IN ({ph(ids)}) "
                     f"ORDER BY run_id", ids)
+
+
+def find_done_run(store: Store, dataset: str, split_id: int, algorithm: str, params: dict,
+                  code_version: str) -> int | None:
+    """The newest finished trained run with exactly these dataset, split, algorithm,
+    parameters (compared as canonical JSON) and code version; None when there is none."""
+    v = store.scalar("SELECT max(run_id) FROM runs WHERE dataset = ? AND split_id = ? AND "
+                     "algorithm = ? AND params = ? AND code_version = ? AND status = 'done' "
+                     "AND source = 'trained'",
+                     [dataset, int(split_id), algorithm, canonical_json(params), code_version])
+    return None if v is None else int(v)
