@@ -24,6 +24,9 @@ def register(sub) -> None:
                    "distributions (default ndcg)")
     p.add_argument("--k", type=arg_int(bound="k", upper_only=True), default=10,
                    help="cut-off (default 10)")
+    p.add_argument("--relevance", default="any", metavar="TYPE",
+                   help="what counts as a hit: any held-out event (default; the only type "
+                        "this version evaluates)")
     p.add_argument("--review-model", type=arg_int(bound="id"), metavar="ID")
     p.add_argument("--experiment", type=arg_int(bound="id"), metavar="ID")
     p.add_argument("--out", required=True, metavar="FILE.html", help="where to write the report")
@@ -43,7 +46,8 @@ def spec_from_args(args) -> ReportSpec:
             ids = tuple(int(x) for x in args.runs.split(",") if x.strip())
         except ValueError:
             raise DataError(f"--runs takes run ids separated by commas, not {args.runs!r}.") from None
-        return ReportSpec("runs", dataset=args.dataset, runs=ids, metric=args.metric, k=args.k)
+        return ReportSpec("runs", dataset=args.dataset, runs=ids, metric=args.metric, k=args.k,
+                          relevance=args.relevance)
     if args.review_model is not None:
         return ReportSpec("review-model", review_model=args.review_model)
     return ReportSpec("experiment", experiment=args.experiment)

@@ -41,6 +41,10 @@ from engine.report.html import Provenance
 KINDS = ("runs", "review-model", "experiment")   # a prediction-model kind plugs in here
 #: At most this many runs in one report (the Runs page analyses as many).
 MAX_RUNS = 8
+#: Relevance types the runs are evaluated by. Hook: the branch that evaluates by
+#: application / hire (`--relevance apply`) adds its types here and passes
+#: ``spec.relevance`` to its metric readers in ``read_runs``.
+RELEVANCE = ("any",)
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,7 @@ class ReportSpec:
     k: int = 10
     review_model: int | None = None
     experiment: int | None = None
+    relevance: str = "any"
 
     def command(self, db: str) -> str:
         """The `recscope report` command that remakes this report from ``db``."""
@@ -59,6 +64,7 @@ class ReportSpec:
         if self.kind == "runs":
             extra = "" if (self.metric, self.k) == ("ndcg", 10) else \
                 f" --metric {self.metric} --k {self.k}"
+            extra += "" if self.relevance == "any" else f" --relevance {self.relevance}"
             return (f"{where} --dataset '{self.dataset}' --runs "
                     f"{','.join(str(r) for r in self.runs)}{extra} --out {self.filename()}")
         if self.kind == "review-model":
@@ -104,8 +110,11 @@ def run_warnings(store: Store, run_ids: list[int]) -> pd.DataFrame | None:
     return None if reader is None else reader(store, run_ids)
 
 
-def check_runs(store: Store, dataset: str, run_ids: list[int]) -> None:
+def check_runs(store: Store, dataset: str, run_ids: list[int], relevance: str = "any") -> None:
     """One sentence for a report request that cannot be met."""
+    if relevance not in RELEVANCE:
+        raise DataError(f"--relevance {relevance!r} is not available in this version of "
+                        f"recscope, which evaluates runs against any held-out event; leave it out.")
     require_dataset(store, dataset)
     if not run_ids:
         raise DataError("--runs names no run; give run ids such as 1,3,5.")
@@ -124,7 +133,7 @@ def check_runs(store: Store, dataset: str, run_ids: list[int]) -> None:
 def read_runs(store: Store, spec: ReportSpec) -> dict:
     """The frames of a runs report (``engine.report.runs.runs_doc`` documents their use)."""
     ids = [int(r) for r in spec.runs]
-    check_runs(store, spec.dataset, ids)
+    check_runs(store, spec.dataset, ids, spec.relevance)
     metric, k = spec.metric, int(spec.k)
     with store.session() as s:
         all_runs = list_runs(s, spec.dataset)
