@@ -119,3 +119,22 @@ def test_existing_dataset_and_a_name_holding_other_data(folder, capsys):
     df.iloc[:5].to_csv(folder / "events.csv", index=False)      # other content, same name
     code, out, err = _run(capsys, str(folder / "exp.toml"), "--db", db)
     assert code == 2 and "other content" in err
+
+
+def test_the_example_files_are_valid(monkeypatch):
+    from engine.services import experiment as E
+    from tests.conftest import ROOT
+
+    demo = E.load(ROOT / "examples" / "jobboard_demo.toml")
+    assert demo.dataset == "jobboard" and demo.import_spec is None
+    assert demo.algorithms["als"] == [{"factors": 32}, {"factors": 64}]
+    ml = ROOT.parent.parent / "shared" / "datasets" / "movielens" / "ml-100k"
+    shared = ROOT.parent / "shared" / "datasets" / "movielens" / "ml-100k"
+    folder = next((p for p in (shared, ml) if p.is_dir()), None)
+    if folder is None:
+        pytest.skip("MovieLens 100K is not under ../shared/datasets (see its README)")
+    monkeypatch.setenv("RECSCOPE_ML100K", str(folder))
+    spec = E.load(ROOT / "examples" / "ml100k.toml")
+    from engine.recommend import registry
+    assert set(spec.algorithms) == set(registry.available())
+    assert spec.import_spec["path"] == str(folder)
