@@ -91,3 +91,23 @@ def test_cli_writes_the_file_and_refuses_bad_selections(tiny, tmp_path, capsys):
         err = capsys.readouterr().err
         assert code == 2 and words in err, (argv, err)
         assert not (tmp_path / "x.html").exists()
+
+
+def test_review_report_bands_and_label_counts_by_reviewer():
+    from engine.report.others import review_doc
+    from engine.report.service import read_review  # noqa: F401  (the reader of these frames)
+
+    scores = pd.DataFrame({
+        "review_id": ["r1", "r2", "r3", "r4"], "score": [0.95, 0.92, 0.1, None],
+        "company": ["A社", "B", "C", "D"], "text": ["<i>spam</i>", "ok", "fine", "x"],
+        "human": ["meaningless", None, "fine", None], "truth": [1, 1, 0, None]})
+    counts = pd.DataFrame({"reviewer": ["aki", "ben"], "fine": [0, 1], "meaningless": [2, 0]})
+    doc = review_doc({"model": {"model_id": 7, "dataset": "toy", "threshold": 0.5},
+                      "scores": scores, "at_threshold": None, "curve": None,
+                      "label_source": "your labels", "label_counts": counts})
+    out = doc.render(Provenance("now", "s", "v", "c"))
+    assert "Score 0.9 to 1.0: 2 reviews" in out and "Score 0.0 to 0.3: 1 reviews" in out
+    assert "Score 0.7 to 0.9: 0 reviews" in out
+    assert "&lt;i&gt;spam&lt;/i&gt;" in out and "<i>spam" not in out
+    assert "<td>aki</td><td>0</td><td>2</td>" in out
+    assert doc.n_figures == 1          # the histogram; no curve without labels of both kinds
