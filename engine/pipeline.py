@@ -309,6 +309,18 @@ def prepare_split(store: Store, dataset: str, *, k: int = 20, split: str = "auto
                          min_weight=min_weight)
 
 
+def effective_params(model, event_weights: dict | None, min_weight: float | None) -> dict:
+    """The parameters a run stores: every effective model parameter (defaults included;
+    seed for seeded algorithms) plus the split's event weights and minimum weight. An
+    experiment file compares them to find a run it can reuse."""
+    run_params = dict(model.params)
+    if event_weights is not None:
+        run_params["event_weights"] = dict(event_weights)
+    if min_weight is not None:
+        run_params["min_weight"] = float(min_weight)
+    return run_params
+
+
 def train_one(store: Store, data: TrainingSplit, algo: str, params: dict | None = None, *,
               seed: int = 0, neighbours: int = N_NEIGHBOURS,
               progress: ProgressFn = null_progress) -> dict:
@@ -325,12 +337,7 @@ def train_one(store: Store, data: TrainingSplit, algo: str, params: dict | None 
     """
     entry = registry.spec(algo)
     model = registry.make(algo, seed=seed, **dict(params or {}))
-    # every effective parameter (defaults included; seed for seeded algorithms)
-    run_params = dict(model.params)
-    if data.event_weights is not None:
-        run_params["event_weights"] = dict(data.event_weights)
-    if data.min_weight is not None:
-        run_params["min_weight"] = float(data.min_weight)
+    run_params = effective_params(model, data.event_weights, data.min_weight)
     run_id = store_runs.create_run(store, dataset=data.dataset, split_id=data.split_id,
                                    algorithm=algo, params=run_params, source="trained",
                                    k=data.list_len, code_version=code_version())

@@ -3,7 +3,7 @@ viewer/bandits_view.py. Deep link: /bandits?experiment=ID."""
 
 import streamlit as st
 
-from viewer import bandits_view as view
+from viewer import bandits_view as view, report_ui
 
 st.title("Bandits")
 st.caption("A bandit moves traffic towards the better arm while the test runs. Watch it "
@@ -18,3 +18,5 @@ exp_id, status, from_log, batches = view.controls(exps)
 view.create_form(expanded=False)
 view.live(exp_id, status, from_log, batches)
 view.ope_section()
+
+report_ui.experiment_report(exp_id)

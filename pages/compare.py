@@ -3,7 +3,7 @@ and what each run recommends across all users. Every selection lives in the URL.
 
 import streamlit as st
 
-from viewer import components, compare_view as V
+from viewer import components, compare_view as V, report_ui
 
 st.title("Compare runs")
 st.caption("Pick a dataset, 2 to 4 runs and a user: see which algorithm recommends what, "
@@ -42,3 +42,5 @@ if dis.open:
 if expo.open:
     with expo:
         V.exposure_tab(dataset, run_ids, labels, k)
+
+report_ui.runs_report(dataset, run_ids, k=k)

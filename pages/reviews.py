@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from viewer import components, reviews_view as rv
+from viewer import components, reviews_view as rv, report_ui
 
 st.title("Flagged reviews")
 intro = st.empty()  # filled once the dataset (and so the name of its positive class) is known
@@ -49,3 +49,5 @@ elif view == "models":
     rv.models_section(dataset)
 else:
     rv.export_section(dataset)
+
+report_ui.review_report(model)

@@ -3,7 +3,7 @@ each run does well or badly, and a button to train more. Every selection is in t
 
 import streamlit as st
 
-from viewer import components, runs_view as V
+from viewer import components, runs_view as V, report_ui
 
 st.title("Runs")
 st.caption("All runs of a dataset side by side. Hover a metric's header for its definition; "
@@ -49,3 +49,5 @@ if dist.open:
 if slices.open:
     with slices:
         V.slice_tab(dataset, run_ids, labels, metric, k, runs)
+
+report_ui.runs_report(dataset, run_ids, metric, k)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from engine.report.runs import run_label  # noqa: F401  (the reports label runs alike)
 from engine.store.datasets import list_datasets
 from engine.store import runs as store_runs
 from engine.store.runs import list_runs
@@ -97,13 +98,6 @@ def bound_select(label: str, options: list, name: str, default, what: str = "", 
     state.set_params(**{name: None if omit_default and out == default else out})
     state.mark_seen(key, name)
     return out
-
-
-def run_label(row) -> str:
-    """'#3 my-als (als)': run id, name, and the algorithm when the name is not it."""
-    name = row.get("name") or row["algorithm"]
-    extra = "" if name == row["algorithm"] else f" ({row['algorithm']})"
-    return f"#{int(row['run_id'])} {name}{extra}"
 
 
 def pick_runs(dataset: str, runs: pd.DataFrame, *, max_runs: int, key: str, label: str,

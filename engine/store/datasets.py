@@ -206,3 +206,10 @@ def items_frame(store: Store, dataset: str, item_ids: list[str] | None = None) -
             df = con.execute("SELECT i.item_id, i.title, i.category, i.attrs FROM items i "
                              "JOIN _ids USING (item_id) WHERE i.dataset = ?", [dataset]).df()
     return _expand_attrs(df)
+
+
+def dataset_checksum(store: Store, name: str) -> str | None:
+    """The content checksum an experiment file recorded in the dataset's info (None when
+    the dataset is absent or was imported another way)."""
+    return store.scalar("SELECT json_extract_string(info, '$.content_checksum') FROM datasets "
+                        "WHERE name = ?", [name])

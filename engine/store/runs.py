@@ -612,3 +612,14 @@ def done_run_id(store: Store, split_id: int, algorithm: str) -> int | None:
     v = store.scalar("SELECT max(run_id) FROM runs WHERE split_id = ? AND algorithm = ? "
                      "AND status = 'done' AND source = 'trained'", [int(split_id), str(algorithm)])
     return None if v is None else int(v)
+
+
+def find_done_run(store: Store, dataset: str, split_id: int, algorithm: str, params: dict,
+                  code_version: str) -> int | None:
+    """The newest finished trained run with exactly these dataset, split, algorithm,
+    parameters (compared as canonical JSON) and code version; None when there is none."""
+    v = store.scalar("SELECT max(run_id) FROM runs WHERE dataset = ? AND split_id = ? AND "
+                     "algorithm = ? AND params = ? AND code_version = ? AND status = 'done' "
+                     "AND source = 'trained'",
+                     [dataset, int(split_id), algorithm, canonical_json(params), code_version])
+    return None if v is None else int(v)
