@@ -25,7 +25,7 @@ from engine.services import compare as C
 from engine.store.datasets import list_datasets
 from engine.store.runs import list_runs
 from viewer import charts, components, db, nav, state
-from viewer.format import format_attrs
+from viewer.format import WHY, cut, fmt_column, format_attrs, has_missing
 
 MAX_RUNS = 4
 K_CHOICES = [3, 5, 10, 15, 20, 30, 50, 100]
@@ -287,14 +287,17 @@ def one_user(dataset: str, run_ids: list[int], runs: pd.DataFrame, user: str, k:
         # four run columns leave no room for a fifth: the history goes above, compact
         h = view["history"]
         with st.expander(f"History: {view['n_history']} interactions, newest first", expanded=True):
+            no_ts = has_missing(h["ts"])
             st.dataframe(pd.DataFrame({
-                "When": h["ts"],
+                "When": fmt_column(h["ts"], "%Y-%m-%d") if no_ts else h["ts"],
                 "Event": [_event_text(e, w) for e, w in zip(h["event"], h["weight"])],
                 "Item": h["title"],
                 "Category": h["category"],
                 "Details": [format_attrs(a, max_parts=3) for a in h["attrs"]],
                 "Held out": h["held_out"]}), hide_index=True, width="stretch", height=210,
-                column_config={"When": st.column_config.DatetimeColumn(format="YYYY-MM-DD"),
+                column_config={"When": st.column_config.TextColumn(width="small", help=WHY["no_timestamp"])
+                               if no_ts else st.column_config.DatetimeColumn(format="YYYY-MM-DD", width="small"),
+                               "Item": st.column_config.TextColumn(width="large"),
                                "Held out": st.column_config.CheckboxColumn(
                                    help="held out from training: a hit if a run recommends it")})
         cols = st.columns(len(run_ids))
@@ -328,41 +331,44 @@ def one_user(dataset: str, run_ids: list[int], runs: pd.DataFrame, user: str, k:
     else:
         st.plotly_chart(charts.rank_shift_chart(lists, run_ids, labels, k),
                         width="stretch", config={"displayModeBar": False})
-    left, right = st.columns([1, 1])
-    with left:
-        st.markdown("##### How much the lists agree")
-        ov = view["overlaps"]
-        if ov.empty:
-            st.caption("Pick at least two runs to compare their lists.")
-        else:
-            table = pd.DataFrame({
-                "Runs": [f"{labels[a]} vs {labels[b]}" for a, b in zip(ov["run_a"], ov["run_b"])],
-                "Shared": ov["n_shared"], "Jaccard": ov["jaccard"], "RBO": ov["rbo"],
-                "Kendall τ": ov["kendall_tau"]})
-            st.dataframe(table, hide_index=True, width="stretch", column_config={
-                "Shared": st.column_config.NumberColumn(help=f"items in both top-{k} lists"),
-                "Jaccard": st.column_config.NumberColumn(format="%.2f", help="shared / all distinct items"),
-                "RBO": st.column_config.NumberColumn(
-                    format="%.2f", help="rank-biased overlap (p=0.9): 1 = same list, 0 = "
-                                        "nothing in common; agreement at the top counts most"),
-                "Kendall τ": st.column_config.NumberColumn(
-                    format="%.2f", help="order agreement of the shared items (-1 to 1); "
-                                        "empty when fewer than 2 are shared")})
-    with right:
-        st.markdown("##### This user's metrics")
-        m = view["metrics"]
-        if m.empty:
-            st.caption("The runs stored no per-user metrics for this user (users without "
-                       "held-out items are not evaluated).")
-        else:
-            m = m.assign(what=m["metric"].astype(str) + "@" + m["k"].astype(int).astype(str))
-            wide = m.pivot_table(index="what", columns="run_id", values="value", aggfunc="first")
-            wide = wide.reindex(columns=[r for r in run_ids if r in wide.columns])
-            wide.columns = [labels[r] for r in wide.columns]
-            wide.index.name = "metric"
-            st.dataframe(wide.reset_index(), hide_index=True, width="stretch",
-                         column_config={c: st.column_config.NumberColumn(format="%.3f")
-                                        for c in wide.columns})
+    # One above the other at full width: side by side, long run names squeezed each
+    # table into half the page and "This user's metrics" scrolled inside a small box.
+    st.markdown("##### How much the lists agree")
+    ov = view["overlaps"]
+    if ov.empty:
+        st.caption("Pick at least two runs to compare their lists.")
+    else:
+        table = pd.DataFrame({
+            "Runs": [f"{cut(labels[a], 30)} vs {cut(labels[b], 30)}" for a, b in zip(ov["run_a"], ov["run_b"])],
+            "Shared": ov["n_shared"], "Jaccard": ov["jaccard"], "RBO": ov["rbo"],
+            "Kendall τ": ov["kendall_tau"]})
+        cfg = components.dash_numbers(
+            table, {"Shared": "%d", "Jaccard": "%.2f", "RBO": "%.2f", "Kendall τ": "%.2f"},
+            config={"Runs": st.column_config.TextColumn(width="large")},
+            helps={"Shared": f"items in both top-{k} lists",
+                   "Jaccard": "shared / all distinct items",
+                   "RBO": "rank-biased overlap (p=0.9): 1 = same list, 0 = nothing in common; "
+                          "agreement at the top counts most",
+                   "Kendall τ": "order agreement of the shared items (-1 to 1)"},
+            why={"Kendall τ": WHY["no_shared"]})
+        st.dataframe(table, hide_index=True, width="stretch", column_config=cfg)
+    st.markdown("##### This user's metrics")
+    m = view["metrics"]
+    if m.empty:
+        st.caption("The runs stored no per-user metrics for this user (users without "
+                   "held-out items are not evaluated).")
+    else:
+        m = m.assign(what=m["metric"].astype(str) + "@" + m["k"].astype(int).astype(str))
+        wide = m.pivot_table(index="what", columns="run_id", values="value", aggfunc="first")
+        wide = wide.reindex(columns=[r for r in run_ids if r in wide.columns])
+        full = {cut(labels[r], 28): labels[r] for r in wide.columns}
+        wide.columns = list(full)
+        wide.index.name = "metric"
+        wide = wide.reset_index()
+        cfg = components.dash_numbers(wide, {c: "%.3f" for c in full},
+                                      helps=full, why={c: WHY["no_value"] for c in full})
+        st.dataframe(wide, hide_index=True, width="stretch", column_config=cfg,
+                     height=min(35 * (len(wide) + 1) + 3, 600))
 
 
 # --------------------------------------------------------------------------- all users
@@ -430,11 +436,11 @@ def disagreement_tab(dataset: str, run_ids: list[int], labels: dict, k: int) -> 
                           "Kendall τ": top["kendall_tau"], ma: top["metric_a"], mb: top["metric_b"],
                           diff_col: top["metric_diff"]})
     tkey = "_cmp_dis_table"
+    cfg = components.dash_numbers(table, {c: "%.3f" for c in table.columns if c != "User"},
+                                  why={"Kendall τ": WHY["no_shared"]})
     st.dataframe(table, hide_index=True, width="stretch", height=420, key=tkey,
                  on_select=lambda: _open_user(tkey, top["user_id"].tolist()),
-                 selection_mode="single-row",
-                 column_config={c: st.column_config.NumberColumn(format="%.3f")
-                                for c in table.columns if c != "User"})
+                 selection_mode="single-row", column_config=cfg)
     if not has_metric:
         st.caption(f"No per-user {metric}@{k} was stored for these runs (per-user metrics "
                    f"are stored at the K the runs were evaluated at).")
@@ -473,8 +479,11 @@ def exposure_tab(dataset: str, run_ids: list[int], labels: dict, k: int) -> None
         con = C.exposure_contrast(expo, x, y, top=15)
         with col:
             st.markdown(f"**{labels[x]}** recommends far more often than **{labels[y]}**")
+            # the id beside the title: real catalogues repeat a title (one posting
+            # per branch), and five identical rows without ids said nothing
             st.dataframe(pd.DataFrame({
-                "Item": con["title"], "Category": con["category"],
+                "Item": [cut(t, 60) for t in con["title"]], "Id": con["item_id"],
+                "Category": con["category"],
                 labels[x]: con["share_a"], labels[y]: con["share_b"]}),
                 hide_index=True, width="stretch", column_config={
                     labels[x]: st.column_config.NumberColumn(format="percent"),

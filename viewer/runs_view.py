@@ -26,6 +26,7 @@ from engine.services import runs as RV
 from engine.store.runs import list_runs, runs_with_metrics
 from viewer import components, db, nav, runs_charts
 from viewer.components import bound_select, run_label
+from viewer.format import MISSING, cut, is_missing
 
 DEFAULT_METRIC = "ndcg"
 DEFAULT_K = 10
@@ -123,7 +124,9 @@ def runs_table(dataset: str, runs: pd.DataFrame, metric: str, k: int) -> None:
     if f"{metric}@{k}" in done.columns and done[f"{metric}@{k}"].notna().any():
         best = int(done.loc[done[f"{metric}@{k}"].idxmax(), "run_id"])
         done = done.sort_values(f"{metric}@{k}", ascending=False)
-    table = pd.DataFrame({"Run": [run_label(r) for _, r in done.iterrows()]})
+    # long run names are cut (the whole name is in the run picker below and on hover of
+    # the charts): a whole name made the pinned column take most of the table's width
+    table = pd.DataFrame({"Run": [cut(run_label(r), 40) for _, r in done.iterrows()]})
     # Beside the run, not at the far right: runs on different splits are scored on
     # different test users and their metrics are not comparable.
     methods = db.read(RV.split_requests, dataset).set_index("split_id")["method"].to_dict()
@@ -143,13 +146,14 @@ def runs_table(dataset: str, runs: pd.DataFrame, metric: str, k: int) -> None:
         table["Source"] = done["source"].to_numpy()
     table["Parameters"] = [params_text(p) for p in done["params"]]
     config = {
-        "Run": st.column_config.TextColumn(pinned=True, help="Run id and algorithm; runs never change."),
+        "Run": st.column_config.TextColumn(pinned=True, width=270,
+                                           help="Run id and algorithm; runs never change."),
+        "Split": st.column_config.TextColumn(width="small", help="The train/test split the run "
+                                             "used; only runs on one split are compared user by user."),
         "Parameters": st.column_config.TextColumn(width="medium", help="Every effective parameter."),
         "Changed params": st.column_config.TextColumn(
             help="Parameters that differ from the algorithm's defaults; every parameter is in "
                  "the Parameters column at the far right."),
-        "Split": st.column_config.TextColumn(help="The train/test split the run used; only runs on "
-                                                  "one split are compared user by user."),
         "Users": st.column_config.NumberColumn(format="localized", help="Users evaluated (with test items)."),
         "Fit s": st.column_config.NumberColumn(format="%.2f", help="Training time in seconds."),
         "Recommend s": st.column_config.NumberColumn(format="%.2f", help="Time to score every "
@@ -160,7 +164,7 @@ def runs_table(dataset: str, runs: pd.DataFrame, metric: str, k: int) -> None:
     }
     for c in order:
         m = c.split("@")[0]
-        config[c] = st.column_config.NumberColumn(c, format=display_format(m),
+        config[c] = st.column_config.NumberColumn(c, format=display_format(m), width="small",
                                                   help=definition(m) or m)
     st.dataframe(table, hide_index=True, width="stretch", column_config=config,
                  row_height=34, key="_runs_table")
@@ -237,17 +241,64 @@ def default_runs(dataset: str, done: pd.DataFrame, metric: str, k: int) -> list[
 # --------------------------------------------------------------------------- analyses
 
 def _fmt_p(p) -> str:
-    if p is None or pd.isna(p):
-        return "—"
+    if is_missing(p):
+        return MISSING
     return "< 0.0001" if p < 1e-4 else f"{p:.4f}"
+
+
+#: The level every verdict (and colour) of the paired table is taken at.
+ALPHA = 0.05
+CLEAR, UNCLEAR = "🟢", "⚪"
+
+
+def _verdict(p_used, diff, lo, hi, adjusted: bool) -> str:
+    """The Verdict cell: a clear difference when the p-value the colour follows (Holm-
+    adjusted with several pairs, raw with one) is below ALPHA; otherwise "no clear
+    difference", saying so when the unadjusted interval alone would exclude 0, so that
+    the interval beside it never reads as a contradiction."""
+    if is_missing(p_used):
+        return f"{MISSING} fewer than 2 users in common"
+    if p_used < ALPHA:
+        return f"{CLEAR} {'B' if diff > 0 else 'A'} better"
+    if not is_missing(lo) and (lo > 0 or hi < 0):
+        why = "after Holm's correction" if adjusted else "by the t-test"
+        return f"{UNCLEAR} no clear difference {why} (the unadjusted interval excludes 0)"
+    return f"{UNCLEAR} no clear difference"
+
+
+def paired_display(tab: pd.DataFrame, labels: dict, label_len: int = 34) -> pd.DataFrame:
+    """The paired-tests table as shown: raw and Holm-adjusted p-values side by side, the
+    bootstrap interval labelled unadjusted, and a Verdict (with the colour) that follows
+    the Holm-adjusted t-test p-value when there are several pairs (the raw one for a
+    single pair). ``tab``: ``paired_tests`` rows in display order."""
+    several = len(tab) > 1
+    p_used = tab["p_holm"] if several else tab["p_value_t"]
+    show = pd.DataFrame({
+        "A": [cut(labels[a], label_len) for a in tab["run_a"]],
+        "B": [cut(labels[b], label_len) for b in tab["run_b"]],
+        "Users": tab["n"].astype(int),
+        "mean A": tab["mean_a"], "mean B": tab["mean_b"],
+        "B − A": tab["mean_diff"],
+        "Verdict": [_verdict(p, d, lo, hi, several) for p, d, lo, hi in
+                    zip(p_used, tab["mean_diff"], tab["ci_low"], tab["ci_high"])],
+        "95% interval (unadjusted)": [MISSING if is_missing(lo) else f"[{lo:+.4f}, {hi:+.4f}]"
+                                      for lo, hi in zip(tab["ci_low"], tab["ci_high"])],
+        "p (t-test)": [_fmt_p(p) for p in tab["p_value_t"]],
+    })
+    if several:
+        show["p Holm (t)"] = [_fmt_p(p) for p in tab["p_holm"]]
+    show["p (Wilcoxon)"] = [_fmt_p(p) for p in tab["p_value_wilcoxon"]]
+    if several:
+        show["p Holm (Wilcoxon)"] = [_fmt_p(p) for p in tab["p_holm_wilcoxon"]]
+    show["B better / tie / A better"] = [f"{int(w):,} / {int(t):,} / {int(l):,}"
+                                         for w, t, l in zip(tab["wins"], tab["ties"], tab["losses"])]
+    return show
 
 
 def paired_tab(dataset: str, run_ids: list[int], labels: dict, metric: str, k: int) -> None:
     st.markdown(f"Each pair is tested on the users both runs evaluated, on **{metric}@{k}** "
                 "per user; in each pair B is the run with the higher mean, so **B − A** says by "
-                "how much it wins on average, and the interval is a "
-                "bootstrap 95% interval of that mean difference. With several pairs, Holm's "
-                "correction keeps the chance of any false alarm at 5%.")
+                "how much it wins on average.")
     if len(run_ids) < 2:
         st.info("Pick at least two runs above.", icon=":material/info:")
         return
@@ -266,34 +317,49 @@ def paired_tab(dataset: str, run_ids: list[int], labels: dict, metric: str, k: i
         return
     several = len(tab) > 1
     tab = tab.sort_values(["mean_b", "mean_a"], ascending=False).reset_index(drop=True)
-    show = pd.DataFrame({
-        "A": [labels[a] for a in tab["run_a"]],
-        "B": [labels[b] for b in tab["run_b"]],
-        "Users": tab["n"].astype(int),
-        "mean A": tab["mean_a"], "mean B": tab["mean_b"],
-        "B − A": tab["mean_diff"],
-        "95% interval": [f"[{lo:+.4f}, {hi:+.4f}]" for lo, hi in zip(tab["ci_low"], tab["ci_high"])],
-        "B better / tie / A better": [f"{int(w):,} / {int(t):,} / {int(l):,}"
-                                      for w, t, l in zip(tab["wins"], tab["ties"], tab["losses"])],
-        "p (t-test)": [_fmt_p(p) for p in tab["p_value_t"]],
-        "p (Wilcoxon)": [_fmt_p(p) for p in tab["p_value_wilcoxon"]],
-    })
     if several:
-        show["p Holm (t)"] = [_fmt_p(p) for p in tab["p_holm"]]
-        show["p Holm (Wilcoxon)"] = [_fmt_p(p) for p in tab["p_holm_wilcoxon"]]
-    cfg = {"mean A": st.column_config.NumberColumn(format="%.4f"),
+        st.caption(f"**The colour ({CLEAR} clear / {UNCLEAR} not clear) follows the "
+                   f"Holm-adjusted t-test p-value** (below {ALPHA:g}): Holm's correction over "
+                   f"the {len(tab)} pairs keeps the chance of any false alarm at 5%. The 95% "
+                   "interval is a bootstrap interval of each pair on its own, **unadjusted**: "
+                   "it can exclude 0 while the adjusted p-value is not small, and the Verdict "
+                   "then says so. Raw and Holm-adjusted p-values stand side by side.")
+    else:
+        st.caption(f"**The colour ({CLEAR} clear / {UNCLEAR} not clear) follows the t-test "
+                   f"p-value** (below {ALPHA:g}); with one pair nothing needs adjusting. The 95% "
+                   "interval is a bootstrap interval of the mean difference.")
+    show = paired_display(tab, labels)
+    cfg = {"A": st.column_config.TextColumn(width=230, help="The run with the lower mean."),
+           "B": st.column_config.TextColumn(width=230, help="The run with the higher mean."),
+           "mean A": st.column_config.NumberColumn(format="%.4f"),
            "mean B": st.column_config.NumberColumn(format="%.4f"),
            "B − A": st.column_config.NumberColumn(format="%+.4f", help="Mean over users of B minus A."),
-           "p (t-test)": st.column_config.TextColumn(help="Paired t-test on the per-user differences."),
-           "p (Wilcoxon)": st.column_config.TextColumn(help="Wilcoxon signed-rank test (ignores ties)."),
+           "Verdict": st.column_config.TextColumn(
+               width="medium",
+               help=("Follows the Holm-adjusted t-test p-value: 🟢 below 0.05." if several else
+                     "Follows the t-test p-value: 🟢 below 0.05.")),
+           "95% interval (unadjusted)": st.column_config.TextColumn(
+               help="Bootstrap 95% interval of B − A for this pair alone, not adjusted for "
+                    "the number of pairs."),
+           "p (t-test)": st.column_config.TextColumn(help="Paired t-test on the per-user "
+                                                          "differences, unadjusted."),
+           "p (Wilcoxon)": st.column_config.TextColumn(help="Wilcoxon signed-rank test (ignores "
+                                                            "ties), unadjusted."),
            "B better / tie / A better": st.column_config.TextColumn(
                help="Users for whom B scores higher / the same / lower. With leave-one-out "
                     "splits most users tie at 0.")}
     if several:
         cfg["p Holm (t)"] = st.column_config.TextColumn(help="t-test p-value after Holm's correction over all pairs shown.")
+        cfg["p Holm (Wilcoxon)"] = st.column_config.TextColumn(
+            help="Wilcoxon p-value after Holm's correction over all pairs shown.")
     st.dataframe(show, hide_index=True, width="stretch", column_config=cfg, key="_runs_paired")
-    st.plotly_chart(runs_charts.paired_chart(tab, labels, f"{metric}@{k}: mean difference (B − A)"),
+    clear = [not is_missing(p) and p < ALPHA for p in (tab["p_holm"] if several else tab["p_value_t"])]
+    st.plotly_chart(runs_charts.paired_chart(tab, labels, f"{metric}@{k}: mean difference (B − A)",
+                                             clear=clear),
                     width="stretch", key="_runs_forest")
+    st.caption("Diamonds: filled in B's colour where the difference is clear (as in the "
+               "Verdict column), hollow grey where it is not; whiskers: the unadjusted 95% "
+               "interval.")
 
 
 def distribution_tab(run_ids: list[int], labels: dict, metric: str, k: int) -> None:
