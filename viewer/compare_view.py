@@ -28,6 +28,8 @@ from viewer import charts, components, db, nav, state
 from viewer.format import WHY, cut, fmt_column, format_attrs, has_missing
 
 MAX_RUNS = 4
+#: Longest title in a list card (half-width cells; the whole title is in the hover).
+CARD_TITLE = 60
 K_CHOICES = [3, 5, 10, 15, 20, 30, 50, 100]
 DEFAULT_K = 10
 TABS = ["One user", "Where they disagree", "Exposure across users"]
@@ -174,7 +176,7 @@ def history_card(dataset: str, history: pd.DataFrame, n_history: int) -> None:
         when = "" if pd.isna(h["ts"]) else pd.Timestamp(h["ts"]).strftime("%Y-%m-%d")
         ev = _event_text(h.get("event"), h.get("weight"))
         lead = " · ".join(p for p in (when, ev) if p)
-        rows.append({"title": h["title"], "meta": " · ".join(p for p in (lead, _meta_line(h)) if p),
+        rows.append({"title": cut(h["title"], CARD_TITLE), "meta": " · ".join(p for p in (lead, _meta_line(h)) if p),
                      "hit": bool(h["held_out"]),
                      "why": "held out: the runs did not see this" if h["held_out"] else "",
                      "href": _item_href(dataset, h["item_id"])})
@@ -195,15 +197,18 @@ def run_card(dataset: str, rid: int, label: str, lst: pd.DataFrame, labels: dict
     WHY_DATA (named in the subtitle when the lines are shown)."""
     rows = []
     for _, r in lst.iterrows():
-        also = ", ".join(f"{labels.get(o, o).split(' ', 1)[-1]} #{rk}" for o, rk in r["other_ranks"])
+        # other runs by id only ("#2 at 3"): whole run names made each line a paragraph
+        also = ", ".join(f"#{o} at {rk}" for o, rk in r["other_ranks"])
         meta = _meta_line(r)
         if also:
             meta = (meta + " · " if meta else "") + f"also: {also}"
         drv = (why or {}).get(r["item_id"])
-        rows.append({"rank": r["rank"], "title": r["title"], "meta": meta, "score": r["score"],
+        rows.append({"rank": r["rank"], "title": cut(r["title"], CARD_TITLE), "meta": meta,
+                     "score": r["score"],
                      "hit": bool(r["hit"]), "shared": bool(r["shared"]), "unique": bool(r["unique"]),
                      "why": drv or "",
-                     "href": _item_href(dataset, r["item_id"]), "tooltip": f"item {r['item_id']}"})
+                     "href": _item_href(dataset, r["item_id"]),
+                     "tooltip": f"{r['title']} (item {r['item_id']})"})
     n_hit = int(lst["hit"].sum()) if len(lst) else 0
     n_unique = int(lst["unique"].sum()) if len(lst) else 0
     sub = f"top {k}: {n_hit} hit{'s' if n_hit != 1 else ''} · {n_unique} only here"

@@ -248,51 +248,53 @@ def _fmt_p(p) -> str:
 
 #: The level every verdict (and colour) of the paired table is taken at.
 ALPHA = 0.05
-CLEAR, UNCLEAR = "🟢", "⚪"
+#: The Verdict's marks (plain text symbols: the grid draws no emoji in every browser).
+CLEAR, UNCLEAR, DAGGER = "●", "○", "†"
 
 
-def _verdict(p_used, diff, lo, hi, adjusted: bool) -> str:
-    """The Verdict cell: a clear difference when the p-value the colour follows (Holm-
-    adjusted with several pairs, raw with one) is below ALPHA; otherwise "no clear
-    difference", saying so when the unadjusted interval alone would exclude 0, so that
+def _verdict(p_used, diff, lo, hi) -> str:
+    """The Verdict cell: "● B better" when the p-value the colour follows (Holm-adjusted
+    with several pairs, raw with one) is below ALPHA; otherwise "○ not clear", with a
+    dagger when the unadjusted interval alone excludes 0 (the caption explains it), so
     the interval beside it never reads as a contradiction."""
     if is_missing(p_used):
-        return f"{MISSING} fewer than 2 users in common"
+        return f"{MISSING} no test"
     if p_used < ALPHA:
         return f"{CLEAR} {'B' if diff > 0 else 'A'} better"
     if not is_missing(lo) and (lo > 0 or hi < 0):
-        why = "after Holm's correction" if adjusted else "by the t-test"
-        return f"{UNCLEAR} no clear difference {why} (the unadjusted interval excludes 0)"
-    return f"{UNCLEAR} no clear difference"
+        return f"{UNCLEAR} not clear {DAGGER}"
+    return f"{UNCLEAR} not clear"
 
 
-def paired_display(tab: pd.DataFrame, labels: dict, label_len: int = 34) -> pd.DataFrame:
-    """The paired-tests table as shown: raw and Holm-adjusted p-values side by side, the
-    bootstrap interval labelled unadjusted, and a Verdict (with the colour) that follows
-    the Holm-adjusted t-test p-value when there are several pairs (the raw one for a
-    single pair). ``tab``: ``paired_tests`` rows in display order."""
+def paired_display(tab: pd.DataFrame, labels: dict, label_len: int = 22) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The paired-tests tables as shown: (main, details). The main table has the Verdict
+    (and the colour), which follows the Holm-adjusted t-test p-value when there are
+    several pairs (the raw one for a single pair), the bootstrap interval labelled
+    unadjusted, and raw and Holm-adjusted t-test p-values side by side. The details
+    table has the means and the Wilcoxon p-values (raw and adjusted). ``tab``:
+    ``paired_tests`` rows in display order."""
     several = len(tab) > 1
     p_used = tab["p_holm"] if several else tab["p_value_t"]
-    show = pd.DataFrame({
-        "A": [cut(labels[a], label_len) for a in tab["run_a"]],
-        "B": [cut(labels[b], label_len) for b in tab["run_b"]],
-        "Users": tab["n"].astype(int),
-        "mean A": tab["mean_a"], "mean B": tab["mean_b"],
+    a = [cut(labels[r], label_len) for r in tab["run_a"]]
+    b = [cut(labels[r], label_len) for r in tab["run_b"]]
+    main = pd.DataFrame({
+        "A": a, "B": b, "Users": tab["n"].astype(int),
         "B − A": tab["mean_diff"],
-        "Verdict": [_verdict(p, d, lo, hi, several) for p, d, lo, hi in
+        "Verdict": [_verdict(p, d, lo, hi) for p, d, lo, hi in
                     zip(p_used, tab["mean_diff"], tab["ci_low"], tab["ci_high"])],
         "95% interval (unadjusted)": [MISSING if is_missing(lo) else f"[{lo:+.4f}, {hi:+.4f}]"
                                       for lo, hi in zip(tab["ci_low"], tab["ci_high"])],
         "p (t-test)": [_fmt_p(p) for p in tab["p_value_t"]],
     })
     if several:
-        show["p Holm (t)"] = [_fmt_p(p) for p in tab["p_holm"]]
-    show["p (Wilcoxon)"] = [_fmt_p(p) for p in tab["p_value_wilcoxon"]]
-    if several:
-        show["p Holm (Wilcoxon)"] = [_fmt_p(p) for p in tab["p_holm_wilcoxon"]]
-    show["B better / tie / A better"] = [f"{int(w):,} / {int(t):,} / {int(l):,}"
+        main["p Holm (t)"] = [_fmt_p(p) for p in tab["p_holm"]]
+    main["B better / tie / A better"] = [f"{int(w):,} / {int(t):,} / {int(l):,}"
                                          for w, t, l in zip(tab["wins"], tab["ties"], tab["losses"])]
-    return show
+    details = pd.DataFrame({"A": a, "B": b, "mean A": tab["mean_a"], "mean B": tab["mean_b"],
+                            "p (Wilcoxon)": [_fmt_p(p) for p in tab["p_value_wilcoxon"]]})
+    if several:
+        details["p Holm (Wilcoxon)"] = [_fmt_p(p) for p in tab["p_holm_wilcoxon"]]
+    return main, details
 
 
 def paired_tab(dataset: str, run_ids: list[int], labels: dict, metric: str, k: int) -> None:
@@ -317,49 +319,57 @@ def paired_tab(dataset: str, run_ids: list[int], labels: dict, metric: str, k: i
         return
     several = len(tab) > 1
     tab = tab.sort_values(["mean_b", "mean_a"], ascending=False).reset_index(drop=True)
+    follows = "Holm-adjusted t-test p-value" if several else "t-test p-value"
     if several:
-        st.caption(f"**The colour ({CLEAR} clear / {UNCLEAR} not clear) follows the "
-                   f"Holm-adjusted t-test p-value** (below {ALPHA:g}): Holm's correction over "
-                   f"the {len(tab)} pairs keeps the chance of any false alarm at 5%. The 95% "
-                   "interval is a bootstrap interval of each pair on its own, **unadjusted**: "
-                   "it can exclude 0 while the adjusted p-value is not small, and the Verdict "
-                   "then says so. Raw and Holm-adjusted p-values stand side by side.")
+        st.caption(f"**Verdict and colour follow the {follows}**: {CLEAR} clear (below "
+                   f"{ALPHA:g}), {UNCLEAR} not clear. Holm's correction over the {len(tab)} pairs "
+                   "keeps the chance of any false alarm at 5%. The 95% interval is a bootstrap "
+                   f"interval of each pair on its own, **unadjusted**; {DAGGER}: that interval "
+                   "alone excludes 0, but after correcting for the number of pairs the "
+                   "difference is not clear. Raw and Holm-adjusted p-values stand side by side.")
     else:
-        st.caption(f"**The colour ({CLEAR} clear / {UNCLEAR} not clear) follows the t-test "
-                   f"p-value** (below {ALPHA:g}); with one pair nothing needs adjusting. The 95% "
-                   "interval is a bootstrap interval of the mean difference.")
-    show = paired_display(tab, labels)
-    cfg = {"A": st.column_config.TextColumn(width=230, help="The run with the lower mean."),
-           "B": st.column_config.TextColumn(width=230, help="The run with the higher mean."),
-           "mean A": st.column_config.NumberColumn(format="%.4f"),
-           "mean B": st.column_config.NumberColumn(format="%.4f"),
-           "B − A": st.column_config.NumberColumn(format="%+.4f", help="Mean over users of B minus A."),
-           "Verdict": st.column_config.TextColumn(
-               width="medium",
-               help=("Follows the Holm-adjusted t-test p-value: 🟢 below 0.05." if several else
-                     "Follows the t-test p-value: 🟢 below 0.05.")),
+        st.caption(f"**Verdict and colour follow the {follows}**: {CLEAR} clear (below "
+                   f"{ALPHA:g}), {UNCLEAR} not clear; with one pair nothing needs adjusting. The "
+                   f"95% interval is a bootstrap interval of the mean difference; {DAGGER}: it "
+                   "excludes 0 while the t-test p-value is not below "
+                   f"{ALPHA:g} (the two methods disagree at the margin).")
+    main, details = paired_display(tab, labels)
+    name = {"A": st.column_config.TextColumn(width=140, help="The run with the lower mean."),
+            "B": st.column_config.TextColumn(width=140, help="The run with the higher mean.")}
+    cfg = {**name,
+           "Users": st.column_config.NumberColumn(width=55, help="Users both runs evaluated."),
+           "B − A": st.column_config.NumberColumn(format="%+.4f", width=75,
+                                                 help="Mean over users of B minus A."),
+           "Verdict": st.column_config.TextColumn(width=100, help=f"Follows the {follows}: "
+                                                  f"{CLEAR} below {ALPHA:g}."),
            "95% interval (unadjusted)": st.column_config.TextColumn(
-               help="Bootstrap 95% interval of B − A for this pair alone, not adjusted for "
-                    "the number of pairs."),
-           "p (t-test)": st.column_config.TextColumn(help="Paired t-test on the per-user "
-                                                          "differences, unadjusted."),
-           "p (Wilcoxon)": st.column_config.TextColumn(help="Wilcoxon signed-rank test (ignores "
-                                                            "ties), unadjusted."),
+               width=150, help="Bootstrap 95% interval of B − A for this pair alone, not "
+                               "adjusted for the number of pairs."),
+           "p (t-test)": st.column_config.TextColumn(width=75, help="Paired t-test on the "
+                                                     "per-user differences, unadjusted."),
            "B better / tie / A better": st.column_config.TextColumn(
-               help="Users for whom B scores higher / the same / lower. With leave-one-out "
-                    "splits most users tie at 0.")}
+               width=110, help="Users for whom B scores higher / the same / lower. With "
+                               "leave-one-out splits most users tie at 0.")}
     if several:
-        cfg["p Holm (t)"] = st.column_config.TextColumn(help="t-test p-value after Holm's correction over all pairs shown.")
-        cfg["p Holm (Wilcoxon)"] = st.column_config.TextColumn(
-            help="Wilcoxon p-value after Holm's correction over all pairs shown.")
-    st.dataframe(show, hide_index=True, width="stretch", column_config=cfg, key="_runs_paired")
+        cfg["p Holm (t)"] = st.column_config.TextColumn(
+            width=75, help="t-test p-value after Holm's correction over all pairs shown.")
+    st.dataframe(main, hide_index=True, width="stretch", column_config=cfg, key="_runs_paired")
     clear = [not is_missing(p) and p < ALPHA for p in (tab["p_holm"] if several else tab["p_value_t"])]
     st.plotly_chart(runs_charts.paired_chart(tab, labels, f"{metric}@{k}: mean difference (B − A)",
                                              clear=clear),
                     width="stretch", key="_runs_forest")
-    st.caption("Diamonds: filled in B's colour where the difference is clear (as in the "
-               "Verdict column), hollow grey where it is not; whiskers: the unadjusted 95% "
-               "interval.")
+    st.caption(f"Diamonds: filled in B's colour where the difference is clear (as in the "
+               "Verdict), hollow grey where it is not; whiskers: the unadjusted 95% interval.")
+    with st.expander("Means and Wilcoxon signed-rank tests"):
+        dcfg = {**name, "mean A": st.column_config.NumberColumn(format="%.4f"),
+                "mean B": st.column_config.NumberColumn(format="%.4f"),
+                "p (Wilcoxon)": st.column_config.TextColumn(
+                    help="Wilcoxon signed-rank test (ignores ties), unadjusted.")}
+        if several:
+            dcfg["p Holm (Wilcoxon)"] = st.column_config.TextColumn(
+                help="Wilcoxon p-value after Holm's correction over all pairs shown.")
+        st.dataframe(details, hide_index=True, width="stretch", column_config=dcfg,
+                     key="_runs_paired_more")
 
 
 def distribution_tab(run_ids: list[int], labels: dict, metric: str, k: int) -> None:
