@@ -300,11 +300,15 @@ def one_user(dataset: str, run_ids: list[int], runs: pd.DataFrame, user: str, k:
                 "Category": h["category"],
                 "Details": [format_attrs(a, max_parts=3) for a in h["attrs"]],
                 "Held out": h["held_out"]}), hide_index=True, width="stretch", height=210,
-                column_config={"When": st.column_config.TextColumn(width="small", help=WHY["no_timestamp"])
-                               if no_ts else st.column_config.DatetimeColumn(format="YYYY-MM-DD", width="small"),
-                               "Item": st.column_config.TextColumn(width="large"),
+                # widths that add up to the page's width, so no column hides at the right
+                column_config={"When": st.column_config.TextColumn(width=90, help=WHY["no_timestamp"])
+                               if no_ts else st.column_config.DatetimeColumn(format="YYYY-MM-DD", width=90),
+                               "Event": st.column_config.TextColumn(width=100),
+                               "Item": st.column_config.TextColumn(width=280),
+                               "Category": st.column_config.TextColumn(width=160),
+                               "Details": st.column_config.TextColumn(width=160),
                                "Held out": st.column_config.CheckboxColumn(
-                                   help="held out from training: a hit if a run recommends it")})
+                                   width=70, help="held out from training: a hit if a run recommends it")})
         cols = st.columns(len(run_ids))
     else:
         cols = st.columns([0.85] + [1] * len(run_ids))

@@ -334,8 +334,8 @@ def paired_tab(dataset: str, run_ids: list[int], labels: dict, metric: str, k: i
                    "excludes 0 while the t-test p-value is not below "
                    f"{ALPHA:g} (the two methods disagree at the margin).")
     main, details = paired_display(tab, labels)
-    name = {"A": st.column_config.TextColumn(width=140, help="The run with the lower mean."),
-            "B": st.column_config.TextColumn(width=140, help="The run with the higher mean.")}
+    name = {"A": st.column_config.TextColumn(width=130, help="The run with the lower mean."),
+            "B": st.column_config.TextColumn(width=130, help="The run with the higher mean.")}
     cfg = {**name,
            "Users": st.column_config.NumberColumn(width=55, help="Users both runs evaluated."),
            "B − A": st.column_config.NumberColumn(format="%+.4f", width=75,
@@ -348,7 +348,7 @@ def paired_tab(dataset: str, run_ids: list[int], labels: dict, metric: str, k: i
            "p (t-test)": st.column_config.TextColumn(width=75, help="Paired t-test on the "
                                                      "per-user differences, unadjusted."),
            "B better / tie / A better": st.column_config.TextColumn(
-               width=110, help="Users for whom B scores higher / the same / lower. With "
+               width=130, help="Users for whom B scores higher / the same / lower. With "
                                "leave-one-out splits most users tie at 0.")}
     if several:
         cfg["p Holm (t)"] = st.column_config.TextColumn(
