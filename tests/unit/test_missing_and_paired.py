@@ -100,3 +100,22 @@ def test_cut_and_wrap_count_wide_characters_twice():
     assert F.cut("東京都渋谷区", 7) == "東京都…" and F.cut("short", 10) == "short"
     assert F.wrap("popularity-production-candidate-2024", 20) == "popularity-<br>production-candidat…"
     assert F.wrap("#1 als", 20) == "#1 als"
+
+
+def test_kendall_tau_without_shared_items_is_a_dash_with_the_reason():
+    from viewer.components import dash_numbers
+
+    table = pd.DataFrame({"Shared": [0, 4], "Kendall τ": [None, 0.5]})
+    cfg = dash_numbers(table, {"Shared": "%d", "Kendall τ": "%.2f"},
+                       why={"Kendall τ": F.WHY["no_shared"]})
+    assert table["Kendall τ"].tolist() == ["—", "0.50"]
+    assert table["Shared"].tolist() == [0, 4]                   # no gap: stays a number
+    assert "shared" in cfg["Kendall τ"]["help"]
+    assert cfg["Shared"]["type_config"]["type"] == "number"
+
+
+def test_threshold_histogram_has_a_clean_log_axis():
+    from viewer.reviews_view import score_hist_figure
+
+    fig = score_hist_figure(pd.Series([0.1, 0.2, 0.2, 0.9]), 0.5)
+    assert fig.layout.yaxis.type == "log" and fig.layout.yaxis.dtick == 1   # 1, 10, 100
