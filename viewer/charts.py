@@ -138,9 +138,12 @@ def exposure_chart(expo, run_ids, labels: dict | None = None, top: int = 20) -> 
     share_<run>...), already sorted by total exposure."""
     labels = labels or {}
     df = expo.head(int(top)).copy()
-    dup = df["title"].duplicated(keep=False)
-    names = [f"{cut(t, 36)} ({i})" if d else cut(t, 40)
-             for t, i, d in zip(df["title"], df["item_id"], dup)]
+    # the id beside every title that reads like another one once cut: plotly draws rows
+    # with one name as one row (long titles that differ only at the end were merged)
+    short = pd.Series([cut(t, 40) for t in df["title"]])
+    dup = short.duplicated(keep=False).tolist()
+    names = [f"{cut(t, 36)} ({i})" if d else s
+             for t, s, i, d in zip(df["title"], short, df["item_id"], dup)]
     fig = go.Figure()
     for r in [int(x) for x in run_ids]:
         fig.add_trace(go.Bar(y=names, x=df[f"share_{r}"].tolist(), orientation="h",

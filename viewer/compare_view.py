@@ -439,7 +439,7 @@ def disagreement_tab(dataset: str, run_ids: list[int], labels: dict, k: int) -> 
         dis = dis.assign(_abs=dis["metric_diff"].abs()).sort_values(
             ["_abs", "rbo"], ascending=[False, True], na_position="last").drop(columns="_abs")
     top = dis.head(200).reset_index(drop=True)
-    ma, mb = f"{metric}@{k} {labels[a]}", f"{metric}@{k} {labels[b]}"
+    ma, mb = f"{metric}@{k} {cut(labels[a], 24)}", f"{metric}@{k} {cut(labels[b], 24)}"
     diff_col = f"difference (#{b} − #{a})"
     table = pd.DataFrame({"User": top["user_id"], "RBO": top["rbo"], "Jaccard": top["jaccard"],
                           "Kendall τ": top["kendall_tau"], ma: top["metric_a"], mb: top["metric_b"],
@@ -467,7 +467,7 @@ def exposure_tab(dataset: str, run_ids: list[int], labels: dict, k: int) -> None
     n_items = int(n_items.iloc[0]) if len(n_items) and pd.notna(n_items.iloc[0]) else None
     summ = C.exposure_summary(expo, run_ids, n_items)
     st.dataframe(pd.DataFrame({
-        "Run": [labels[r] for r in summ["run_id"]], "Distinct items": summ["items"],
+        "Run": [cut(labels[r], 44) for r in summ["run_id"]], "Distinct items": summ["items"],
         "Catalogue coverage": summ["coverage"], "Top-10 items' share of slots": summ["top10_share"]}),
         hide_index=True, width="stretch", column_config={
             "Catalogue coverage": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
@@ -490,10 +490,15 @@ def exposure_tab(dataset: str, run_ids: list[int], labels: dict, k: int) -> None
             st.markdown(f"**{labels[x]}** recommends far more often than **{labels[y]}**")
             # the id beside the title: real catalogues repeat a title (one posting
             # per branch), and five identical rows without ids said nothing
+            # half the page each: widths that add up to it, run names cut in the headers
+            # (the whole names are in the line above)
+            lx, ly = cut(labels[x], 16), cut(labels[y], 16)
             st.dataframe(pd.DataFrame({
-                "Item": [cut(t, 60) for t in con["title"]], "Id": con["item_id"],
-                "Category": con["category"],
-                labels[x]: con["share_a"], labels[y]: con["share_b"]}),
+                "Item": con["title"], "Id": con["item_id"], "Category": con["category"],
+                lx: con["share_a"], ly: con["share_b"]}),
                 hide_index=True, width="stretch", column_config={
-                    labels[x]: st.column_config.NumberColumn(format="percent"),
-                    labels[y]: st.column_config.NumberColumn(format="percent")})
+                    "Item": st.column_config.TextColumn(width=170, help="The item's title; drag the column's edge to read a long one."),
+                    "Id": st.column_config.TextColumn(width=55),
+                    "Category": st.column_config.TextColumn(width=85),
+                    lx: st.column_config.NumberColumn(format="percent", width=65, help=labels[x]),
+                    ly: st.column_config.NumberColumn(format="percent", width=65, help=labels[y])})
