@@ -296,9 +296,9 @@ def one_user(dataset: str, run_ids: list[int], runs: pd.DataFrame, user: str, k:
             st.dataframe(pd.DataFrame({
                 "When": fmt_column(h["ts"], "%Y-%m-%d") if no_ts else h["ts"],
                 "Event": [_event_text(e, w) for e, w in zip(h["event"], h["weight"])],
-                "Item": h["title"],
-                "Category": h["category"],
-                "Details": [format_attrs(a, max_parts=3) for a in h["attrs"]],
+                "Item": [cut(t, 36) for t in h["title"]],
+                "Category": [cut(c, 20) for c in h["category"]],
+                "Details": [cut(format_attrs(a, max_parts=3), 20) for a in h["attrs"]],
                 "Held out": h["held_out"]}), hide_index=True, width="stretch", height=210,
                 # widths that add up to the page's width, so no column hides at the right
                 column_config={"When": st.column_config.TextColumn(width=90, help=WHY["no_timestamp"])
@@ -348,7 +348,7 @@ def one_user(dataset: str, run_ids: list[int], runs: pd.DataFrame, user: str, k:
         st.caption("Pick at least two runs to compare their lists.")
     else:
         table = pd.DataFrame({
-            "Runs": [f"{cut(labels[a], 30)} vs {cut(labels[b], 30)}" for a, b in zip(ov["run_a"], ov["run_b"])],
+            "Runs": [f"{cut(labels[a], 24)} vs {cut(labels[b], 24)}" for a, b in zip(ov["run_a"], ov["run_b"])],
             "Shared": ov["n_shared"], "Jaccard": ov["jaccard"], "RBO": ov["rbo"],
             "Kendall τ": ov["kendall_tau"]})
         cfg = components.dash_numbers(
@@ -492,12 +492,15 @@ def exposure_tab(dataset: str, run_ids: list[int], labels: dict, k: int) -> None
             # per branch), and five identical rows without ids said nothing
             # half the page each: widths that add up to it, run names cut in the headers
             # (the whole names are in the line above)
-            lx, ly = cut(labels[x], 16), cut(labels[y], 16)
+            # (a cell clips its text without a mark, so text is cut to the column first,
+            # about 7 px a half-width cell: a title ends in "…", runs are named by id)
+            lx, ly = f"#{x}", f"#{y}"
             st.dataframe(pd.DataFrame({
-                "Item": con["title"], "Id": con["item_id"], "Category": con["category"],
+                "Item": [cut(t, 22) for t in con["title"]], "Id": con["item_id"],
+                "Category": [cut(c, 10) for c in con["category"]],
                 lx: con["share_a"], ly: con["share_b"]}),
                 hide_index=True, width="stretch", column_config={
-                    "Item": st.column_config.TextColumn(width=170, help="The item's title; drag the column's edge to read a long one."),
+                    "Item": st.column_config.TextColumn(width=170, help="The item's title (cut; the Item page has it whole)."),
                     "Id": st.column_config.TextColumn(width=55),
                     "Category": st.column_config.TextColumn(width=85),
                     lx: st.column_config.NumberColumn(format="percent", width=65, help=labels[x]),

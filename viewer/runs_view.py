@@ -126,7 +126,9 @@ def runs_table(dataset: str, runs: pd.DataFrame, metric: str, k: int) -> None:
         done = done.sort_values(f"{metric}@{k}", ascending=False)
     # long run names are cut (the whole name is in the run picker below and on hover of
     # the charts): a whole name made the pinned column take most of the table's width
-    table = pd.DataFrame({"Run": [cut(run_label(r), 40) for _, r in done.iterrows()]})
+    # (cut to the column's 270 px, about 7 px a half-width cell: a grid cell clips its
+    # text without a mark)
+    table = pd.DataFrame({"Run": [cut(run_label(r), 36) for _, r in done.iterrows()]})
     # Beside the run, not at the far right: runs on different splits are scored on
     # different test users and their metrics are not comparable.
     methods = db.read(RV.split_requests, dataset).set_index("split_id")["method"].to_dict()
@@ -266,7 +268,7 @@ def _verdict(p_used, diff, lo, hi) -> str:
     return f"{UNCLEAR} not clear"
 
 
-def paired_display(tab: pd.DataFrame, labels: dict, label_len: int = 22) -> tuple[pd.DataFrame, pd.DataFrame]:
+def paired_display(tab: pd.DataFrame, labels: dict, label_len: int = 16) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The paired-tests tables as shown: (main, details). The main table has the Verdict
     (and the colour), which follows the Holm-adjusted t-test p-value when there are
     several pairs (the raw one for a single pair), the bootstrap interval labelled

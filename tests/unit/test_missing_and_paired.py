@@ -72,8 +72,8 @@ def test_long_run_labels_are_cut_in_the_table():
     labels = {1: "#1 " + "x" * 100, 2: "#2 " + "東" * 50}
     tab = _tab([(1, 2, 5, 0.1, 0.2, 0.1, 0.0, 0.2, 0.5, 0.5, 0.5, 0.5, 1, 3, 1)])
     main, _ = paired_display(tab, labels)
-    assert main["A"].iloc[0] == "#1 " + "x" * 18 + "…"          # 22 cells
-    assert main["B"].iloc[0] == "#2 " + "東" * 9 + "…"          # 3 + 18 + 1 = 22 cells
+    assert main["A"].iloc[0] == "#1 " + "x" * 12 + "…"          # 16 cells
+    assert main["B"].iloc[0] == "#2 " + "東" * 6 + "…"          # 3 + 12 + 1 = 16 cells
 
 
 @pytest.mark.parametrize("value", [None, float("nan"), np.nan, pd.NaT, pd.NA])
