@@ -171,7 +171,8 @@ def runs_table(dataset: str, runs: pd.DataFrame, metric: str, k: int) -> None:
     st.dataframe(table, hide_index=True, width="stretch", column_config=config,
                  row_height=34, key="_runs_table")
     st.caption(f"Sorted by {metric}@{k}; click a column header to sort by it, hover a header "
-               "for its definition.")
+               "for its definition. The table scrolls sideways to the timings and parameters; "
+               "the Run column stays in view.")
     n_splits = done["split_id"].nunique()
     if n_splits > 1:
         st.info(f"These runs were evaluated on {n_splits} different splits (see the Split "
