@@ -25,9 +25,11 @@ from engine.services import compare as C
 from engine.store.datasets import list_datasets
 from engine.store.runs import list_runs
 from viewer import charts, components, db, nav, state
-from viewer.format import format_attrs
+from viewer.format import WHY, cut, fmt_column, format_attrs, has_missing
 
 MAX_RUNS = 4
+#: Longest title in a list card (half-width cells; the whole title is in the hover).
+CARD_TITLE = 60
 K_CHOICES = [3, 5, 10, 15, 20, 30, 50, 100]
 DEFAULT_K = 10
 TABS = ["One user", "Where they disagree", "Exposure across users"]
@@ -174,7 +176,7 @@ def history_card(dataset: str, history: pd.DataFrame, n_history: int) -> None:
         when = "" if pd.isna(h["ts"]) else pd.Timestamp(h["ts"]).strftime("%Y-%m-%d")
         ev = _event_text(h.get("event"), h.get("weight"))
         lead = " · ".join(p for p in (when, ev) if p)
-        rows.append({"title": h["title"], "meta": " · ".join(p for p in (lead, _meta_line(h)) if p),
+        rows.append({"title": cut(h["title"], CARD_TITLE), "meta": " · ".join(p for p in (lead, _meta_line(h)) if p),
                      "hit": bool(h["held_out"]),
                      "why": "held out: the runs did not see this" if h["held_out"] else "",
                      "href": _item_href(dataset, h["item_id"])})
@@ -197,15 +199,18 @@ def run_card(dataset: str, rid: int, label: str, lst: pd.DataFrame, labels: dict
     health warnings, shown under the subtitle."""
     rows = []
     for _, r in lst.iterrows():
-        also = ", ".join(f"{labels.get(o, o).split(' ', 1)[-1]} #{rk}" for o, rk in r["other_ranks"])
+        # other runs by id only ("#2 at 3"): whole run names made each line a paragraph
+        also = ", ".join(f"#{o} at {rk}" for o, rk in r["other_ranks"])
         meta = _meta_line(r)
         if also:
             meta = (meta + " · " if meta else "") + f"also: {also}"
         drv = (why or {}).get(r["item_id"])
-        rows.append({"rank": r["rank"], "title": r["title"], "meta": meta, "score": r["score"],
+        rows.append({"rank": r["rank"], "title": cut(r["title"], CARD_TITLE), "meta": meta,
+                     "score": r["score"],
                      "hit": bool(r["hit"]), "shared": bool(r["shared"]), "unique": bool(r["unique"]),
                      "why": drv or "",
-                     "href": _item_href(dataset, r["item_id"]), "tooltip": f"item {r['item_id']}"})
+                     "href": _item_href(dataset, r["item_id"]),
+                     "tooltip": f"{r['title']} (item {r['item_id']})"})
     n_hit = int(lst["hit"].sum()) if len(lst) else 0
     n_unique = int(lst["unique"].sum()) if len(lst) else 0
     sub = f"top {k}: {n_hit} hit{'s' if n_hit != 1 else ''} · {n_unique} only here"
@@ -290,16 +295,23 @@ def one_user(dataset: str, run_ids: list[int], runs: pd.DataFrame, user: str, k:
         # four run columns leave no room for a fifth: the history goes above, compact
         h = view["history"]
         with st.expander(f"History: {view['n_history']} interactions, newest first", expanded=True):
+            no_ts = has_missing(h["ts"])
             st.dataframe(pd.DataFrame({
-                "When": h["ts"],
+                "When": fmt_column(h["ts"], "%Y-%m-%d") if no_ts else h["ts"],
                 "Event": [_event_text(e, w) for e, w in zip(h["event"], h["weight"])],
-                "Item": h["title"],
-                "Category": h["category"],
-                "Details": [format_attrs(a, max_parts=3) for a in h["attrs"]],
+                "Item": [cut(t, 36) for t in h["title"]],
+                "Category": [cut(c, 20) for c in h["category"]],
+                "Details": [cut(format_attrs(a, max_parts=3), 20) for a in h["attrs"]],
                 "Held out": h["held_out"]}), hide_index=True, width="stretch", height=210,
-                column_config={"When": st.column_config.DatetimeColumn(format="YYYY-MM-DD"),
+                # widths that add up to the page's width, so no column hides at the right
+                column_config={"When": st.column_config.TextColumn(width=90, help=WHY["no_timestamp"])
+                               if no_ts else st.column_config.DatetimeColumn(format="YYYY-MM-DD", width=90),
+                               "Event": st.column_config.TextColumn(width=100),
+                               "Item": st.column_config.TextColumn(width=280),
+                               "Category": st.column_config.TextColumn(width=160),
+                               "Details": st.column_config.TextColumn(width=160),
                                "Held out": st.column_config.CheckboxColumn(
-                                   help="held out from training: a hit if a run recommends it")})
+                                   width=70, help="held out from training: a hit if a run recommends it")})
         cols = st.columns(len(run_ids))
     else:
         cols = st.columns([0.85] + [1] * len(run_ids))
@@ -332,41 +344,44 @@ def one_user(dataset: str, run_ids: list[int], runs: pd.DataFrame, user: str, k:
     else:
         st.plotly_chart(charts.rank_shift_chart(lists, run_ids, labels, k),
                         width="stretch", config={"displayModeBar": False})
-    left, right = st.columns([1, 1])
-    with left:
-        st.markdown("##### How much the lists agree")
-        ov = view["overlaps"]
-        if ov.empty:
-            st.caption("Pick at least two runs to compare their lists.")
-        else:
-            table = pd.DataFrame({
-                "Runs": [f"{labels[a]} vs {labels[b]}" for a, b in zip(ov["run_a"], ov["run_b"])],
-                "Shared": ov["n_shared"], "Jaccard": ov["jaccard"], "RBO": ov["rbo"],
-                "Kendall τ": ov["kendall_tau"]})
-            st.dataframe(table, hide_index=True, width="stretch", column_config={
-                "Shared": st.column_config.NumberColumn(help=f"items in both top-{k} lists"),
-                "Jaccard": st.column_config.NumberColumn(format="%.2f", help="shared / all distinct items"),
-                "RBO": st.column_config.NumberColumn(
-                    format="%.2f", help="rank-biased overlap (p=0.9): 1 = same list, 0 = "
-                                        "nothing in common; agreement at the top counts most"),
-                "Kendall τ": st.column_config.NumberColumn(
-                    format="%.2f", help="order agreement of the shared items (-1 to 1); "
-                                        "empty when fewer than 2 are shared")})
-    with right:
-        st.markdown("##### This user's metrics")
-        m = view["metrics"]
-        if m.empty:
-            st.caption("The runs stored no per-user metrics for this user (users without "
-                       "held-out items are not evaluated).")
-        else:
-            m = m.assign(what=m["metric"].astype(str) + "@" + m["k"].astype(int).astype(str))
-            wide = m.pivot_table(index="what", columns="run_id", values="value", aggfunc="first")
-            wide = wide.reindex(columns=[r for r in run_ids if r in wide.columns])
-            wide.columns = [labels[r] for r in wide.columns]
-            wide.index.name = "metric"
-            st.dataframe(wide.reset_index(), hide_index=True, width="stretch",
-                         column_config={c: st.column_config.NumberColumn(format="%.3f")
-                                        for c in wide.columns})
+    # One above the other at full width: side by side, long run names squeezed each
+    # table into half the page and "This user's metrics" scrolled inside a small box.
+    st.markdown("##### How much the lists agree")
+    ov = view["overlaps"]
+    if ov.empty:
+        st.caption("Pick at least two runs to compare their lists.")
+    else:
+        table = pd.DataFrame({
+            "Runs": [f"{cut(labels[a], 24)} vs {cut(labels[b], 24)}" for a, b in zip(ov["run_a"], ov["run_b"])],
+            "Shared": ov["n_shared"], "Jaccard": ov["jaccard"], "RBO": ov["rbo"],
+            "Kendall τ": ov["kendall_tau"]})
+        cfg = components.dash_numbers(
+            table, {"Shared": "%d", "Jaccard": "%.2f", "RBO": "%.2f", "Kendall τ": "%.2f"},
+            config={"Runs": st.column_config.TextColumn(width="large")},
+            helps={"Shared": f"items in both top-{k} lists",
+                   "Jaccard": "shared / all distinct items",
+                   "RBO": "rank-biased overlap (p=0.9): 1 = same list, 0 = nothing in common; "
+                          "agreement at the top counts most",
+                   "Kendall τ": "order agreement of the shared items (-1 to 1)"},
+            why={"Kendall τ": WHY["no_shared"]})
+        st.dataframe(table, hide_index=True, width="stretch", column_config=cfg)
+    st.markdown("##### This user's metrics")
+    m = view["metrics"]
+    if m.empty:
+        st.caption("The runs stored no per-user metrics for this user (users without "
+                   "held-out items are not evaluated).")
+    else:
+        m = m.assign(what=m["metric"].astype(str) + "@" + m["k"].astype(int).astype(str))
+        wide = m.pivot_table(index="what", columns="run_id", values="value", aggfunc="first")
+        wide = wide.reindex(columns=[r for r in run_ids if r in wide.columns])
+        full = {cut(labels[r], 28): labels[r] for r in wide.columns}
+        wide.columns = list(full)
+        wide.index.name = "metric"
+        wide = wide.reset_index()
+        cfg = components.dash_numbers(wide, {c: "%.3f" for c in full},
+                                      helps=full, why={c: WHY["no_value"] for c in full})
+        st.dataframe(wide, hide_index=True, width="stretch", column_config=cfg,
+                     height=min(35 * (len(wide) + 1) + 3, 600))
 
 
 # --------------------------------------------------------------------------- all users
@@ -428,17 +443,17 @@ def disagreement_tab(dataset: str, run_ids: list[int], labels: dict, k: int) -> 
         dis = dis.assign(_abs=dis["metric_diff"].abs()).sort_values(
             ["_abs", "rbo"], ascending=[False, True], na_position="last").drop(columns="_abs")
     top = dis.head(200).reset_index(drop=True)
-    ma, mb = f"{metric}@{k} {labels[a]}", f"{metric}@{k} {labels[b]}"
+    ma, mb = f"{metric}@{k} {cut(labels[a], 24)}", f"{metric}@{k} {cut(labels[b], 24)}"
     diff_col = f"difference (#{b} − #{a})"
     table = pd.DataFrame({"User": top["user_id"], "RBO": top["rbo"], "Jaccard": top["jaccard"],
                           "Kendall τ": top["kendall_tau"], ma: top["metric_a"], mb: top["metric_b"],
                           diff_col: top["metric_diff"]})
     tkey = "_cmp_dis_table"
+    cfg = components.dash_numbers(table, {c: "%.3f" for c in table.columns if c != "User"},
+                                  why={"Kendall τ": WHY["no_shared"]})
     st.dataframe(table, hide_index=True, width="stretch", height=420, key=tkey,
                  on_select=lambda: _open_user(tkey, top["user_id"].tolist()),
-                 selection_mode="single-row",
-                 column_config={c: st.column_config.NumberColumn(format="%.3f")
-                                for c in table.columns if c != "User"})
+                 selection_mode="single-row", column_config=cfg)
     if not has_metric:
         st.caption(f"No per-user {metric}@{k} was stored for these runs (per-user metrics "
                    f"are stored at the K the runs were evaluated at).")
@@ -456,7 +471,7 @@ def exposure_tab(dataset: str, run_ids: list[int], labels: dict, k: int) -> None
     n_items = int(n_items.iloc[0]) if len(n_items) and pd.notna(n_items.iloc[0]) else None
     summ = C.exposure_summary(expo, run_ids, n_items)
     st.dataframe(pd.DataFrame({
-        "Run": [labels[r] for r in summ["run_id"]], "Distinct items": summ["items"],
+        "Run": [cut(labels[r], 44) for r in summ["run_id"]], "Distinct items": summ["items"],
         "Catalogue coverage": summ["coverage"], "Top-10 items' share of slots": summ["top10_share"]}),
         hide_index=True, width="stretch", column_config={
             "Catalogue coverage": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
@@ -477,9 +492,20 @@ def exposure_tab(dataset: str, run_ids: list[int], labels: dict, k: int) -> None
         con = C.exposure_contrast(expo, x, y, top=15)
         with col:
             st.markdown(f"**{labels[x]}** recommends far more often than **{labels[y]}**")
+            # the id beside the title: real catalogues repeat a title (one posting
+            # per branch), and five identical rows without ids said nothing
+            # half the page each: widths that add up to it, run names cut in the headers
+            # (the whole names are in the line above)
+            # (a cell clips its text without a mark, so text is cut to the column first,
+            # about 7 px a half-width cell: a title ends in "…", runs are named by id)
+            lx, ly = f"#{x}", f"#{y}"
             st.dataframe(pd.DataFrame({
-                "Item": con["title"], "Category": con["category"],
-                labels[x]: con["share_a"], labels[y]: con["share_b"]}),
+                "Item": [cut(t, 22) for t in con["title"]], "Id": con["item_id"],
+                "Category": [cut(c, 10) for c in con["category"]],
+                lx: con["share_a"], ly: con["share_b"]}),
                 hide_index=True, width="stretch", column_config={
-                    labels[x]: st.column_config.NumberColumn(format="percent"),
-                    labels[y]: st.column_config.NumberColumn(format="percent")})
+                    "Item": st.column_config.TextColumn(width=170, help="The item's title (cut; the Item page has it whole)."),
+                    "Id": st.column_config.TextColumn(width=55),
+                    "Category": st.column_config.TextColumn(width=85),
+                    lx: st.column_config.NumberColumn(format="percent", width=65, help=labels[x]),
+                    ly: st.column_config.NumberColumn(format="percent", width=65, help=labels[y])})

@@ -16,6 +16,7 @@ from engine.store.datasets import list_datasets
 from engine.store import runs as store_runs
 from engine.store.runs import list_runs
 from viewer import db, state
+from viewer.format import WHY, fmt_column, has_missing
 
 
 def empty_store_message() -> None:
@@ -98,6 +99,28 @@ def bound_select(label: str, options: list, name: str, default, what: str = "", 
     state.set_params(**{name: None if omit_default and out == default else out})
     state.mark_seen(key, name)
     return out
+
+
+def dash_numbers(table: pd.DataFrame, formats: dict[str, str], config: dict | None = None,
+                 helps: dict[str, str] | None = None, why: dict[str, str] | None = None) -> dict:
+    """Column configs for the numeric columns ``formats`` ({column: printf format such as
+    "%.2f"}) of ``table``, changing ``table`` in place where needed: a column without
+    missing values stays a sortable NumberColumn; one with missing values becomes text
+    with an em dash there (``viewer.format.fmt``), so the grid never shows "None", and
+    its help says why (``why``: {column: reason}, e.g. ``format.WHY["no_shared"]``)."""
+    config = dict(config or {})
+    helps, why = helps or {}, why or {}
+    for col, f in formats.items():
+        if col not in table.columns:
+            continue
+        help_ = helps.get(col)
+        if has_missing(table[col]):
+            table[col] = fmt_column(table[col], f if f.startswith("%") else "")
+            reason = why.get(col, WHY["no_value"])
+            config[col] = st.column_config.TextColumn(help=f"{help_}. {reason}" if help_ else reason)
+        else:
+            config[col] = st.column_config.NumberColumn(format=f, help=help_)
+    return config
 
 
 def pick_runs(dataset: str, runs: pd.DataFrame, *, max_runs: int, key: str, label: str,

@@ -4,6 +4,10 @@ a table row. Every viewer path formats item attributes through ``format_attrs``.
 Conventions: text values appear as they are, numbers with their key and a thousands
 separator (not for years and ids), booleans as yes/no, ISO timestamps as dates; empty,
 null, NaN and nested values are left out, so no "None" or "nan" reaches the page.
+
+Missing values (None, NaN, NaT) anywhere in the viewer go through ``fmt``/``fmt_column``:
+they read as an em dash (``MISSING``), and the place that shows them says why on hover
+(``WHY``: a column's help or a caption's tooltip).
 """
 
 from __future__ import annotations
@@ -12,6 +16,10 @@ import json
 import re
 
 import numpy as np
+
+# Missing values and text widths live in the engine: the HTML reports use them too.
+from engine.report.text import (  # noqa: F401  (re-exported for the viewer)
+    MISSING, WHY, cut, fmt, fmt_column, fmt_frame, has_missing, is_missing, text_width, wrap)
 
 _ISO_TS = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 

@@ -19,7 +19,7 @@ from engine.store import runs as store_runs
 from viewer import components, db, runs_charts, state
 from viewer.charts import run_color
 from viewer.components import run_label
-from viewer.format import format_attrs
+from viewer.format import MISSING, cut, format_attrs, is_missing
 from viewer.runs_view import compare_href
 
 N_SIMILAR = 10
@@ -79,6 +79,8 @@ def pick_item(dataset: str) -> str | None:
 # --------------------------------------------------------------------------- the item itself
 
 def _value_text(key: str, value) -> str:
+    if is_missing(value):
+        return MISSING
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, (int, float)):
@@ -279,20 +281,22 @@ def audience(dataset: str, item_id: str, runs: pd.DataFrame) -> None:
         return
     labels = {int(r["run_id"]): run_label(r) for _, r in done.iterrows()}
     aud = db.read(I.item_audience, dataset, item_id)
-    st.dataframe(pd.DataFrame({
-        "Run": [labels.get(int(r), str(r)) for r in aud["run_id"]],
+    table = pd.DataFrame({
+        "Run": [cut(labels.get(int(r), str(r)), 40) for r in aud["run_id"]],
         "Users who get it": aud["n_users"].astype(int),
         "Share of evaluated users": aud["share"].fillna(0) * 100,
         "Best rank": aud["best_rank"], "Median rank": aud["median_rank"],
         "Hits": aud["n_hits"].astype(int),
-    }), hide_index=True, width="stretch", key="_item_audience", column_config={
-        "Share of evaluated users": st.column_config.NumberColumn(
-            format="%.2f%%", help="Users with this item in their top-K list, out of the users the run evaluated."),
-        "Best rank": st.column_config.NumberColumn(format="%d"),
-        "Median rank": st.column_config.NumberColumn(format="%.1f"),
-        "Hits": st.column_config.NumberColumn(
-            help="Users who get it recommended and really picked it later (held-out)."),
     })
+    not_listed = "— : no user gets this item from this run, so it has no rank"
+    cfg = components.dash_numbers(
+        table, {"Share of evaluated users": "%.2f%%", "Best rank": "%d", "Median rank": "%.1f",
+                "Hits": "%d"},
+        helps={"Share of evaluated users": "Users with this item in their top-K list, out of "
+                                           "the users the run evaluated",
+               "Hits": "Users who get it recommended and really picked it later (held-out)"},
+        why={"Best rank": not_listed, "Median rank": not_listed})
+    st.dataframe(table, hide_index=True, width="stretch", key="_item_audience", column_config=cfg)
     getting = [int(r) for r, n in zip(aud["run_id"], aud["n_users"]) if n > 0]
     if not getting:
         st.caption("No run recommends this item to anyone.")
@@ -308,7 +312,7 @@ def audience(dataset: str, item_id: str, runs: pd.DataFrame) -> None:
         sample = db.read(I.item_recipients, r, item_id, N_SAMPLE)
         others = [o for o in getting if o != r][:3]
         frames.append(pd.DataFrame({
-            "Run": labels[r], "User": sample["user_id"],
+            "Run": cut(labels[r], 40), "User": sample["user_id"],
             "Rank": sample["rank"].astype(int), "Hit": sample["hit"].astype(bool),
             "Open": [compare_href(dataset, [r] + others, None, u) for u in sample["user_id"]]}))
     st.dataframe(pd.concat(frames, ignore_index=True), hide_index=True, width="stretch",

@@ -31,6 +31,7 @@ from engine.services.reviews import compare_models, train_dataset, weak_model_no
 from engine.store import reviews as rdb
 from viewer import db, state
 from viewer.components import bound_select
+from viewer.format import WHY, fmt, fmt_column, fmt_frame, has_missing
 
 LABEL_BUTTONS = [("meaningless", "Meaningless", "m", "primary"), ("fine", "Fine", "f", "secondary"),
                  ("skip", "Skip", "s", "secondary")]
@@ -342,12 +343,22 @@ def queue_section(dataset: str, model: dict | None, reviewer: str) -> None:
 def _queue_table(queue: pd.DataFrame, positive: str = "meaningless") -> None:
     st.subheader("The selection")
     show = queue.head(500)[["review_id", "score", "flagged", "human", "company", "length", "created_at", "text"]]
-    show = show.assign(human=show["human"].map(lambda v: display_label(v, positive)))
+    show = show.assign(human=[fmt(display_label(v, positive)) for v in show["human"]],
+                       company=fmt_column(show["company"]))
+    cfg = {"label": st.column_config.TextColumn(help=WHY["not_labelled"]),
+           "company": st.column_config.TextColumn(help=WHY["no_value"]),
+           "text": st.column_config.TextColumn(width="large")}
+    if has_missing(show["created_at"]):
+        show = show.assign(created_at=fmt_column(show["created_at"], "%Y-%m-%d"))
+        cfg["created_at"] = st.column_config.TextColumn(help=WHY["no_timestamp"])
+    if has_missing(show["score"]):
+        show = show.assign(score=fmt_column(show["score"], "%.3f"))
+        cfg["score"] = st.column_config.TextColumn(help="— : not scored by this model")
+    else:
+        cfg["score"] = st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="%.3f")
     ev = st.dataframe(show.rename(columns={"human": "label"}), hide_index=True, width="stretch", height=320,
                       on_select="rerun", selection_mode="single-row", key="rv_table",
-                      column_config={"score": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0,
-                                                                              format="%.3f"),
-                                     "text": st.column_config.TextColumn(width="large")})
+                      column_config=cfg)
     rows = ev.selection.rows if ev is not None and hasattr(ev, "selection") else []
     if rows:
         picked = show.iloc[rows[0]]["review_id"]
@@ -438,7 +449,8 @@ def models_section(dataset: str) -> None:
         return
     cols = ["model_id", "created_at", "n_train", "n_positive", "n_human_labels", "roc_auc", "pr_auc", "f1",
             "threshold", "n_flagged"]
-    st.dataframe(models[cols], hide_index=True, width="stretch")
+    st.dataframe(fmt_frame(models[cols]) if models[cols].isna().any().any() else models[cols],
+                 hide_index=True, width="stretch")
     if len(models) < 2:
         return
     ids = models["model_id"].astype(int).tolist()
@@ -450,7 +462,7 @@ def models_section(dataset: str) -> None:
     old = c1.selectbox("Old model", ids, index=ids.index(default_old), key="rv_cmp_old")
     new = c2.selectbox("New model", ids, index=ids.index(default_new), key="rv_cmp_new")
     table, moves = db.read(compare_models, int(old), int(new))
-    st.dataframe(table.astype(str), width="stretch")
+    st.dataframe(fmt_frame(table), width="stretch")
     st.write(f"Between the two (each at its own threshold): **{moves['newly_flagged']:,}** reviews newly "
              f"flagged, **{moves['no_longer_flagged']:,}** no longer flagged, {moves['flagged_by_both']:,} "
              f"flagged by both; score correlation {moves['score_correlation']:.3f}.")

@@ -32,6 +32,7 @@ from engine.store.runs import list_runs, runs_with_metrics
 from engine.validate import BOUNDS
 from viewer import components, db, nav, runs_charts
 from viewer.components import bound_select, run_label
+from viewer.format import MISSING, cut, is_missing
 
 K_MAX = BOUNDS["k"][1]  # the CLI's bound for --k (engine.validate)
 
@@ -105,7 +106,11 @@ def runs_table(dataset: str, runs: pd.DataFrame, metric: str, k: int) -> None:
     if f"{metric}@{k}" in done.columns and done[f"{metric}@{k}"].notna().any():
         best = int(done.loc[done[f"{metric}@{k}"].idxmax(), "run_id"])
         done = done.sort_values(f"{metric}@{k}", ascending=False)
-    table = pd.DataFrame({"Run": [run_label(r) for _, r in done.iterrows()]})
+    # long run names are cut (the whole name is in the run picker below and on hover of
+    # the charts): a whole name made the pinned column take most of the table's width
+    # (cut to the column's 270 px, about 7 px a half-width cell: a grid cell clips its
+    # text without a mark)
+    table = pd.DataFrame({"Run": [cut(run_label(r), 36) for _, r in done.iterrows()]})
     # Beside the run, not at the far right: runs on different splits are scored on
     # different test users and their metrics are not comparable.
     methods = db.read(RV.split_requests, dataset).set_index("split_id")["method"].to_dict()
@@ -127,7 +132,10 @@ def runs_table(dataset: str, runs: pd.DataFrame, metric: str, k: int) -> None:
         table["Source"] = done["source"].to_numpy()
     table["Parameters"] = [params_text(p) for p in done["params"]]
     config = {
-        "Run": st.column_config.TextColumn(pinned=True, help="Run id and algorithm; runs never change."),
+        "Run": st.column_config.TextColumn(pinned=True, width=270,
+                                           help="Run id and algorithm; runs never change."),
+        "Split": st.column_config.TextColumn(width="small", help="The train/test split the run "
+                                             "used; only runs on one split are compared user by user."),
         "Health": st.column_config.TextColumn(
             width="small", help=f"{components.WARN_ICON}: a reason not to believe this run's "
                                 "numbers (worse than popularity, tiny or constant scores, a few "
@@ -138,8 +146,6 @@ def runs_table(dataset: str, runs: pd.DataFrame, metric: str, k: int) -> None:
         "Changed params": st.column_config.TextColumn(
             help="Parameters that differ from the algorithm's defaults; every parameter is in "
                  "the Parameters column at the far right."),
-        "Split": st.column_config.TextColumn(help="The train/test split the run used; only runs on "
-                                                  "one split are compared user by user."),
         "Users": st.column_config.NumberColumn(format="localized", help="Users evaluated (with test items)."),
         "Fit s": st.column_config.NumberColumn(format="%.2f", help="Training time in seconds."),
         "Recommend s": st.column_config.NumberColumn(format="%.2f", help="Time to score every "
@@ -150,12 +156,13 @@ def runs_table(dataset: str, runs: pd.DataFrame, metric: str, k: int) -> None:
     }
     for c in order:
         m = c.split("@")[0]
-        config[c] = st.column_config.NumberColumn(c, format=display_format(m),
+        config[c] = st.column_config.NumberColumn(c, format=display_format(m), width="small",
                                                   help=definition(m) or m)
     st.dataframe(table, hide_index=True, width="stretch", column_config=config,
                  row_height=34, key="_runs_table")
     st.caption(f"Sorted by {metric}@{k}; click a column header to sort by it, hover a header "
-               "for its definition.")
+               "for its definition. The table scrolls sideways to the timings and parameters; "
+               "the Run column stays in view.")
     health_notes(done, health)
     n_splits = done["split_id"].nunique()
     if n_splits > 1:
@@ -238,17 +245,66 @@ def default_runs(dataset: str, done: pd.DataFrame, metric: str, k: int) -> list[
 # --------------------------------------------------------------------------- analyses
 
 def _fmt_p(p) -> str:
-    if p is None or pd.isna(p):
-        return "—"
+    if is_missing(p):
+        return MISSING
     return "< 0.0001" if p < 1e-4 else f"{p:.4f}"
+
+
+#: The level every verdict (and colour) of the paired table is taken at.
+ALPHA = 0.05
+#: The Verdict's marks (plain text symbols: the grid draws no emoji in every browser).
+CLEAR, UNCLEAR, DAGGER = "●", "○", "†"
+
+
+def _verdict(p_used, diff, lo, hi) -> str:
+    """The Verdict cell: "● B better" when the p-value the colour follows (Holm-adjusted
+    with several pairs, raw with one) is below ALPHA; otherwise "○ not clear", with a
+    dagger when the unadjusted interval alone excludes 0 (the caption explains it), so
+    the interval beside it never reads as a contradiction."""
+    if is_missing(p_used):
+        return f"{MISSING} no test"
+    if p_used < ALPHA:
+        return f"{CLEAR} {'B' if diff > 0 else 'A'} better"
+    if not is_missing(lo) and (lo > 0 or hi < 0):
+        return f"{UNCLEAR} not clear {DAGGER}"
+    return f"{UNCLEAR} not clear"
+
+
+def paired_display(tab: pd.DataFrame, labels: dict, label_len: int = 16) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The paired-tests tables as shown: (main, details). The main table has the Verdict
+    (and the colour), which follows the Holm-adjusted t-test p-value when there are
+    several pairs (the raw one for a single pair), the bootstrap interval labelled
+    unadjusted, and raw and Holm-adjusted t-test p-values side by side. The details
+    table has the means and the Wilcoxon p-values (raw and adjusted). ``tab``:
+    ``paired_tests`` rows in display order."""
+    several = len(tab) > 1
+    p_used = tab["p_holm"] if several else tab["p_value_t"]
+    a = [cut(labels[r], label_len) for r in tab["run_a"]]
+    b = [cut(labels[r], label_len) for r in tab["run_b"]]
+    main = pd.DataFrame({
+        "A": a, "B": b, "Users": tab["n"].astype(int),
+        "B − A": tab["mean_diff"],
+        "Verdict": [_verdict(p, d, lo, hi) for p, d, lo, hi in
+                    zip(p_used, tab["mean_diff"], tab["ci_low"], tab["ci_high"])],
+        "95% interval (unadjusted)": [MISSING if is_missing(lo) else f"[{lo:+.4f}, {hi:+.4f}]"
+                                      for lo, hi in zip(tab["ci_low"], tab["ci_high"])],
+        "p (t-test)": [_fmt_p(p) for p in tab["p_value_t"]],
+    })
+    if several:
+        main["p Holm (t)"] = [_fmt_p(p) for p in tab["p_holm"]]
+    main["B better / tie / A better"] = [f"{int(w):,} / {int(t):,} / {int(l):,}"
+                                         for w, t, l in zip(tab["wins"], tab["ties"], tab["losses"])]
+    details = pd.DataFrame({"A": a, "B": b, "mean A": tab["mean_a"], "mean B": tab["mean_b"],
+                            "p (Wilcoxon)": [_fmt_p(p) for p in tab["p_value_wilcoxon"]]})
+    if several:
+        details["p Holm (Wilcoxon)"] = [_fmt_p(p) for p in tab["p_holm_wilcoxon"]]
+    return main, details
 
 
 def paired_tab(dataset: str, run_ids: list[int], labels: dict, metric: str, k: int) -> None:
     st.markdown(f"Each pair is tested on the users both runs evaluated, on **{metric}@{k}** "
                 "per user; in each pair B is the run with the higher mean, so **B − A** says by "
-                "how much it wins on average, and the interval is a "
-                "bootstrap 95% interval of that mean difference. With several pairs, Holm's "
-                "correction keeps the chance of any false alarm at 5%.")
+                "how much it wins on average.")
     if len(run_ids) < 2:
         st.info("Pick at least two runs above.", icon=":material/info:")
         return
@@ -267,34 +323,57 @@ def paired_tab(dataset: str, run_ids: list[int], labels: dict, metric: str, k: i
         return
     several = len(tab) > 1
     tab = tab.sort_values(["mean_b", "mean_a"], ascending=False).reset_index(drop=True)
-    show = pd.DataFrame({
-        "A": [labels[a] for a in tab["run_a"]],
-        "B": [labels[b] for b in tab["run_b"]],
-        "Users": tab["n"].astype(int),
-        "mean A": tab["mean_a"], "mean B": tab["mean_b"],
-        "B − A": tab["mean_diff"],
-        "95% interval": [f"[{lo:+.4f}, {hi:+.4f}]" for lo, hi in zip(tab["ci_low"], tab["ci_high"])],
-        "B better / tie / A better": [f"{int(w):,} / {int(t):,} / {int(l):,}"
-                                      for w, t, l in zip(tab["wins"], tab["ties"], tab["losses"])],
-        "p (t-test)": [_fmt_p(p) for p in tab["p_value_t"]],
-        "p (Wilcoxon)": [_fmt_p(p) for p in tab["p_value_wilcoxon"]],
-    })
+    follows = "Holm-adjusted t-test p-value" if several else "t-test p-value"
     if several:
-        show["p Holm (t)"] = [_fmt_p(p) for p in tab["p_holm"]]
-        show["p Holm (Wilcoxon)"] = [_fmt_p(p) for p in tab["p_holm_wilcoxon"]]
-    cfg = {"mean A": st.column_config.NumberColumn(format="%.4f"),
-           "mean B": st.column_config.NumberColumn(format="%.4f"),
-           "B − A": st.column_config.NumberColumn(format="%+.4f", help="Mean over users of B minus A."),
-           "p (t-test)": st.column_config.TextColumn(help="Paired t-test on the per-user differences."),
-           "p (Wilcoxon)": st.column_config.TextColumn(help="Wilcoxon signed-rank test (ignores ties)."),
+        st.caption(f"**Verdict and colour follow the {follows}**: {CLEAR} clear (below "
+                   f"{ALPHA:g}), {UNCLEAR} not clear. Holm's correction over the {len(tab)} pairs "
+                   "keeps the chance of any false alarm at 5%. The 95% interval is a bootstrap "
+                   f"interval of each pair on its own, **unadjusted**; {DAGGER}: that interval "
+                   "alone excludes 0, but after correcting for the number of pairs the "
+                   "difference is not clear. Raw and Holm-adjusted p-values stand side by side.")
+    else:
+        st.caption(f"**Verdict and colour follow the {follows}**: {CLEAR} clear (below "
+                   f"{ALPHA:g}), {UNCLEAR} not clear; with one pair nothing needs adjusting. The "
+                   f"95% interval is a bootstrap interval of the mean difference; {DAGGER}: it "
+                   "excludes 0 while the t-test p-value is not below "
+                   f"{ALPHA:g} (the two methods disagree at the margin).")
+    main, details = paired_display(tab, labels)
+    name = {"A": st.column_config.TextColumn(width=130, help="The run with the lower mean."),
+            "B": st.column_config.TextColumn(width=130, help="The run with the higher mean.")}
+    cfg = {**name,
+           "Users": st.column_config.NumberColumn(width=55, help="Users both runs evaluated."),
+           "B − A": st.column_config.NumberColumn(format="%+.4f", width=75,
+                                                 help="Mean over users of B minus A."),
+           "Verdict": st.column_config.TextColumn(width=100, help=f"Follows the {follows}: "
+                                                  f"{CLEAR} below {ALPHA:g}."),
+           "95% interval (unadjusted)": st.column_config.TextColumn(
+               width=150, help="Bootstrap 95% interval of B − A for this pair alone, not "
+                               "adjusted for the number of pairs."),
+           "p (t-test)": st.column_config.TextColumn(width=75, help="Paired t-test on the "
+                                                     "per-user differences, unadjusted."),
            "B better / tie / A better": st.column_config.TextColumn(
-               help="Users for whom B scores higher / the same / lower. With leave-one-out "
-                    "splits most users tie at 0.")}
+               width=130, help="Users for whom B scores higher / the same / lower. With "
+                               "leave-one-out splits most users tie at 0.")}
     if several:
-        cfg["p Holm (t)"] = st.column_config.TextColumn(help="t-test p-value after Holm's correction over all pairs shown.")
-    st.dataframe(show, hide_index=True, width="stretch", column_config=cfg, key="_runs_paired")
-    st.plotly_chart(runs_charts.paired_chart(tab, labels, f"{metric}@{k}: mean difference (B − A)"),
+        cfg["p Holm (t)"] = st.column_config.TextColumn(
+            width=75, help="t-test p-value after Holm's correction over all pairs shown.")
+    st.dataframe(main, hide_index=True, width="stretch", column_config=cfg, key="_runs_paired")
+    clear = [not is_missing(p) and p < ALPHA for p in (tab["p_holm"] if several else tab["p_value_t"])]
+    st.plotly_chart(runs_charts.paired_chart(tab, labels, f"{metric}@{k}: mean difference (B − A)",
+                                             clear=clear),
                     width="stretch", key="_runs_forest")
+    st.caption("Diamonds: filled in B's colour where the difference is clear (as in the "
+               "Verdict), hollow grey where it is not; whiskers: the unadjusted 95% interval.")
+    with st.expander("Means and Wilcoxon signed-rank tests"):
+        dcfg = {**name, "mean A": st.column_config.NumberColumn(format="%.4f"),
+                "mean B": st.column_config.NumberColumn(format="%.4f"),
+                "p (Wilcoxon)": st.column_config.TextColumn(
+                    help="Wilcoxon signed-rank test (ignores ties), unadjusted.")}
+        if several:
+            dcfg["p Holm (Wilcoxon)"] = st.column_config.TextColumn(
+                help="Wilcoxon p-value after Holm's correction over all pairs shown.")
+        st.dataframe(details, hide_index=True, width="stretch", column_config=dcfg,
+                     key="_runs_paired_more")
 
 
 def distribution_tab(run_ids: list[int], labels: dict, metric: str, k: int) -> None:

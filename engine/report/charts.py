@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import plotly.express as px
 
+from engine.report.text import cut, text_width, wrap
+
 #: Colour-blind-friendly qualitative palette (Okabe-Ito order, then Plotly's Safe).
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
            "#000000"] + list(px.colors.qualitative.Safe)
@@ -32,6 +34,8 @@ import plotly.graph_objects as go  # noqa: E402
 #: Neutral colour for lines that connect one item across runs; hits are drawn darker.
 _LINK = "#B8B8B8"
 _HIT = "#1F1F1F"
+#: About how wide (px) a full-width chart is on the page; used to leave room for text.
+PLOT_PX = 880
 
 
 def _short(text, n: int = 22) -> str:
@@ -63,6 +67,7 @@ def rank_shift_chart(lists, run_ids, labels: dict | None = None, k: int | None =
             line={"color": _HIT if hit else _LINK, "width": 3 if hit else 1.5},
             hoverinfo="skip", showlegend=False, name=str(item_id)))
     last = len(run_ids) - 1
+    widest = 0          # the widest title beside an outer column, in half-width cells
     for r in run_ids:
         g = df[df["run_id"] == r].sort_values("rank")
         hits = (g["hit"].astype(bool) if "hit" in g.columns
@@ -71,6 +76,8 @@ def rank_shift_chart(lists, run_ids, labels: dict | None = None, k: int | None =
         # inner columns would write over the lines: their titles are in the hover
         outer = xpos[r] in (0, last)
         text = [("✓ " if h else "") + _short(t, label_len) for t, h in zip(g["title"], hits)]
+        if outer:
+            widest = max([widest] + [text_width(t) for t in text])
         fig.add_trace(go.Scatter(
             x=[xpos[r]] * len(g), y=g["rank"].tolist(),
             mode="markers+text" if outer else "markers",
@@ -88,11 +95,21 @@ def rank_shift_chart(lists, run_ids, labels: dict | None = None, k: int | None =
     fig.update_yaxes(autorange=False, range=[kmax + 0.6, 0.4], title=None, dtick=1,
                      zeroline=False, showgrid=False, side="left")
     margin = 1.0 if last > 0 else 0.2
+    if last > 0:
+        # Room for the titles beside the outer columns, so none is cut at the chart's
+        # edge. The chart spans the page (about PLOT_PX wide); a half-width cell of the
+        # 11 px font takes about 6.5 px. Solve margin * px_per_unit >= need for margin,
+        # where px_per_unit = PLOT_PX / (last + 2 * margin).
+        need = 6.5 * widest + 16
+        margin = max(margin, need * last / max(PLOT_PX - 2 * need, 1.0))
+    # Run names above the columns in two lines of at most ``head`` cells: a whole long
+    # name centred over the first or last column ran past the chart's edges.
+    head = 26 if len(run_ids) <= 3 else 20
     fig.update_xaxes(tickvals=list(range(len(run_ids))),
-                     ticktext=[f"<b>{labels.get(r, r)}</b>" for r in run_ids],
-                     range=[-margin, last + 1.0], showgrid=True, gridcolor="#EEEEEE",
+                     ticktext=[f"<b>{wrap(labels.get(r, r), head)}</b>" for r in run_ids],
+                     range=[-margin, last + max(1.0, margin)], showgrid=True, gridcolor="#EEEEEE",
                      zeroline=False, side="top", tickfont={"size": 13})
-    fig.update_layout(height=90 + 30 * kmax, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+    fig.update_layout(height=110 + 30 * kmax, margin={"l": 10, "r": 10, "t": 60, "b": 10},
                       showlegend=False, plot_bgcolor="white", hoverlabel={"font_size": 12})
     return fig
 
@@ -121,9 +138,12 @@ def exposure_chart(expo, run_ids, labels: dict | None = None, top: int = 20) -> 
     share_<run>...), already sorted by total exposure."""
     labels = labels or {}
     df = expo.head(int(top)).copy()
-    dup = df["title"].duplicated(keep=False)
-    names = [f"{_short(t, 28)} ({i})" if d else _short(t, 28)
-             for t, i, d in zip(df["title"], df["item_id"], dup)]
+    # the id beside every title that reads like another one once cut: plotly draws rows
+    # with one name as one row (long titles that differ only at the end were merged)
+    short = pd.Series([cut(t, 40) for t in df["title"]])
+    dup = short.duplicated(keep=False).tolist()
+    names = [f"{cut(t, 36)} ({i})" if d else s
+             for t, s, i, d in zip(df["title"], short, df["item_id"], dup)]
     fig = go.Figure()
     for r in [int(x) for x in run_ids]:
         fig.add_trace(go.Bar(y=names, x=df[f"share_{r}"].tolist(), orientation="h",

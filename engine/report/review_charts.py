@@ -25,6 +25,9 @@ def score_hist_figure(scores: pd.Series, threshold: float) -> go.Figure:
     fig = go.Figure(go.Histogram(x=scores.dropna(), xbins={"start": 0, "end": 1, "size": 0.02},
                                  marker_color="#7f8c8d"))
     fig.add_vline(x=threshold, line_color="#c0392b", annotation_text="threshold")
-    fig.update_layout(xaxis_title="score", yaxis_title="reviews", height=260, yaxis_type="log",
+    # A log count axis with ticks at powers of ten only (1, 10, 100): plotly's default
+    # log ticks add 2 and 5 between them, which read as "10, 2, 5, 100, 2".
+    fig.update_layout(xaxis_title="score", yaxis_title="reviews (log scale)", height=260,
                       margin={"l": 10, "r": 10, "t": 30, "b": 10})
+    fig.update_yaxes(type="log", dtick=1, tickformat="~s", minor={"showgrid": False})
     return fig

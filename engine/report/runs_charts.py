@@ -11,6 +11,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from engine.report.charts import run_color
+from engine.report.text import cut
 
 _FONT = {"family": "sans-serif", "size": 13}
 _GRID = "#ECECEC"
@@ -39,7 +40,9 @@ def tradeoff_chart(points: pd.DataFrame, x: str, y: str, labels: dict | None = N
     """
     df = points.dropna(subset=[x, y]).sort_values(x)
     # Labels beside the markers while they fit; past 8 runs they would pile up, so the
-    # legend names the runs instead. Neighbours along x alternate above and below.
+    # legend names the runs instead. Neighbours along x alternate above and below. A
+    # label is cut at 22 cells (the hover has the whole name): whole names of real runs
+    # were wider than the gap between markers and wrote over the neighbouring dots.
     labelled = len(df) <= 8
     fig = go.Figure()
     for i, (_, row) in enumerate(df.iterrows()):
@@ -47,13 +50,22 @@ def tradeoff_chart(points: pd.DataFrame, x: str, y: str, labels: dict | None = N
         name = _label(labels, r)
         fig.add_trace(go.Scatter(
             x=[row[x]], y=[row[y]], mode="markers+text" if labelled else "markers", name=name,
-            text=[name], textposition="top center" if i % 2 == 0 else "bottom center",
+            text=[cut(name, 22)], textposition="top center" if i % 2 == 0 else "bottom center",
             textfont={"size": 12},
             marker={"color": run_color(r), "size": 16, "line": {"color": "white", "width": 1.5}},
             hovertemplate=f"<b>{name}</b><br>{x_title or x}: %{{x:.4g}}<br>"
                           f"{y_title or y}: %{{y:.4g}}<extra></extra>"))
     fig.update_xaxes(title=x_title or x)
     fig.update_yaxes(title=y_title or y)
+    if labelled and len(df):
+        # room for half a label left of the first marker and right of the last, and for
+        # a line of text above the highest and below the lowest marker
+        lo, hi = float(df[x].min()), float(df[x].max())
+        pad = max((hi - lo) * 0.18, abs(hi) * 0.05, 1e-3)
+        fig.update_xaxes(range=[lo - pad, hi + pad])
+        ylo, yhi = float(df[y].min()), float(df[y].max())
+        ypad = max((yhi - ylo) * 0.15, abs(yhi) * 0.05, 1e-3)
+        fig.update_yaxes(range=[ylo - ypad, yhi + ypad])
     return _layout(fig, 380, showlegend=not labelled)
 
 
@@ -160,23 +172,31 @@ def decile_chart(deciles: pd.DataFrame, labels: dict | None = None, what: str = 
 
 
 def paired_chart(table: pd.DataFrame, labels: dict | None = None,
-                 value_title: str = "mean difference (B − A)") -> go.Figure:
-    """A forest plot: one row per pair, the mean difference B − A with its interval."""
+                 value_title: str = "mean difference (B − A)", clear=None,
+                 label_len: int = 24) -> go.Figure:
+    """A forest plot: one row per pair, the mean difference B − A with its interval.
+
+    ``clear``: per row, whether the difference is clear (the colour the paired table's
+    Verdict follows): filled diamond in B's colour; otherwise hollow grey. Run labels are
+    cut at ``label_len`` cells so that the names never push the plot off the chart."""
     df = table.reset_index(drop=True)
-    names = [f"{_label(labels, b)} − {_label(labels, a)}" for a, b in zip(df["run_a"], df["run_b"])]
+    names = [f"{cut(_label(labels, b), label_len)} − {cut(_label(labels, a), label_len)}"
+             for a, b in zip(df["run_a"], df["run_b"])]
+    clear = [True] * len(df) if clear is None else list(clear)
     fig = go.Figure()
     fig.add_vline(x=0, line={"color": _REF, "width": 1, "dash": "dot"})
-    colors = [run_color(b) for b in df["run_b"]]
+    colors = [run_color(b) if c else "#9A9A9A" for b, c in zip(df["run_b"], clear)]
     fig.add_trace(go.Scatter(
         x=df["mean_diff"].tolist(), y=names, mode="markers",
-        marker={"color": colors, "size": 12, "symbol": "diamond"},
+        marker={"color": colors, "size": 12,
+                "symbol": ["diamond" if c else "diamond-open" for c in clear]},
         error_x={"type": "data", "array": (df["ci_high"] - df["mean_diff"]).tolist(),
                  "arrayminus": (df["mean_diff"] - df["ci_low"]).tolist(), "color": "#444",
                  "thickness": 1.5},
         hovertemplate="%{y}: %{x:.4f}<extra></extra>", showlegend=False))
     fig.update_xaxes(title=value_title)
-    fig.update_yaxes(autorange="reversed", type="category")
-    return _layout(fig, 90 + 40 * max(1, len(df)))
+    fig.update_yaxes(autorange="reversed", type="category", automargin=True)
+    return _layout(fig, 110 + 40 * max(1, len(df)))
 
 
 def rank_chart(rank_counts: pd.DataFrame, labels: dict | None = None, k: int | None = None) -> go.Figure:
