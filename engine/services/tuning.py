@@ -427,3 +427,59 @@ def train_folds(store: Store, dataset: str, algos: list[str], n_folds: int, *, k
             store_tuning.add_fold_run(store, r["run_id"], group, f, int(n_folds), scheme)
             out.append({**r, "fold": f, "fold_group": group})
     return out
+
+
+# --------------------------------------------------------------------------- the page's reads
+
+def fold_results(store: Store, dataset: str, metric: str, k: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(values, summary): every fold run's ``metric@k`` (``store.tuning.fold_metric_values``)
+    and per (algorithm, fold group) the mean with a 95% t interval (``evaluate.folds``)."""
+    from engine.evaluate.folds import fold_summary
+
+    values = store_tuning.fold_metric_values(store, dataset, metric, k)
+    return values, fold_summary(values)
+
+
+def fold_paired_test(store: Store, runs_a: list, runs_b: list, metric: str, k: int) -> dict:
+    """Paired test of two algorithms' fold runs, per-user values paired by (fold, user)."""
+    from engine.evaluate.folds import paired_by_fold
+
+    a = store_tuning.fold_user_values(store, runs_a, metric, k)
+    b = store_tuning.fold_user_values(store, runs_b, metric, k)
+    return paired_by_fold(a, b)
+
+
+def studies(store: Store, dataset: str) -> pd.DataFrame:
+    return store_tuning.list_studies(store, dataset)
+
+
+def study_trials(store: Store, study_id: int) -> pd.DataFrame:
+    """The study's trials, one column per parameter (``p_<name>``) and per objective value
+    (``v0``, ``v1``) beside number, state, seconds, value."""
+    t = store_tuning.trials(store, study_id)
+    params = pd.DataFrame([dict(p or {}) for p in t["params"]], index=t.index).add_prefix("p_")
+    vals = pd.DataFrame([list(v) if isinstance(v, list) else [] for v in t["vals"]],
+                        index=t.index)
+    vals.columns = [f"v{i}" for i in vals.columns]
+    return pd.concat([t.drop(columns=["params", "vals"]), params, vals], axis=1)
+
+
+def param_importance(store: Store, study_id: int) -> dict:
+    """Optuna's own ``get_param_importances`` (fANOVA) of the first objective over the
+    study's complete trials; {} with fewer than two complete trials or one parameter."""
+    import optuna
+
+    st = store_tuning.get_study(store, study_id)
+    stored = store_tuning.trials(store, study_id)
+    space = {n: Dim.from_json(d) for n, d in st["space"].items()}
+    complete = stored[stored["state"] == "COMPLETE"]
+    if len(complete) < 2 or not space:
+        return {}
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(directions=st["directions"])
+    _rebuild(study, complete, space)
+    try:
+        return dict(optuna.importance.get_param_importances(
+            study, target=(lambda t: t.values[0]) if len(st["directions"]) > 1 else None))
+    except (RuntimeError, ValueError):  # e.g. every trial scored the same
+        return {}

@@ -129,3 +129,25 @@ def fold_runs(store: Store, run_ids: list | None = None, dataset: str | None = N
         sql += " AND r.dataset = ?"
         params.append(dataset)
     return store.df(sql + " ORDER BY f.fold_group, r.algorithm, f.fold", params)
+
+
+def fold_metric_values(store: Store, dataset: str, metric: str, k: int) -> pd.DataFrame:
+    """DataFrame[run_id, fold_group, fold, n_folds, scheme, algorithm, value]: one summary
+    metric of every finished fold run of ``dataset``."""
+    return store.df(
+        "SELECT f.run_id, f.fold_group, f.fold, f.n_folds, f.scheme, r.algorithm, m.value "
+        "FROM fold_runs f JOIN runs r USING (run_id) "
+        "LEFT JOIN metrics m ON m.run_id = f.run_id AND m.metric = ? AND m.k = ? "
+        "WHERE r.dataset = ? AND r.status = 'done' ORDER BY f.fold_group, r.algorithm, f.fold",
+        [metric, int(k), dataset])
+
+
+def fold_user_values(store: Store, run_ids: list, metric: str, k: int) -> pd.DataFrame:
+    """DataFrame[run_id, fold, user_id, value] of fold runs (per-user metric)."""
+    ids = [int(r) for r in run_ids]
+    if not ids:
+        return empty({"run_id": "int64", "fold": "int64", "user_id": "object", "value": "float64"})
+    return store.df(
+        f"SELECT u.run_id, f.fold, u.user_id, u.value FROM user_metrics u "
+        f"JOIN fold_runs f USING (run_id) WHERE u.run_id IN ({ph(ids)}) AND u.metric = ? "
+        f"AND u.k = ?", ids + [metric, int(k)])
