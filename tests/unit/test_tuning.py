@@ -233,3 +233,30 @@ def test_user_folds_test_each_user_once():
         others = set(test["user_id"]) - set(te["user_id"])
         # the other users' held-out items went back into training, the fold's did not
         assert set(tr.loc[tr["item_id"] == "y", "user_id"]) == others
+
+
+def test_fold_interval_against_a_hand_computation():
+    from engine.evaluate.folds import fold_summary
+
+    vals = [0.10, 0.12, 0.11, 0.09, 0.13]
+    df = pd.DataFrame({"algorithm": "bpr", "fold_group": 1, "fold": range(5), "value": vals})
+    row = fold_summary(df).iloc[0]
+    # mean 0.11; s = sqrt(sum of squares 0.001 / 4) = 0.0158114; t(0.975, 4) = 2.776445
+    half = 2.776445 * 0.0158114 / 5 ** 0.5
+    assert row["mean"] == pytest.approx(0.11)
+    assert row["ci_low"] == pytest.approx(0.11 - half, abs=1e-6)
+    assert row["ci_high"] == pytest.approx(0.11 + half, abs=1e-6)
+    assert row["n_folds"] == 5
+
+
+def test_train_folds_stores_one_run_per_fold_grouped(db, capsys):
+    assert main(["train", "--db", db, "--dataset", "small", "--algos", "popularity",
+                 "--split", "leave_last_n", "--folds", "4", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [r["fold"] for r in out] == [0, 1, 2, 3]
+    assert len({r["fold_group"] for r in out}) == 1 and len({r["split_id"] for r in out}) == 4
+    store = Store(db)
+    tested = [set(R.test_items(store, r["split_id"])["user_id"]) for r in out]
+    assert sum(len(t) for t in tested) == len(set().union(*tested))  # each user in one fold
+    assert main(["train", "--db", db, "--dataset", "small", "--algos", "popularity",
+                 "--folds", "1"]) == 2
