@@ -9,7 +9,7 @@
   no store and returns the objectives' values, so a distributed backend can map it.
 - Sampler: Optuna's TPE, seeded (a resumed study reseeds with seed + trials so far, so
   it does not propose the same points again); pruner: the median pruner on the first
-  objective, reported every few epochs by the iterative models (ALS, BPR, LMF) of a
+  objective, reported at fixed epochs (``REPORT_EPOCHS``) by the iterative models (ALS, BPR, LMF) of a
   single-objective study (Optuna prunes single-objective studies only).
 - Every finished trial is written at once (``engine.store.tuning``); Ctrl-C leaves the
   finished trials and marks the study 'interrupted'. ``--study ID`` rebuilds the Optuna
@@ -45,8 +45,10 @@ from engine.store import runs as store_runs
 from engine.store import tuning as store_tuning
 from engine.store.datasets import load_dataset
 
-#: Epochs between two intermediate reports of an iterative model (at most this many reports).
-N_REPORTS = 5
+#: Epochs after which an iterative model reports its first-objective value: one ladder for
+#: every trial, so that trials with different iteration counts report at the same steps
+#: (the median pruner compares trials step by step).
+REPORT_EPOCHS = (2, 5, 10, 20, 50, 100, 200, 500)
 #: The median pruner waits for this many finished trials before pruning.
 PRUNER_STARTUP = 5
 
@@ -126,17 +128,16 @@ def run_trial(vdata: TrainingSplit, algo: str, params: dict, *, seed: int = 0,
     """One trial: fit ``algo`` with ``params`` on ``vdata``'s fit part, recommend for its
     validation users and return the objectives' values (one per objective). Reads no
     store: the unit a distributed backend can map. ``report(epoch, value)`` is called
-    every few epochs with the first objective by iterative models (it may raise to
+    at the ``REPORT_EPOCHS`` with the first objective by iterative models (it may raise to
     stop the trial: Optuna's ``TrialPruned``)."""
     objectives = [tuple(o) for o in objectives]
     k = max(k for _, k in objectives)
     model = registry.make(algo, seed=seed, **params)
     if report is not None and model.spec.iterative:
         total = int(model.params.get("iterations", 1))
-        every = max(1, total // N_REPORTS)
 
         def on_epoch(done: int, fitted) -> None:
-            if done % every or done >= total:
+            if done not in REPORT_EPOCHS or done >= total:
                 return
             model.user_factors = np.ascontiguousarray(fitted.user_factors, dtype=np.float32)
             model.item_factors = np.ascontiguousarray(fitted.item_factors, dtype=np.float32)

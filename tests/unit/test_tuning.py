@@ -217,8 +217,9 @@ def test_pruning_reports_intermediate_values_for_iterative_models(db):
                              space_items=["bpr.iterations=10", "bpr.factors=4..8"])
     tuning.tune(store, plan, trials=2, split="leave_last_n", neighbours=0)
     inter = T.trials(store, plan.study_id)["intermediate"].tolist()
-    # 10 iterations, a report every 10 // 5 = 2 epochs before the last: steps 2, 4, 6, 8
-    assert [sorted(int(s) for s in d) for d in inter] == [[2, 4, 6, 8]] * 2
+    # 10 iterations: reports on the ladder before the last epoch, after epochs 2 and 5
+    assert tuning.REPORT_EPOCHS[:3] == (2, 5, 10)
+    assert [sorted(int(s) for s in d) for d in inter] == [[2, 5]] * 2
 
 
 def test_user_folds_test_each_user_once():
