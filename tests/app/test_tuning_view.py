@@ -46,3 +46,22 @@ def test_folds_view_shows_mean_and_interval(db):
     assert sorted(table["algorithm"]) == ["itemknn", "popularity"]
     assert table["folds"].tolist() == [3, 3]
     assert any("(fold, user)" in t for t in (str(c.value) for c in at.caption))
+
+
+def test_start_a_study_from_the_page(tmp_path, monkeypatch):
+    path = tmp_path / "fresh.duckdb"
+    save_dataset(Store(path), small_dataset())
+    assert main(["train", "--db", str(path), "--dataset", "small", "--algos", "popularity",
+                 "--neighbours", "0"]) == 0
+    monkeypatch.setenv("RECSCOPE_DB", str(path))
+    at = run_page("runs.py", dataset="small", mode="tuning")
+    assert "No tuning study" in texts(at.info)
+    at.selectbox[1].set_value("itemknn")   # the form's algorithm (after the dataset picker)
+    at.number_input[0].set_value(3)
+    at.button[0].click().run(timeout=120)
+    assert not at.exception, at.exception
+    from engine.store import tuning as T
+
+    st = T.list_studies(Store(path), "small")
+    assert st["algorithm"].tolist() == ["itemknn"] and st["n_trials"].tolist() == [3]
+    assert st["run_id"].notna().all()
