@@ -214,12 +214,12 @@ def test_interrupt_keeps_finished_trials(db, monkeypatch):
 def test_pruning_reports_intermediate_values_for_iterative_models(db):
     store = Store(db)
     plan = tuning.plan_study(store, dataset="small", algo="bpr", trials=2,
-                             space_items=["bpr.iterations=10", "bpr.factors=4..8"])
+                             space_items=["bpr.iterations=25", "bpr.factors=4..8"])
     tuning.tune(store, plan, trials=2, split="leave_last_n", neighbours=0)
     inter = T.trials(store, plan.study_id)["intermediate"].tolist()
-    # 10 iterations: reports on the ladder before the last epoch, after epochs 2 and 5
-    assert tuning.REPORT_EPOCHS[:3] == (2, 5, 10)
-    assert [sorted(int(s) for s in d) for d in inter] == [[2, 5]] * 2
+    # 25 iterations: reports on the ladder before the last epoch, after epochs 10 and 20
+    assert tuning.REPORT_EPOCHS[:3] == (10, 20, 50)
+    assert [sorted(int(s) for s in d) for d in inter] == [[10, 20]] * 2
 
 
 def test_user_folds_test_each_user_once():
