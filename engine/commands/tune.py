@@ -10,6 +10,7 @@ from engine.commands.recs import _check_has_interactions, _check_split_args, _pr
 from engine.errors import DataError
 from engine.recommend import registry
 from engine.services import tuning
+from engine.store.tuning import get_study
 
 
 def register(sub) -> None:
@@ -72,6 +73,15 @@ def _line(info: dict) -> str:
 def cmd_tune(args) -> int:
     if args.study is None:
         _check_split_args(args)
+    else:
+        get_study(get_store(args), args.study)  # an unknown study is the first thing to say
+        given = [flag for flag, v in (("--space", args.space), ("--objectives", args.objectives),
+                                      ("--test-n", args.test_n), ("--test-fraction", args.test_fraction),
+                                      ("--time-cut", args.time_cut), ("--min-history", args.min_history),
+                                      ("--min-weight", args.min_weight)) if v]
+        if given or args.split != "auto":
+            raise DataError(f"A resumed study keeps its own split, space and objectives; drop "
+                            f"{', '.join(given) or '--split'} or start a new study.")
     store = get_store(args)
     if args.study is None:
         if args.dataset is None:

@@ -356,8 +356,12 @@ def tune(store: Store, plan: StudyPlan, *, trials: int = 30, timeout: float | No
                         f"pruned).")
     best_params = {**plan.fixed, **best.params}
     data = prepare_split_by_id(store, plan.dataset, plan.split_id, ks, mw)
-    result = train_one(store, data, plan.algorithm, best_params, seed=plan.seed,
-                       neighbours=neighbours, progress=progress)
+    try:
+        result = train_one(store, data, plan.algorithm, best_params, seed=plan.seed,
+                           neighbours=neighbours, progress=progress)
+    except KeyboardInterrupt:
+        store_tuning.set_study_status(store, plan.study_id, "interrupted")
+        raise
     store_tuning.set_study_status(store, plan.study_id, "finished", run_id=result["run_id"])
     return {"study_id": plan.study_id, "algorithm": plan.algorithm, "best_params": best_params,
             "best_value": best.values[0] if single else list(best.values),

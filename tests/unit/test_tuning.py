@@ -95,6 +95,7 @@ def test_space_errors_are_one_sentence(item, words):
     (["--algo", "bpr", "--metric", "accuracy"], "'accuracy' is not a metric"),
     (["--algo", "bpr", "--objectives", "ndcg@10,banana@10"], "'banana' is not a metric"),
     (["--algo", "popularity"], "no parameter to tune"),
+    (["--study", "1", "--space", "bpr.factors=4..8"], "No study 1"),
 ])
 def test_bad_input_exits_2_and_leaves_the_store_unchanged(db, capsys, extra, words):
     before = _counts(db)
@@ -160,6 +161,10 @@ def test_study_stores_trials_and_resume_continues_numbering(db, capsys):
     complete = stored[stored["state"] == "COMPLETE"]
     assert first["best_value"] == pytest.approx(complete["value"].max())
 
+    before = _counts(db)
+    assert main(["tune", "--db", db, "--study", str(first["study_id"]), "--trials", "2",
+                 "--test-n", "2"]) == 2
+    assert "keeps its own split" in capsys.readouterr().err and _counts(db) == before
     assert main(["tune", "--db", db, "--study", str(first["study_id"]), "--trials", "2",
                  "--neighbours", "0", "--json"]) == 0
     second = json.loads(capsys.readouterr().out)
