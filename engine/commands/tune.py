@@ -62,7 +62,9 @@ def _fmt(v) -> str:
 def _line(info: dict) -> str:
     vals = info["values"]
     shown = ", ".join(f"{o} {_fmt(v)}" for o, v in zip(info["objectives"], vals)) if vals \
-        else info["state"].lower()
+        else ""
+    if info["state"] != "COMPLETE":  # a pruned trial's value is its last intermediate one
+        shown = f"{info['state'].lower()}" + (f" at {shown}" if shown else "")
     params = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
                        for k, v in sorted(info["params"].items()))
     best = ("" if info["best"] is None
