@@ -266,3 +266,11 @@ def test_train_folds_stores_one_run_per_fold_grouped(db, capsys):
     assert sum(len(t) for t in tested) == len(set().union(*tested))  # each user in one fold
     assert main(["train", "--db", db, "--dataset", "small", "--algos", "popularity",
                  "--folds", "1"]) == 2
+
+
+def test_timeout_stops_starting_trials(db, capsys):
+    # Optuna checks the timeout after each trial: a tiny one lets exactly one trial run
+    assert main(TUNE + ["--db", db, "--algo", "itemknn", "--trials", "50", "--timeout", "0.001",
+                        "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["n_trials"] == 1
+    assert main(TUNE + ["--db", db, "--algo", "itemknn", "--timeout", "0"]) == 2
