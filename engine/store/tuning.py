@@ -102,8 +102,9 @@ def trials(store: Store, study_id: int) -> pd.DataFrame:
 # --------------------------------------------------------------------------- folds
 
 def new_fold_group(store: Store) -> int:
-    with store.connect() as con:
-        return int(con.execute("SELECT nextval('fold_group_seq')").fetchone()[0])
+    """The next fold group id. Not a sequence: a nextval with no row written in the same
+    transaction is not persisted by DuckDB, so every call would get 1 again."""
+    return int(store.scalar("SELECT coalesce(max(fold_group), 0) + 1 FROM fold_runs"))
 
 
 def add_fold_run(store: Store, run_id: int, fold_group: int, fold: int, n_folds: int,

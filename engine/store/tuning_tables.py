@@ -40,7 +40,6 @@ DDL: list[str] = [
         error VARCHAR,
         finished_at TIMESTAMP DEFAULT current_timestamp
     )""",
-    "CREATE SEQUENCE IF NOT EXISTS fold_group_seq START 1",
     """CREATE TABLE IF NOT EXISTS fold_runs (
         run_id INTEGER, fold_group INTEGER, fold INTEGER, n_folds INTEGER, scheme VARCHAR
     )""",

@@ -266,6 +266,11 @@ def test_train_folds_stores_one_run_per_fold_grouped(db, capsys):
     assert sum(len(t) for t in tested) == len(set().union(*tested))  # each user in one fold
     assert main(["train", "--db", db, "--dataset", "small", "--algos", "popularity",
                  "--folds", "1"]) == 2
+    capsys.readouterr()
+    assert main(["train", "--db", db, "--dataset", "small", "--algos", "popularity",
+                 "--split", "leave_last_n", "--folds", "2", "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert {r["fold_group"] for r in again} == {out[0]["fold_group"] + 1}
 
 
 def test_timeout_stops_starting_trials(db, capsys):
