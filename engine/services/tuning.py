@@ -7,6 +7,7 @@
   trials run (it is loaded only for the final run, after the study).
 - ``run_trial(vdata, algo, params, ...)`` is one trial: fit, recommend, score. It reads
   no store and returns the objectives' values, so a distributed backend can map it.
+- Trial 0 of a new study is the registry's defaults (those inside the space).
 - Sampler: Optuna's TPE, seeded (a resumed study reseeds with seed + trials so far, so
   it does not propose the same points again); pruner: the median pruner on the first
   objective, reported at fixed epochs (``REPORT_EPOCHS``) by the iterative models (ALS, BPR, LMF) of a
@@ -306,6 +307,13 @@ def tune(store: Store, plan: StudyPlan, *, trials: int = 30, timeout: float | No
                 if single else optuna.pruners.NopPruner()))
     _rebuild(study, stored, plan.space)
     entry = registry.spec(plan.algorithm)
+    if stored.empty:
+        # trial 0 is the registry's defaults (those inside the space): the study's best is
+        # then never worse on validation than the untuned model
+        defaults = {n: entry.defaults[n] for n, d in plan.space.items()
+                    if d.low <= entry.defaults[n] <= d.high}
+        if defaults:
+            study.enqueue_trial(defaults)
 
     def objective(trial):
         params = _suggest(trial, plan.space, plan.fixed)

@@ -158,6 +158,9 @@ def test_study_stores_trials_and_resume_continues_numbering(db, capsys):
     kept = stored[["number", "value"]].copy()
     run = R.get_run(store, first["run_id"])
     assert run["status"] == "done" and run["params"]["factors"] == first["best_params"]["factors"]
+    # trial 0 is the defaults inside the space (factors 64 and iterations 100 are outside)
+    assert stored["params"][0]["learning_rate"] == 0.01
+    assert stored["params"][0]["regularization"] == 0.01
     complete = stored[stored["state"] == "COMPLETE"]
     assert first["best_value"] == pytest.approx(complete["value"].max())
 
