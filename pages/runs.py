@@ -3,7 +3,7 @@ each run does well or badly, and a button to train more. Every selection is in t
 
 import streamlit as st
 
-from viewer import components, runs_view as V, report_ui
+from viewer import components, runs_view as V, report_ui, tuning_view as TV
 
 st.title("Runs")
 st.caption("All runs of a dataset side by side. Hover a metric's header for its definition; "
@@ -13,6 +13,13 @@ top = st.columns([1, 3])
 with top[0]:
     dataset = components.dataset_picker(require="interactions")
 if dataset is None:
+    st.stop()
+mode = TV.page_mode()
+if mode == "tuning":
+    TV.tuning_view(dataset)
+    st.stop()
+if mode == "cross-validation":
+    TV.folds_view(dataset)
     st.stop()
 
 runs = V.all_runs(dataset)

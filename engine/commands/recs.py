@@ -59,6 +59,14 @@ def register(sub) -> None:
                         "none, which saves time on catalogues of tens of thousands of items)")
     p.add_argument("--param", action="append", default=[], metavar="ALGO.NAME=VALUE",
                    help="algorithm parameter, repeatable, e.g. --param als.factors=64")
+    p.add_argument("--folds", type=int, default=None, metavar="N",
+                   help="cross-validate: N folds, one run per fold and algorithm, grouped. "
+                        "random / leave_last_n: the test users are dealt into N groups and fold "
+                        "f tests group f (the others' held-out items join training), so each "
+                        "user is tested once; time_cut: N rolling time windows over the second "
+                        "half of the log, each trained on everything before it. The Runs page "
+                        "shows the mean over folds with a 95%% t interval; paired tests pair "
+                        "per-user values by (fold, user)")
     add_json_arg(p)
     p.set_defaults(func=cmd_train)
 
@@ -213,6 +221,8 @@ def cmd_train(args) -> int:
         split_params["cut"] = args.time_cut
     if args.min_history is not None:
         split_params["min_history"] = args.min_history
+    if args.folds is not None:
+        return _train_folds(args, store, split_params)
     progress = _progress()
     try:
         results = train_runs(store, args.dataset, args.algos.split(","), k=args.k,
@@ -231,6 +241,33 @@ def cmd_train(args) -> int:
             state = "done" if r.get("status", "done") == "done" else "FAILED"
             print(f"run {r['run_id']}: {r['algorithm']} on split {r['split_id']} - {state}")
     failed = [r for r in results if r.get("status") == "failed"]
+    for r in failed:
+        print(f"error: run {r['run_id']} ({r['algorithm']}) failed: {r['error']}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _train_folds(args, store, split_params) -> int:
+    from engine.services.tuning import train_folds
+
+    progress = _progress()
+    try:
+        results = train_folds(store, args.dataset, args.algos.split(","), args.folds, k=args.k,
+                              split=args.split, split_params=split_params or None,
+                              seed=args.seed, params=parse_params(args.param),
+                              min_weight=args.min_weight,
+                              neighbours=0 if args.neighbours is None else args.neighbours,
+                              model_seed=args.model_seed, progress=progress)
+    finally:
+        progress.close()
+    if args.json:
+        print_json([{"run_id": r["run_id"], "algorithm": r["algorithm"], "split_id": r["split_id"],
+                     "fold": r["fold"], "fold_group": r["fold_group"]} for r in results])
+    else:
+        for r in results:
+            state = "done" if r["status"] == "done" else "FAILED"
+            print(f"run {r['run_id']}: {r['algorithm']} fold {r['fold'] + 1} of {args.folds} "
+                  f"(group {r['fold_group']}) on split {r['split_id']} - {state}")
+    failed = [r for r in results if r["status"] == "failed"]
     for r in failed:
         print(f"error: run {r['run_id']} ({r['algorithm']}) failed: {r['error']}", file=sys.stderr)
     return 1 if failed else 0

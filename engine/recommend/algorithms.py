@@ -121,6 +121,10 @@ class BM25KNN(_ItemKNNBase):
 class _FactorBase(BaseRecommender):
     """score(u, i) = user_factors[u] . item_factors[i]; recommend uses our ``topk``."""
 
+    #: Called as ``on_epoch(epochs_done, implicit_model)`` after each epoch when set (the
+    #: tuner reads the factors so far to report intermediate values; it may raise to stop).
+    on_epoch = None
+
     def _model(self):  # pragma: no cover
         raise NotImplementedError
 
@@ -134,6 +138,8 @@ class _FactorBase(BaseRecommender):
         def callback(epoch, *rest):
             last[:] = [epoch, *rest]
             progress(stage, min(int(epoch) + 1, total), total)
+            if self.on_epoch is not None:  # the tuner scores the model on the way
+                self.on_epoch(int(epoch) + 1, model)
 
         with threadpool_limits(1, "blas"):
             model = self._model()  # implicit checks the BLAS threads when constructed

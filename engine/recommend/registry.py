@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from engine.errors import DataError
 from engine.recommend import algorithms as A
 from engine.recommend.base import BaseRecommender
-from engine.validate import check_param
+from engine.recommend.space import flin, flog, ilin, ilog
+from engine.validate import check_param as check_number
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,10 @@ class AlgoSpec:
         (popularity, kNN, EASE) and ALS (its user factors are a least-squares solve).
     saves: names of model attributes stored with the run as artifacts (beside the
         training item ids, ``engine.store.runs.ITEM_IDS``), e.g. ``("item_factors",)``.
+    space: the tuner's search space, parameter -> ``Dim`` (range, whole numbers, log
+        scale); parameters not in it keep their defaults (``--space`` overrides).
+    iterative: the model trains epoch by epoch and reports each one (the tuner scores
+        it on the way and prunes poor trials early).
     """
 
     name: str
@@ -46,6 +51,8 @@ class AlgoSpec:
     explains: bool = False
     recalculates_user: bool = False
     saves: tuple[str, ...] = ()
+    space: dict = field(default_factory=dict)
+    iterative: bool = False
 
 
 ALGORITHMS: dict[str, AlgoSpec] = {s.name: s for s in [
@@ -57,26 +64,36 @@ ALGORITHMS: dict[str, AlgoSpec] = {s.name: s for s in [
              seeded=True, recalculates_user=True),
     AlgoSpec("itemknn", A.ItemKNN, {"K": 100},
              "Item-item cosine nearest neighbours (implicit CosineRecommender).",
-             similar_items=True, recalculates_user=True),
+             similar_items=True, recalculates_user=True, space={"K": ilog(5, 500)}),
     AlgoSpec("bm25", A.BM25KNN, {"K": 100, "K1": 1.2, "B": 0.75},
              "Item-item nearest neighbours on BM25-weighted interactions (implicit).",
-             similar_items=True, recalculates_user=True),
+             similar_items=True, recalculates_user=True,
+             space={"K": ilog(5, 500), "K1": flin(0.1, 3.0), "B": flin(0.0, 1.0)}),
     AlgoSpec("als", A.ALS,
              {"factors": 64, "regularization": 0.05, "alpha": 1.0, "iterations": 15},
              "Implicit-feedback matrix factorisation by alternating least squares (implicit).",
              seeded=True, similar_items=True, explains=True, recalculates_user=True,
-             saves=("item_factors",)),
+             saves=("item_factors",), iterative=True,
+             space={"factors": ilog(8, 256), "regularization": flog(1e-4, 10.0),
+                    "alpha": flog(0.1, 50.0), "iterations": ilin(5, 50)}),
     AlgoSpec("bpr", A.BPR,
              {"factors": 64, "learning_rate": 0.01, "regularization": 0.01, "iterations": 100},
              "Bayesian personalised ranking: pairwise matrix factorisation (implicit).",
-             seeded=True, similar_items=True),
+             seeded=True, similar_items=True, iterative=True,
+             space={"factors": ilog(8, 256), "learning_rate": flog(1e-3, 0.3),
+                    "regularization": flog(1e-5, 0.1), "iterations": ilog(20, 400)}),
     AlgoSpec("lmf", A.LMF,
              {"factors": 30, "learning_rate": 1.0, "regularization": 0.6, "iterations": 30,
               "neg_prop": 30},
-             "Logistic matrix factorisation (implicit).", seeded=True, similar_items=True),
+             "Logistic matrix factorisation (implicit).", seeded=True, similar_items=True,
+             iterative=True,
+             space={"factors": ilog(8, 128), "learning_rate": flog(0.05, 3.0),
+                    "regularization": flog(0.01, 3.0), "iterations": ilin(10, 100),
+                    "neg_prop": ilin(5, 50)}),
     AlgoSpec("ease", A.EASE, {"regularization": 500.0, "max_items": 20000},
              "EASE^R: closed-form item-item linear autoencoder (dense; up to max_items items).",
-             similar_items=True, recalculates_user=True),
+             similar_items=True, recalculates_user=True,
+             space={"regularization": flog(1.0, 5000.0)}),
 ]}
 
 #: The valid range of each numeric parameter: (low, high, low_inclusive). Checked by
@@ -121,6 +138,12 @@ def similar_items(name: str | None) -> bool:
     return bool(found and found.similar_items)
 
 
+def check_param(name: str, key: str, value):
+    """``value`` coerced to parameter ``key`` of algorithm ``name``; one sentence when it
+    is out of the parameter's valid range (as ``make`` checks it)."""
+    return _coerce(name, key, spec(name).defaults[key], value)
+
+
 def make(name: str, seed: int = 0, **params) -> BaseRecommender:
     """A fresh recommender ``name`` with its defaults overridden by ``params``.
 
@@ -146,7 +169,7 @@ def make(name: str, seed: int = 0, **params) -> BaseRecommender:
 
 def _coerce(algo: str, key: str, default, value):
     """``value`` as the type of ``default``, within ``RANGES[key]``; else one sentence."""
-    value = check_param(algo, key, default, value)  # no bools/NaN/inf; BOUNDS upper limits
+    value = check_number(algo, key, default, value)  # no bools/NaN/inf; BOUNDS upper limits
     kind = "whole number" if isinstance(default, int) else "number"
     try:
         if isinstance(default, bool):
