@@ -3,6 +3,7 @@
 import streamlit as st
 
 from viewer import components, reviews_view as rv
+from viewer.safe import code, md
 
 st.title("Flagged reviews")
 intro = st.empty()  # filled once the dataset (and so the name of its positive class) is known
@@ -19,8 +20,8 @@ with top[1]:
     model = rv.model_picker(dataset)
 
 if model is None:
-    st.info(f"No classifier has been trained on “{dataset}” yet. Train one here or run "
-            f"`recscope reviews train --dataset {dataset}`.", icon=":material/info:")
+    st.info(f"No classifier has been trained on “{md(dataset)}” yet. Train one here or run "
+            f"{code(f'recscope reviews train --dataset {dataset}', None)}.", icon=":material/info:")
     if rv.train_button(dataset, "Train the classifier") is not None:
         st.rerun()
     st.stop()

@@ -29,6 +29,7 @@ from engine.store import bandits as sql
 from viewer import bandit_charts as charts
 from viewer import components, db, state
 from viewer.bandit_charts import arm_colors
+from viewer.safe import md
 
 REFRESH_SECONDS = 3.0
 #: A running experiment stepped by anyone (another tab, `recscope bandit run`) less than
@@ -220,7 +221,7 @@ def describe_log(rep: ex.Report) -> str:
     batching = (f"batches from column {p['batch_col']!r}" if p.get("batch_col")
                 else f"batches of {int(e['batch_size']):,} decisions in time order")
     return " · ".join([
-        f"imported from {Path(str(p.get('source', '?'))).name}",
+        f"imported from {md(Path(str(p.get('source', '?'))).name)}",
         f"{int(e['n_steps'] or 0):,} decisions on {len(e['arms'])} arms, {first} to {last}",
         batching, f"logged by {POLICY_LABELS.get(e['policy'], e['policy'])}",
         f"Beta({e['prior_alpha']:g}, {e['prior_beta']:g}) prior"])
@@ -327,7 +328,7 @@ def create_form(expanded: bool) -> None:
                     policy_params={"epsilon": float(epsilon)} if policy == "epsilon_greedy" else {},
                     max_steps=int(max_steps) or None, start=True)
             except RecscopeError as exc:
-                st.error(str(exc), icon=":material/error:")
+                st.error(md(exc, 300), icon=":material/error:")
             else:
                 state.set_params(experiment=exp_id)
                 st.rerun()
@@ -394,7 +395,7 @@ def live(exp_id: int, current: str, from_log: bool, batches: int) -> None:
 
 def _headline(rep: ex.Report, exp_id: int, running: bool, from_log: bool) -> None:
     simulated = rep.experiment["environment"] in ("fixed", "runs")
-    st.markdown(f"**{rep.experiment['name']}** — status **{rep.experiment['status']}**"
+    st.markdown(f"**{md(rep.experiment['name'])}** — status **{md(rep.experiment['status'])}**"
                 + (" (updates itself)" if running else ""))
     st.caption(describe_log(rep) if from_log else describe(rep))
     if running:
@@ -411,7 +412,7 @@ def _headline(rep: ex.Report, exp_id: int, running: bool, from_log: bool) -> Non
         m[3].metric("Rewards pending", h["pending"])
     with m[4]:   # a name can be long: text wraps where a metric would cut it
         st.caption("Leading arm")
-        st.markdown(f"**{h['leader']}**  \n{h['leader_p']}")
+        st.markdown(f"**{md(h['leader'])}**  \n{h['leader_p']}")
     if not simulated:
         st.caption("Regret and true rates exist only in a simulation; for a real log those "
                    "panels are hidden.")
@@ -423,27 +424,27 @@ def _headline(rep: ex.Report, exp_id: int, running: bool, from_log: bool) -> Non
 def _checks(rep: ex.Report) -> None:
     """Warnings first: they decide whether the rest can be read at face value."""
     for alarm in rep.simpson[:3]:
-        st.error(alarm.message, icon=":material/warning:")
+        st.error(md(alarm.message, None), icon=":material/warning:")
     if len(rep.simpson) > 3:
         with st.expander(f"{len(rep.simpson) - 3} more Simpson's-paradox alarms",
                          icon=":material/warning:"):
             for alarm in rep.simpson[3:]:
-                st.markdown(f"- {alarm.message}")
+                st.markdown(f"- {md(alarm.message, None)}")
     if rep.sample_ratio.alarm:
-        st.error(rep.sample_ratio.message, icon=":material/warning:")
+        st.error(md(rep.sample_ratio.message, None), icon=":material/warning:")
     elif rep.sample_ratio.warning:
-        st.warning(rep.sample_ratio.message, icon=":material/help:")
+        st.warning(md(rep.sample_ratio.message, None), icon=":material/help:")
     stop = rep.stopping
     with st.container(border=True):
         st.markdown("**Stopping rule** — P(best) ≥ "
                     f"{RULE.prob_threshold:.2f}, expected loss ≤ {RULE.loss_threshold:g}, "
                     f"at least {RULE.min_samples:,} rewards")
         if stop.stop:
-            st.success(" ".join(stop.reasons), icon=":material/flag:")
+            st.success(md(" ".join(stop.reasons), None), icon=":material/flag:")
         else:
-            st.info(" ".join(stop.reasons), icon=":material/hourglass_top:")
+            st.info(md(" ".join(stop.reasons), None), icon=":material/hourglass_top:")
         if not (rep.sample_ratio.alarm or rep.sample_ratio.warning):
-            st.caption(f"Sample-ratio check: {rep.sample_ratio.message}")
+            st.caption(f"Sample-ratio check: {md(rep.sample_ratio.message, None)}")
 
 
 def _charts_and_tables(rep: ex.Report) -> None:
@@ -515,7 +516,7 @@ def ope_section() -> None:
             res = ope(path)
             truth = ope(compare).logged_rate if compare else None
         except RecscopeError as exc:
-            st.error(str(exc), icon=":material/error:")
+            st.error(md(exc, 300), icon=":material/error:")
             return
         c1, c2 = st.columns([3, 2])
         c1.dataframe(ope_table(res, truth), hide_index=True, width="stretch",

@@ -1,0 +1,75 @@
+"""Text from users is text, never markup: the one place that makes a user-controlled
+string (a URL parameter, a stored name, an item's title, a reviewer's name) inert before
+it reaches something that Streamlit or Plotly would interpret.
+
+- ``md(text)``: for anything Streamlit renders as Markdown (st.warning/info/error/
+  success/markdown/caption/title, widget labels, help texts, tab and expander labels).
+  Every ASCII punctuation character is backslash-escaped (CommonMark lets any of them be
+  escaped, and an escaped one is always literal): no link, image, emphasis, code, HTML
+  tag, LaTeX (``$``), colour directive (``:red[...]``) or GFM autolink (``https://``,
+  ``www.``, ``a@b.c``: the escaped ``:``, ``.`` and ``@`` break them) can come out of it.
+- ``html(text)``: for HTML we build ourselves (``unsafe_allow_html``) and for Plotly,
+  whose titles, legends, ticks and hover texts understand a few tags (``<a href>``,
+  ``<b>``, ``<br>``) and HTML entities.
+- ``plain(text)``: for places that show text as it is (selectbox options, dataframe
+  cells): only the cleaning shared by all three.
+
+All three first drop control and format characters (newlines become spaces; bidi
+overrides, zero-width characters and terminal escapes disappear) and cut very long
+values to ``limit`` characters with "…", so a hostile link cannot flood or reorder a
+message. The cut happens before escaping, so an escape is never split.
+"""
+
+from __future__ import annotations
+
+import html as _html
+import re
+import unicodedata
+
+#: Longest user-controlled value shown in a message (longer ones end with "…").
+LIMIT = 120
+
+#: ASCII punctuation: all of it may be backslash-escaped in CommonMark.
+_MD_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def plain(text, limit: int | None = LIMIT) -> str:
+    """``text`` as one line of printable characters, at most ``limit`` long.
+
+    Categories Cc (controls), Cf (format: bidi overrides, zero-width), Cs, Co and Cn are
+    dropped; line and paragraph breaks and tabs become a space."""
+    if text is None:
+        return "—"
+    s = str(text)
+    out = []
+    for ch in s:
+        if ch in "\n\r\t\v\f\u2028\u2029\x85":
+            out.append(" ")
+        elif unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn"):
+            continue
+        else:
+            out.append(ch)
+    s = "".join(out)
+    if limit is not None and len(s) > limit:
+        s = s[: max(limit - 1, 0)] + "…"
+    return s
+
+
+def md(text, limit: int | None = LIMIT) -> str:
+    """``text`` made inert for Streamlit's Markdown (see the module docstring)."""
+    return _MD_SPECIAL.sub(r"\\\1", plain(text, limit))
+
+
+def html(text, limit: int | None = LIMIT) -> str:
+    """``text`` made inert for HTML and Plotly text (``<``, ``>``, ``&``, quotes escaped)."""
+    return _html.escape(plain(text, limit), quote=True)
+
+
+def code(text, limit: int | None = LIMIT) -> str:
+    """``text`` as an inline Markdown code span (literal inside: no escapes needed), its
+    fence one backtick longer than the longest run of backticks in it."""
+    s = plain(text, limit)
+    runs = [len(m) for m in re.findall(r"`+", s)]
+    fence = "`" * (max(runs, default=0) + 1)
+    pad = " " if s.startswith("`") or s.endswith("`") or not s.strip() else ""
+    return f"{fence}{pad}{s}{pad}{fence}"
