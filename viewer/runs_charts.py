@@ -11,6 +11,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from viewer.charts import run_color
+from viewer.safe import plot
 
 _FONT = {"family": "sans-serif", "size": 13}
 _GRID = "#ECECEC"
@@ -18,7 +19,8 @@ _REF = "#6E6E6E"
 
 
 def _label(labels: dict | None, r) -> str:
-    return str((labels or {}).get(int(r), f"#{int(r)}"))
+    """Run ``r``'s label, made inert for Plotly (``safe.plot``): run names are users' text."""
+    return plot((labels or {}).get(int(r), f"#{int(r)}"))
 
 
 def _layout(fig: go.Figure, height: int, **kw) -> go.Figure:

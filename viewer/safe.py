@@ -73,3 +73,14 @@ def code(text, limit: int | None = LIMIT) -> str:
     fence = "`" * (max(runs, default=0) + 1)
     pad = " " if s.startswith("`") or s.endswith("`") or not s.strip() else ""
     return f"{fence}{pad}{s}{pad}{fence}"
+
+
+def plot(text, limit: int | None = LIMIT) -> str:
+    """``text`` made inert for Plotly (titles, legends, ticks, hover texts, annotations),
+    which reads ``<a href>``, ``<b>``, ``<br>`` and entities in any of them."""
+    return _html.escape(plain(text, limit), quote=False)
+
+
+def plot_labels(labels: dict | None) -> dict:
+    """{key: ``plot(label)``}: a chart's labels made inert once, at its door."""
+    return {k: plot(v) for k, v in (labels or {}).items()}
