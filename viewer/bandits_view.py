@@ -23,7 +23,7 @@ from engine.services import bandit_experiments as ex
 from engine.bandits import ope as ope_mod
 from engine.bandits.checks import StoppingRule
 from engine.bandits.policies import POLICIES
-from engine.errors import RecscopeError
+from engine.errors import RecscopeError, StoreBusy
 from engine.parse import parse_floats
 from engine.store import bandits as sql
 from viewer import bandit_charts as charts
@@ -97,13 +97,26 @@ def pause(experiment_id: int) -> None:
 
 
 def step(experiment_id: int, n_batches: int = 1) -> int:
-    return _write(ex.step, int(experiment_id), int(n_batches))
+    """Advance by hand; a refusal (e.g. an arm's run was deleted) is one warning."""
+    try:
+        return _write(ex.step, int(experiment_id), int(n_batches))
+    except StoreBusy:
+        raise
+    except RecscopeError as exc:
+        st.warning(md(exc, 300), icon=":material/warning:")
+        return 0
 
 
 def tick(experiment_id: int, n_batches: int) -> int:
     """Advance the experiment if it is running and nobody else (another tab, a
     `recscope bandit run`) stepped it within most of a refresh. Cheap when not: one read."""
-    n = ex.step_if_due(db.get_store(), int(experiment_id), int(n_batches), MIN_STEP_INTERVAL)
+    try:
+        n = ex.step_if_due(db.get_store(), int(experiment_id), int(n_batches), MIN_STEP_INTERVAL)
+    except RecscopeError as exc:   # e.g. an arm's run deleted since the report was read
+        if isinstance(exc, StoreBusy):
+            raise
+        st.warning(md(exc, 300), icon=":material/warning:")
+        return 0
     if n:
         db.invalidate()
     return n
@@ -381,14 +394,15 @@ def live(exp_id: int, current: str, from_log: bool, batches: int) -> None:
 
     @st.fragment(run_every=REFRESH_SECONDS if running else None)
     def _live() -> None:
-        if running:
-            tick(exp_id, batches)
-        rep = report(exp_id)
-        if rep.experiment["status"] != current:   # paused elsewhere, or finished
-            st.rerun()
-        _headline(rep, exp_id, running, from_log)
-        _checks(rep)
-        _charts_and_tables(rep)
+        with db.busy_guard(scope="fragment"):   # its own reruns bypass app.py's guard
+            rep = report(exp_id)
+            if running and not rep.deleted_arms and tick(exp_id, batches):
+                rep = report(exp_id)
+            if rep.experiment["status"] != current:   # paused elsewhere, or finished
+                st.rerun()
+            _headline(rep, exp_id, running, from_log)
+            _checks(rep)
+            _charts_and_tables(rep)
 
     _live()
 
@@ -398,6 +412,11 @@ def _headline(rep: ex.Report, exp_id: int, running: bool, from_log: bool) -> Non
     st.markdown(f"**{md(rep.experiment['name'])}** — status **{md(rep.experiment['status'])}**"
                 + (" (updates itself)" if running else ""))
     st.caption(describe_log(rep) if from_log else describe(rep))
+    if rep.deleted_arms:
+        st.info("Deleted: " + "; ".join(f"the run behind arm “{md(name)}” (run {rid})"
+                                        for name, rid in rep.deleted_arms)
+                + ". What was recorded is shown; the experiment cannot advance.",
+                icon=":material/delete:")
     if running:
         st.caption(f":material/autorenew: It advances while a page shows it; "
                    f"`recscope bandit run {exp_id}` keeps it advancing from a terminal.")

@@ -26,7 +26,7 @@ from engine.store.datasets import list_datasets
 from engine.store.runs import list_runs
 from viewer import charts, components, db, nav, state
 from viewer.format import format_attrs
-from viewer.safe import md
+from viewer.safe import code, md
 
 MAX_RUNS = 4
 K_CHOICES = [3, 5, 10, 15, 20, 30, 50, 100]
@@ -258,7 +258,7 @@ def one_user(dataset: str, run_ids: list[int], runs: pd.DataFrame, user: str, k:
     view = db.read(C.user_view, dataset, tuple(run_ids), user, k)
     lists, tests = view["lists"], view["tests"]
     n_test = tests["item_id"].nunique() if len(tests) else 0
-    st.markdown(f"#### User “{md(user)}” · {view['n_history']} interactions · "
+    st.markdown(f"#### User {code(user)} · {view['n_history']} interactions · "
                 f"{n_test} held-out test item{'s' if n_test != 1 else ''}")
     st.caption(MARKS_CAPTION)
     if len(set(run_split.values())) > 1:

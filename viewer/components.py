@@ -133,7 +133,9 @@ def pick_runs(dataset: str, runs: pd.DataFrame, *, max_runs: int, key: str, labe
                 continue
             rid = int(tok)
             if rid not in known:
-                problems.append(f"there is no run {rid} in this store")
+                # run ids are never reused: one below the newest was deleted
+                gone = " (deleted)" if known and rid < max(known) else ""
+                problems.append(f"there is no run {rid} in this store{gone}")
             elif known[rid]["dataset"] != dataset:
                 problems.append(f"run {rid} belongs to dataset “{md(known[rid]['dataset'])}”, "
                                 f"not “{md(dataset)}”")

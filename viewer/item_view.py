@@ -102,7 +102,7 @@ def top_share_text(rank: int, n_items: int) -> str:
 def header(dataset: str, item_id: str) -> dict:
     info = db.read(I.item_info, dataset, item_id)
     stats = db.read(I.item_stats, dataset, item_id)
-    st.header(md(info["title"] or item_id, 300), anchor=False)
+    st.header(md(info["title"] or item_id, 300, start=True), anchor=False)
     st.caption(" · ".join(md(x) for x in [f"item {item_id}", info["category"] or ""] if x))
     left, right = st.columns([3, 2])
     with left:

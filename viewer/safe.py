@@ -4,10 +4,15 @@ it reaches something that Streamlit or Plotly would interpret.
 
 - ``md(text)``: for anything Streamlit renders as Markdown (st.warning/info/error/
   success/markdown/caption/title, widget labels, help texts, tab and expander labels).
-  Every ASCII punctuation character is backslash-escaped (CommonMark lets any of them be
-  escaped, and an escaped one is always literal): no link, image, emphasis, code, HTML
-  tag, LaTeX (``$``), colour directive (``:red[...]``) or GFM autolink (``https://``,
-  ``www.``, ``a@b.c``: the escaped ``:``, ``.`` and ``@`` break them) can come out of it.
+  Backslash escapes (always literal in CommonMark) go before every character that can
+  open markup: ``\\ ` * _ [ ] < > | ~ $ @ &`` everywhere (links, images, emphasis, code,
+  HTML tags, tables, strikethrough, LaTeX, e-mail autolinks, entities), a ``:`` that is
+  followed by a non-space (``https://``, ``javascript:``, colour directives
+  ``:red[...]``, ``:material/icon:``), the dot of ``www.`` (GFM's bare-domain
+  autolink), and with ``start=True`` a block marker at the start (``#``, ``-``, ``1.``).
+  Ordinary punctuation (``-``, ``.``, ``'``, ``:`` before a space) stays as it is, so a
+  name like ``#3 my-als (als)`` or a sentence ``MemoryError: too big`` reads the same in
+  the page's source as on the page.
 - ``html(text)``: for HTML we build ourselves (``unsafe_allow_html``) and for Plotly,
   whose titles, legends, ticks and hover texts understand a few tags (``<a href>``,
   ``<b>``, ``<br>``) and HTML entities.
@@ -29,8 +34,14 @@ import unicodedata
 #: Longest user-controlled value shown in a message (longer ones end with "…").
 LIMIT = 120
 
-#: ASCII punctuation: all of it may be backslash-escaped in CommonMark.
-_MD_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
+#: Characters that can open markup wherever they stand.
+_MD_ALWAYS = re.compile(r"([\\`*_\[\]<>|~$@&])")
+#: A colon that something follows: ``https://``, ``javascript:``, ``:red[``, ``:smile:``.
+_MD_COLON = re.compile(r":(?=\S)")
+#: GFM's bare-domain autolink starts at "www.".
+_MD_WWW = re.compile(r"(?i)\b(www)\.")
+#: A block marker at the start of a line: heading, quote, list item, setext line.
+_MD_BLOCK = re.compile(r"^(\s*\d*)([#>+=-]|(?<=\d)[.)])")
 
 
 def plain(text, limit: int | None = LIMIT) -> str:
@@ -55,9 +66,17 @@ def plain(text, limit: int | None = LIMIT) -> str:
     return s
 
 
-def md(text, limit: int | None = LIMIT) -> str:
-    """``text`` made inert for Streamlit's Markdown (see the module docstring)."""
-    return _MD_SPECIAL.sub(r"\\\1", plain(text, limit))
+def md(text, limit: int | None = LIMIT, *, start: bool = False) -> str:
+    """``text`` made inert for Streamlit's Markdown (see the module docstring).
+
+    ``start``: the text begins a line (a title, a caption of its own), so a leading
+    block marker (``#``, ``>``, ``-``, ``+``, ``=``, ``1.``) is escaped too."""
+    s = _MD_ALWAYS.sub(r"\\\1", plain(text, limit))
+    s = _MD_COLON.sub(r"\\:", s)
+    s = _MD_WWW.sub(lambda m: m.group(1) + "\\.", s)
+    if start:
+        s = _MD_BLOCK.sub(lambda m: m.group(1) + "\\" + m.group(2), s, count=1)
+    return s
 
 
 def html(text, limit: int | None = LIMIT) -> str:
