@@ -8,8 +8,8 @@ it reaches something that Streamlit or Plotly would interpret.
   open markup: ``\\ ` * _ [ ] < > | ~ $ @ &`` everywhere (links, images, emphasis, code,
   HTML tags, tables, strikethrough, LaTeX, e-mail autolinks, entities), a ``:`` that is
   followed by a non-space (``https://``, ``javascript:``, colour directives
-  ``:red[...]``, ``:material/icon:``), the dot of ``www.`` (GFM's bare-domain
-  autolink), and with ``start=True`` a block marker at the start (``#``, ``-``, ``1.``).
+  ``:red[...]``, ``:material/icon:``), an invisible word joiner into ``https:``,
+  ``www.`` and ``@`` (GFM's literal autolinks, which no backslash stops), and with ``start=True`` a block marker at the start (``#``, ``-``, ``1.``).
   Ordinary punctuation (``-``, ``.``, ``'``, ``:`` before a space) stays as it is, so a
   name like ``#3 my-als (als)`` or a sentence ``MemoryError: too big`` reads the same in
   the page's source as on the page.
@@ -38,8 +38,11 @@ LIMIT = 120
 _MD_ALWAYS = re.compile(r"([\\`*_\[\]<>|~$@&])")
 #: A colon that something follows: ``https://``, ``javascript:``, ``:red[``, ``:smile:``.
 _MD_COLON = re.compile(r":(?=\S)")
-#: GFM's bare-domain autolink starts at "www.".
-_MD_WWW = re.compile(r"(?i)\b(www)\.")
+#: Where GFM's literal autolinks start: "http://", "https://", "www." and the "@" of an
+#: e-mail address. remark-gfm finds them in the text *after* escapes are undone, so a
+#: backslash cannot stop them: a WORD JOINER (U+2060, invisible) splits the pattern.
+_MD_AUTOLINK = re.compile(r"(?i)(\b(?:https?|ftp|mailto|xmpp)(?=\\:)|\bwww(?=\.)|\\@)")
+_WJ = "\u2060"
 #: A block marker at the start of a line: heading, quote, list item, setext line.
 _MD_BLOCK = re.compile(r"^(\s*\d*)([#>+=-]|(?<=\d)[.)])")
 
@@ -73,7 +76,7 @@ def md(text, limit: int | None = LIMIT, *, start: bool = False) -> str:
     block marker (``#``, ``>``, ``-``, ``+``, ``=``, ``1.``) is escaped too."""
     s = _MD_ALWAYS.sub(r"\\\1", plain(text, limit))
     s = _MD_COLON.sub(r"\\:", s)
-    s = _MD_WWW.sub(lambda m: m.group(1) + "\\.", s)
+    s = _MD_AUTOLINK.sub(lambda m: m.group(1) + _WJ, s)
     if start:
         s = _MD_BLOCK.sub(lambda m: m.group(1) + "\\" + m.group(2), s, count=1)
     return s
