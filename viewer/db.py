@@ -15,7 +15,10 @@ next render shows the rest.
 Busy store: a read waits at most ``RECSCOPE_VIEWER_LOCK_TIMEOUT`` seconds (default 10)
 for another process's lock, then raises ``StoreBusy``; ``busy_guard()`` (around every
 page in app.py, and inside fragments) turns it into one line, "the store is busy,
-retrying", and reruns the page after a short wait: never Streamlit's error box.
+retrying", and reruns the page after a short wait: never Streamlit's error box. Something
+deleted between two reads of one render (``NotFound``: an experiment, a run) is shown
+as deleted in one line, and the page is drawn again (at most ``MAX_RETRIES`` times in a
+row) from the store as it now is.
 """
 
 from __future__ import annotations
@@ -28,11 +31,13 @@ from typing import Any, Callable, Iterator
 
 import streamlit as st
 
-from engine.errors import StoreBusy
+from engine.errors import NotFound, StoreBusy
 from engine.store import Store, default_db_path
 
 #: Seconds to wait before a busy page tries again.
 RETRY_SECONDS = 2.0
+#: Redraws in a row after something was deleted mid-render, before the page settles.
+MAX_RETRIES = 2
 
 
 def db_path() -> Path:
@@ -125,10 +130,24 @@ def busy_message() -> None:
 @contextmanager
 def busy_guard(scope: str = "app") -> Iterator[None]:
     """Run a page (or a fragment: ``scope="fragment"``) and, if the store stays locked
-    past the read timeout, show one line and rerun it after ``RETRY_SECONDS``."""
+    past the read timeout, show one line and rerun it after ``RETRY_SECONDS``; if
+    something it read was deleted meanwhile, say so and draw it again."""
+    key = f"_db_deleted_retries_{scope}"
     try:
         yield
     except StoreBusy:
         busy_message()
         time.sleep(RETRY_SECONDS)
         st.rerun(scope=scope)
+    except NotFound as exc:
+        from viewer.safe import md
+
+        st.info(f"Deleted while this page was drawn: {md(exc, 300)}",
+                icon=":material/delete:")
+        tries = st.session_state.get(key, 0)
+        if tries < MAX_RETRIES:
+            st.session_state[key] = tries + 1
+            st.rerun(scope=scope)
+    else:
+        if st.session_state.get(key):
+            st.session_state[key] = 0

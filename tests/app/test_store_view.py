@@ -49,3 +49,22 @@ def test_a_busy_store_is_retried_not_an_error_box(tiny_db):
     at.run()
     assert not at.exception, at.exception
     assert [t.value for t in at.text] == ["loaded after 2 tries"]
+
+
+def _deleted_script():
+    import streamlit as st
+
+    from engine.errors import NotFound
+    from viewer import db
+
+    with db.busy_guard():
+        raise NotFound("There is no bandit experiment with id 7.")
+    st.text("unreachable")
+
+
+def test_something_deleted_mid_render_is_one_line_not_an_error_box(tiny_db):
+    at = AppTest.from_function(_deleted_script, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    assert "Deleted while this page was drawn" in at.info[0].value
+    assert at.session_state["_db_deleted_retries_app"] == 2    # redrawn twice, then settled
