@@ -4,6 +4,7 @@ and what each run recommends across all users. Every selection lives in the URL.
 import streamlit as st
 
 from viewer import components, compare_view as V, report_ui
+from viewer.safe import code, md
 
 st.title("Compare runs")
 st.caption("Pick a dataset, 2 to 4 runs and a user: see which algorithm recommends what, "
@@ -17,8 +18,8 @@ if dataset is None:
     st.stop()
 runs = V.done_runs(dataset)
 if runs.empty:
-    st.info(f"Dataset “{dataset}” has no finished runs yet. Train some in a terminal, e.g. "
-            f"`recscope train --dataset {dataset} --algos popularity,itemknn,als`, then reload.",
+    st.info(f"Dataset “{md(dataset)}” has no finished runs yet. Train some in a terminal, e.g. "
+            f"{code(f'recscope train --dataset {dataset} --algos popularity,itemknn,als', None)}, then reload.",
             icon=":material/info:")
     st.stop()
 with top[1]:

@@ -4,10 +4,11 @@ import streamlit as st
 
 from engine.store.datasets import list_datasets
 from viewer import components, db, nav
+from viewer.safe import code
 
 st.title("recscope")
 st.caption("See what your recommenders, review classifiers and bandits do. "
-           f"Store: `{db.db_path()}`")
+           f"Store: {code(db.db_path(), None)}")
 
 datasets = db.read(list_datasets)
 st.subheader("Datasets")

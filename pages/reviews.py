@@ -3,6 +3,7 @@
 import streamlit as st
 
 from viewer import components, reviews_view as rv, report_ui
+from viewer.safe import code, md
 
 st.title("Flagged reviews")
 intro = st.empty()  # filled once the dataset (and so the name of its positive class) is known
@@ -21,8 +22,8 @@ if reviewer:
     rv.visit_news(dataset, reviewer)
 
 if model is None:  # labelling from zero: a varied queue, progress towards the first model
-    st.info(f"No classifier has been trained on “{dataset}” yet. Train one here or run "
-            f"`recscope reviews train --dataset {dataset}`.", icon=":material/info:")
+    st.info(f"No classifier has been trained on “{md(dataset)}” yet. Train one here or run "
+            f"{code(f'recscope reviews train --dataset {dataset}', None)}.", icon=":material/info:")
     rv.first_model_progress(dataset, rv.positive_name(dataset))
     if rv.train_button(dataset, "Train the classifier") is not None:
         st.rerun()

@@ -4,6 +4,7 @@ each run does well or badly, and a button to train more. Every selection is in t
 import streamlit as st
 
 from viewer import components, runs_view as V, report_ui, tuning_view as TV
+from viewer.safe import code, md
 
 st.title("Runs")
 st.caption("All runs of a dataset side by side. Hover a metric's header for its definition; "
@@ -24,8 +25,8 @@ if mode == "cross-validation":
 
 runs = V.all_runs(dataset)
 if runs.empty:
-    st.info(f"Dataset “{dataset}” has no runs yet. Train some below, or in a terminal: "
-            f"`recscope train --dataset {dataset} --algos popularity,itemknn,als`.",
+    st.info(f"Dataset “{md(dataset)}” has no runs yet. Train some below, or in a terminal: "
+            f"{code(f'recscope train --dataset {dataset} --algos popularity,itemknn,als', None)}.",
             icon=":material/info:")
     V.train_panel(dataset)
     st.stop()

@@ -11,8 +11,9 @@ if str(_ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from viewer import nav  # noqa: E402
+from viewer import db, nav  # noqa: E402
 
 st.set_page_config(page_title="recscope", page_icon=":material/insights:", layout="wide")
 pg = st.navigation(nav.navigation_sections())
-pg.run()
+with db.busy_guard():   # a store locked past the read timeout: one line, then a retry
+    pg.run()

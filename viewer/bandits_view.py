@@ -22,13 +22,14 @@ import streamlit as st
 from engine.bandits import ope as ope_mod
 from engine.bandits.checks import StoppingRule
 from engine.bandits.policies import POLICIES
-from engine.errors import RecscopeError
+from engine.errors import RecscopeError, StoreBusy
 from engine.services import bandit_experiments as ex
 from engine.store import bandits as sql
 from engine.validate import check_floats
 from viewer import bandit_charts as charts
 from viewer import components, db, state
 from viewer.bandit_charts import arm_colors
+from viewer.safe import md
 
 REFRESH_SECONDS = 3.0
 #: A running experiment stepped by anyone (another tab, `recscope bandit run`) less than
@@ -96,13 +97,26 @@ def pause(experiment_id: int) -> None:
 
 
 def step(experiment_id: int, n_batches: int = 1) -> int:
-    return _write(ex.step, int(experiment_id), int(n_batches))
+    """Advance by hand; a refusal (e.g. an arm's run was deleted) is one warning."""
+    try:
+        return _write(ex.step, int(experiment_id), int(n_batches))
+    except StoreBusy:
+        raise
+    except RecscopeError as exc:
+        st.warning(md(exc, 300), icon=":material/warning:")
+        return 0
 
 
 def tick(experiment_id: int, n_batches: int) -> int:
     """Advance the experiment if it is running and nobody else (another tab, a
     `recscope bandit run`) stepped it within most of a refresh. Cheap when not: one read."""
-    n = ex.step_if_due(db.get_store(), int(experiment_id), int(n_batches), MIN_STEP_INTERVAL)
+    try:
+        n = ex.step_if_due(db.get_store(), int(experiment_id), int(n_batches), MIN_STEP_INTERVAL)
+    except RecscopeError as exc:   # e.g. an arm's run deleted since the report was read
+        if isinstance(exc, StoreBusy):
+            raise
+        st.warning(md(exc, 300), icon=":material/warning:")
+        return 0
     if n:
         db.invalidate()
     return n
@@ -220,7 +234,7 @@ def describe_log(rep: ex.Report) -> str:
     batching = (f"batches from column {p['batch_col']!r}" if p.get("batch_col")
                 else f"batches of {int(e['batch_size']):,} decisions in time order")
     return " · ".join([
-        f"imported from {Path(str(p.get('source', '?'))).name}",
+        f"imported from {md(Path(str(p.get('source', '?'))).name)}",
         f"{int(e['n_steps'] or 0):,} decisions on {len(e['arms'])} arms, {first} to {last}",
         batching, f"logged by {POLICY_LABELS.get(e['policy'], e['policy'])}",
         f"Beta({e['prior_alpha']:g}, {e['prior_beta']:g}) prior"])
@@ -327,7 +341,7 @@ def create_form(expanded: bool) -> None:
                     policy_params={"epsilon": float(epsilon)} if policy == "epsilon_greedy" else {},
                     max_steps=int(max_steps) or None, start=True)
             except RecscopeError as exc:
-                st.error(str(exc), icon=":material/error:")
+                st.error(md(exc, 300), icon=":material/error:")
             else:
                 state.set_params(experiment=exp_id)
                 st.rerun()
@@ -380,23 +394,29 @@ def live(exp_id: int, current: str, from_log: bool, batches: int) -> None:
 
     @st.fragment(run_every=REFRESH_SECONDS if running else None)
     def _live() -> None:
-        if running:
-            tick(exp_id, batches)
-        rep = report(exp_id)
-        if rep.experiment["status"] != current:   # paused elsewhere, or finished
-            st.rerun()
-        _headline(rep, exp_id, running, from_log)
-        _checks(rep)
-        _charts_and_tables(rep)
+        with db.busy_guard(scope="fragment"):   # its own reruns bypass app.py's guard
+            rep = report(exp_id)
+            if running and not rep.deleted_arms and tick(exp_id, batches):
+                rep = report(exp_id)
+            if rep.experiment["status"] != current:   # paused elsewhere, or finished
+                st.rerun()
+            _headline(rep, exp_id, running, from_log)
+            _checks(rep)
+            _charts_and_tables(rep)
 
     _live()
 
 
 def _headline(rep: ex.Report, exp_id: int, running: bool, from_log: bool) -> None:
     simulated = rep.experiment["environment"] in ("fixed", "runs")
-    st.markdown(f"**{rep.experiment['name']}** — status **{rep.experiment['status']}**"
+    st.markdown(f"**{md(rep.experiment['name'])}** — status **{md(rep.experiment['status'])}**"
                 + (" (updates itself)" if running else ""))
     st.caption(describe_log(rep) if from_log else describe(rep))
+    if rep.deleted_arms:
+        st.info("Deleted: " + "; ".join(f"the run behind arm “{md(name)}” (run {rid})"
+                                        for name, rid in rep.deleted_arms)
+                + ". What was recorded is shown; the experiment cannot advance.",
+                icon=":material/delete:")
     if running:
         st.caption(f":material/autorenew: It advances while a page shows it; "
                    f"`recscope bandit run {exp_id}` keeps it advancing from a terminal.")
@@ -411,7 +431,7 @@ def _headline(rep: ex.Report, exp_id: int, running: bool, from_log: bool) -> Non
         m[3].metric("Rewards pending", h["pending"])
     with m[4]:   # a name can be long: text wraps where a metric would cut it
         st.caption("Leading arm")
-        st.markdown(f"**{h['leader']}**  \n{h['leader_p']}")
+        st.markdown(f"**{md(h['leader'])}**  \n{h['leader_p']}")
     if not simulated:
         st.caption("Regret and true rates exist only in a simulation; for a real log those "
                    "panels are hidden.")
@@ -423,27 +443,27 @@ def _headline(rep: ex.Report, exp_id: int, running: bool, from_log: bool) -> Non
 def _checks(rep: ex.Report) -> None:
     """Warnings first: they decide whether the rest can be read at face value."""
     for alarm in rep.simpson[:3]:
-        st.error(alarm.message, icon=":material/warning:")
+        st.error(md(alarm.message, None), icon=":material/warning:")
     if len(rep.simpson) > 3:
         with st.expander(f"{len(rep.simpson) - 3} more Simpson's-paradox alarms",
                          icon=":material/warning:"):
             for alarm in rep.simpson[3:]:
-                st.markdown(f"- {alarm.message}")
+                st.markdown(f"- {md(alarm.message, None)}")
     if rep.sample_ratio.alarm:
-        st.error(rep.sample_ratio.message, icon=":material/warning:")
+        st.error(md(rep.sample_ratio.message, None), icon=":material/warning:")
     elif rep.sample_ratio.warning:
-        st.warning(rep.sample_ratio.message, icon=":material/help:")
+        st.warning(md(rep.sample_ratio.message, None), icon=":material/help:")
     stop = rep.stopping
     with st.container(border=True):
         st.markdown("**Stopping rule** — P(best) ≥ "
                     f"{RULE.prob_threshold:.2f}, expected loss ≤ {RULE.loss_threshold:g}, "
                     f"at least {RULE.min_samples:,} rewards")
         if stop.stop:
-            st.success(" ".join(stop.reasons), icon=":material/flag:")
+            st.success(md(" ".join(stop.reasons), None), icon=":material/flag:")
         else:
-            st.info(" ".join(stop.reasons), icon=":material/hourglass_top:")
+            st.info(md(" ".join(stop.reasons), None), icon=":material/hourglass_top:")
         if not (rep.sample_ratio.alarm or rep.sample_ratio.warning):
-            st.caption(f"Sample-ratio check: {rep.sample_ratio.message}")
+            st.caption(f"Sample-ratio check: {md(rep.sample_ratio.message, None)}")
 
 
 def _charts_and_tables(rep: ex.Report) -> None:
@@ -515,7 +535,7 @@ def ope_section() -> None:
             res = ope(path)
             truth = ope(compare).logged_rate if compare else None
         except RecscopeError as exc:
-            st.error(str(exc), icon=":material/error:")
+            st.error(md(exc, 300), icon=":material/error:")
             return
         c1, c2 = st.columns([3, 2])
         c1.dataframe(ope_table(res, truth), hide_index=True, width="stretch",

@@ -26,6 +26,7 @@ from engine.store.datasets import list_datasets
 from engine.store.runs import list_runs
 from viewer import charts, components, db, nav, state
 from viewer.format import WHY, cut, fmt_column, format_attrs, has_missing
+from viewer.safe import code, md
 
 MAX_RUNS = 4
 #: Longest title in a list card (half-width cells; the whole title is in the hover).
@@ -116,7 +117,7 @@ def pick_user(dataset: str, run_ids: list[int], split_id, k: int | None = None) 
                           help="Type an exact id, or the start of one and pick from the matches.")
     typed = (typed or "").strip()
     matches = db.read(C.search_users, dataset, typed, 50)
-    c2.selectbox(f"…or pick a user starting with “{typed}”" if typed else "…or pick a user",
+    c2.selectbox(f"…or pick a user starting with “{md(typed, 40)}”" if typed else "…or pick a user",
                  matches, index=None, key="_cmp_match", on_change=_from_matches,
                  placeholder=(f"{len(matches)}{'+' if len(matches) == 50 else ''} matching users"
                               if matches else "no user id starts with that"))
@@ -131,8 +132,9 @@ def pick_user(dataset: str, run_ids: list[int], split_id, k: int | None = None) 
                 icon=":material/person_search:")
         return None
     if not db.read(C.user_exists, dataset, typed):
-        hint = (f" Ids starting with “{typed}”: {', '.join(matches[:5])}…" if matches else "")
-        st.warning(f"There is no user “{typed}” in dataset “{dataset}”. Pick one from the "
+        hint = (f" Ids starting with “{md(typed)}”: {', '.join(md(m) for m in matches[:5])}…"
+                if matches else "")
+        st.warning(f"There is no user “{md(typed)}” in dataset “{md(dataset)}”. Pick one from the "
                    f"matches, type another id, or press **Surprise me**.{hint}",
                    icon=":material/person_off:")
         return None
@@ -264,15 +266,15 @@ def one_user(dataset: str, run_ids: list[int], runs: pd.DataFrame, user: str, k:
     view = db.read(C.user_view, dataset, tuple(run_ids), user, k)
     lists, tests = view["lists"], view["tests"]
     n_test = tests["item_id"].nunique() if len(tests) else 0
-    st.markdown(f"#### User `{user}` · {view['n_history']} interactions · "
+    st.markdown(f"#### User {code(user)} · {view['n_history']} interactions · "
                 f"{n_test} held-out test item{'s' if n_test != 1 else ''}")
     st.caption(MARKS_CAPTION)
     if len(set(run_split.values())) > 1:
         st.caption("These runs were evaluated on different splits: each ✓ refers to the "
                    "run's own held-out items.")
     if view["missing_runs"]:
-        names = ", ".join(labels[r] for r in view["missing_runs"])
-        st.info(f"{names} has no list for user “{user}”: runs list only the users they "
+        names = ", ".join(md(labels.get(r, f"#{r}")) for r in view["missing_runs"])
+        st.info(f"{names} has no list for user “{md(user)}”: runs list only the users they "
                 f"evaluated (users with held-out items). Try **Surprise me**.",
                 icon=":material/info:")
 
@@ -397,7 +399,7 @@ def pick_pair(run_ids: list[int], labels: dict, key: str) -> tuple[int, int] | N
     return components.bound_select(
         "Which two runs", pairs, "pair", pairs[0], "a pair of the chosen runs", key=key,
         cast=lambda t: tuple(int(x) for x in t.split(",")), omit_default=True,
-        format_func=lambda p: f"{labels[p[0]]} vs {labels[p[1]]}")
+        format_func=lambda p: f"{labels.get(p[0], p[0])} vs {labels.get(p[1], p[1])}")
 
 
 def _open_user(table_key: str, users: list[str]) -> None:
@@ -418,13 +420,13 @@ def disagreement_tab(dataset: str, run_ids: list[int], labels: dict, k: int) -> 
     metrics = db.read(C.stored_user_metrics, (a, b))
     metric = "ndcg" if (metrics["metric"] == "ndcg").any() else (
         metrics["metric"].iloc[0] if len(metrics) else "ndcg")
-    with st.spinner(f"Comparing {labels[a]} and {labels[b]} for every user…"):
+    with st.spinner(f"Comparing {md(labels[a])} and {md(labels[b])} for every user…"):
         dis = db.read(C.disagreement, a, b, k, metric)
     if dis.empty:
         st.info("These two runs have no user in common.", icon=":material/info:")
         return
     if dis.attrs.get("sampled_from"):
-        st.caption(f"Run {labels[a]} lists {dis.attrs['sampled_from']:,} users; to stay quick "
+        st.caption(f"Run {md(labels[a])} lists {dis.attrs['sampled_from']:,} users; to stay quick "
                    f"this compares a fixed random sample of {len(dis):,} of them.")
     has_metric = dis["metric_diff"].notna().any()
     c1, c2 = st.columns([2, 3])
@@ -491,7 +493,7 @@ def exposure_tab(dataset: str, run_ids: list[int], labels: dict, k: int) -> None
     for col, (x, y) in ((c1, (a, b)), (c2, (b, a))):
         con = C.exposure_contrast(expo, x, y, top=15)
         with col:
-            st.markdown(f"**{labels[x]}** recommends far more often than **{labels[y]}**")
+            st.markdown(f"**{md(labels[x])}** recommends far more often than **{md(labels[y])}**")
             # the id beside the title: real catalogues repeat a title (one posting
             # per branch), and five identical rows without ids said nothing
             # half the page each: widths that add up to it, run names cut in the headers

@@ -17,6 +17,7 @@ from engine.store import runs as store_runs
 from engine.store.runs import list_runs
 from viewer import db, state
 from viewer.format import WHY, fmt_column, has_missing
+from viewer.safe import md
 
 
 def empty_store_message() -> None:
@@ -55,11 +56,11 @@ def dataset_picker(key: str = "dataset", label: str = "Dataset", require: str | 
         if wanted in set(all_ds["name"]):
             what = ("interactions to recommend from" if require == "interactions"
                     else "reviews")
-            st.warning(f"Dataset “{wanted}” has no {what}; showing “{names[0]}” instead.",
+            st.warning(f"Dataset “{md(wanted)}” has no {what}; showing “{md(names[0])}” instead.",
                        icon=":material/warning:")
         else:
-            st.warning(f"There is no dataset named “{wanted}” in this store; showing "
-                       f"“{names[0]}” instead.", icon=":material/warning:")
+            st.warning(f"There is no dataset named “{md(wanted)}” in this store; showing "
+                       f"“{md(names[0])}” instead.", icon=":material/warning:")
         wanted = None
     index = names.index(wanted) if wanted in names else 0
     choice = st.selectbox(label, names, index=index, key=f"_picker_{key}")
@@ -138,21 +139,24 @@ def pick_runs(dataset: str, runs: pd.DataFrame, *, max_runs: int, key: str, labe
     problems, wanted = [], []
     twice = sorted({t for t in raw if raw.count(t) > 1})
     if twice:
-        problems.append(("run " + twice[0] + " is" if len(twice) == 1 else
-                         "runs " + ", ".join(twice) + " are") + " listed more than once")
+        problems.append(("run " + md(twice[0]) + " is" if len(twice) == 1 else
+                         "runs " + ", ".join(md(t) for t in twice) + " are")
+                        + " listed more than once")
     raw = list(dict.fromkeys(raw))  # each problem named once
     if raw:
         known = {int(r["run_id"]): r for _, r in db.read(list_runs).iterrows()}
         for tok in raw:
             if not tok.lstrip("-").isdigit():
-                problems.append(f"“{tok}” is not a run id (run ids are whole numbers)")
+                problems.append(f"“{md(tok)}” is not a run id (run ids are whole numbers)")
                 continue
             rid = int(tok)
             if rid not in known:
-                problems.append(f"there is no run {rid} in this store")
+                # run ids are never reused: one below the newest was deleted
+                gone = " (deleted)" if known and rid < max(known) else ""
+                problems.append(f"there is no run {rid} in this store{gone}")
             elif known[rid]["dataset"] != dataset:
-                problems.append(f"run {rid} belongs to dataset “{known[rid]['dataset']}”, "
-                                f"not “{dataset}”")
+                problems.append(f"run {rid} belongs to dataset “{md(known[rid]['dataset'])}”, "
+                                f"not “{md(dataset)}”")
             elif rid not in labels:
                 problems.append(f"run {rid} is {known[rid]['status']}, so it has no results")
             else:

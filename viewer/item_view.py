@@ -21,6 +21,7 @@ from viewer.charts import run_color
 from viewer.components import run_label
 from viewer.format import MISSING, cut, format_attrs, is_missing
 from viewer.runs_view import compare_href
+from viewer.safe import md
 
 N_SIMILAR = 10
 N_SAMPLE = 5
@@ -44,7 +45,7 @@ def pick_item(dataset: str) -> str | None:
     """
     wanted = state.param("item")
     if wanted is not None and not db.read(I.item_exists, dataset, wanted):
-        st.warning(f"Dataset “{dataset}” has no item with id “{wanted}”. Search for one "
+        st.warning(f"Dataset “{md(dataset)}” has no item with id “{md(wanted)}”. Search for one "
                    "below by its id or part of its title.", icon=":material/warning:")
         wanted = None
     cols = st.columns([2, 3])
@@ -61,7 +62,7 @@ def pick_item(dataset: str) -> str | None:
         options = [wanted] + options
     if not options:
         with cols[1]:
-            st.info(f"No item of “{dataset}” matches “{q}”.", icon=":material/search_off:")
+            st.info(f"No item of “{md(dataset)}” matches “{md(q)}”.", icon=":material/search_off:")
         return None
     key = "_item_pick"
     state.sync_widget(key, "item", wanted or options[0])
@@ -103,8 +104,8 @@ def top_share_text(rank: int, n_items: int) -> str:
 def header(dataset: str, item_id: str) -> dict:
     info = db.read(I.item_info, dataset, item_id)
     stats = db.read(I.item_stats, dataset, item_id)
-    st.header(info["title"] or item_id, anchor=False)
-    st.caption(" · ".join(x for x in [f"item {item_id}", info["category"] or ""] if x))
+    st.header(md(info["title"] or item_id, 300, start=True), anchor=False)
+    st.caption(" · ".join(md(x) for x in [f"item {item_id}", info["category"] or ""] if x))
     left, right = st.columns([3, 2])
     with left:
         attrs = {k: v for k, v in info["attrs"].items() if v not in (None, "")}
@@ -123,7 +124,7 @@ def header(dataset: str, item_id: str) -> dict:
                          f"popular; tied items share a rank).")
         st.caption(f"of {stats['n_items']:,} items ({top_share_text(stats['popularity_rank'], stats['n_items'])})")
         if stats["events"]:
-            st.caption("Events: " + " · ".join(f"{e} {n:,}" for e, n in stats["events"].items()))
+            st.caption("Events: " + " · ".join(f"{md(e)} {n:,}" for e, n in stats["events"].items()))
         if stats["first_ts"] is not None:
             st.caption(f"First seen {str(stats['first_ts'])[:10]}, last {str(stats['last_ts'])[:10]}")
     return info
@@ -179,15 +180,16 @@ def _best_run(dataset: str, ids: list[int]) -> int:
 def pick_simrun(dataset: str, runs: pd.DataFrame) -> int | None:
     """The "Similar according to" picker: runs that kept their model's neighbours (URL
     ``simrun``, by default the best by nDCG@10). None when no run kept any."""
-    ids = db.read(I.runs_with_neighbours, dataset)
+    rows = runs.set_index("run_id")
+    # a run created after ``runs`` was read (a trainer writing meanwhile) is left out
+    ids = [r for r in db.read(I.runs_with_neighbours, dataset) if r in rows.index]
     if not ids:
         return None
-    rows = runs.set_index("run_id")
     labels = {r: run_label(rows.loc[r].to_dict() | {"run_id": r}) for r in ids}
     return int(components.bound_select(
         "Similar according to", ids, "simrun", _best_run(dataset, ids), key="_item_simrun",
         cast=int, format_func=labels.get,
-        unknown=f"simrun=“{{raw}}” in the link is not a run of “{dataset}” that kept its "
+        unknown=f"simrun=“{{raw}}” in the link is not a run of “{md(dataset)}” that kept its "
                 "model's neighbours; showing {default}.",
         help="Runs whose model can say which items are alike (kNN, BM25, ALS, BPR, LMF, "
              "EASE); by default the best by nDCG@10."))
@@ -260,7 +262,7 @@ def recommended_together(dataset: str, item_id: str, runs: pd.DataFrame) -> None
         rid = int(components.bound_select(
             "Recommended together in the lists of", ids, "run", default, key="_item_run",
             cast=int, format_func=labels.get,
-            unknown=f"run=“{{raw}}” in the link is not a finished run of “{dataset}”; "
+            unknown=f"run=“{{raw}}” in the link is not a finished run of “{md(dataset)}”; "
                     "showing {default}."))
         co = db.read(I.co_recommended, rid, item_id, N_SIMILAR)
         components.ranked_list_card(
@@ -297,7 +299,10 @@ def audience(dataset: str, item_id: str, runs: pd.DataFrame) -> None:
                "Hits": "Users who get it recommended and really picked it later (held-out)"},
         why={"Best rank": not_listed, "Median rank": not_listed})
     st.dataframe(table, hide_index=True, width="stretch", key="_item_audience", column_config=cfg)
-    getting = [int(r) for r, n in zip(aud["run_id"], aud["n_users"]) if n > 0]
+    # only runs in ``labels``: a run that finished after ``runs`` was read waits for the
+    # next render
+    getting = [int(r) for r, n in zip(aud["run_id"], aud["n_users"])
+               if n > 0 and int(r) in labels]
     if not getting:
         st.caption("No run recommends this item to anyone.")
         return

@@ -32,6 +32,7 @@ from engine.store import reviews as rdb
 from viewer import db, state
 from viewer.components import bound_select
 from viewer.format import WHY, fmt, fmt_column, fmt_frame, has_missing
+from viewer.safe import md
 
 LABEL_BUTTONS = [("meaningless", "Meaningless", "m", "primary"), ("fine", "Fine", "f", "secondary"),
                  ("skip", "Skip", "s", "secondary")]
@@ -54,7 +55,7 @@ def positive_name(dataset: str) -> str:
 
 def page_caption(positive: str) -> str:
     return (f"Reviews a classifier (character n-grams + rule signals, calibrated logistic "
-            f"regression) thinks are {positive}. Check them, label them, tune the threshold, "
+            f"regression) thinks are {md(positive)}. Check them, label them, tune the threshold, "
             f"retrain.")
 
 # --------------------------------------------------------------------------- pure HTML
@@ -172,7 +173,7 @@ def model_picker(dataset: str) -> dict | None:
         return None
     ids = models["model_id"].astype(int).tolist()
     wanted = state.url_value("model", ids[0], cast=int, options=ids, unknown=(
-        f"There is no review model #{{raw}} for “{dataset}”; showing the newest."))
+        f"There is no review model #{{raw}} for “{md(dataset)}”; showing the newest."))
     index = ids.index(wanted)
 
     def fmt(mid: int) -> str:
@@ -205,7 +206,7 @@ def train_button(dataset: str, label: str) -> dict | None:
             row = train_dataset(db.get_store(), dataset, progress=progress)
         except Exception as exc:  # RecscopeError: one sentence for a person
             if isinstance(exc, RecscopeError):
-                st.error(str(exc))
+                st.error(md(exc, 300))
                 return None
             raise
     db.invalidate()
@@ -250,7 +251,7 @@ def queue_filters(frame: pd.DataFrame, threshold: float, positive: str = "meanin
         linked = state.raw_list("company")
         unknown = [c for c in linked if c not in comps]
         if unknown:
-            state.warn(f"company=“{','.join(unknown)}” in the link names no company of these "
+            state.warn(f"company=“{md(','.join(unknown))}” in the link names no company of these "
                        f"reviews; showing {'the others' if len(unknown) < len(linked) else 'all'}.")
         wanted = [c for c in linked if c in comps]
         chosen = c6.multiselect("Company", comps, default=wanted, key="rv_company")
@@ -303,12 +304,13 @@ def queue_section(dataset: str, model: dict | None, reviewer: str) -> None:
         if not reviewer:
             st.warning("Type your name above to label.", icon=":material/person:")
         for label, text, key, kind in label_buttons(positive):
-            if st.button(text, key=f"rv_btn_{label}", shortcut=key, type=kind,
+            if st.button(md(text, 40), key=f"rv_btn_{label}", shortcut=key, type=kind,
                          disabled=current is None or not reviewer, width="stretch"):
                 _write_labels(dataset, [current], label, reviewer,
                               None if model is None else int(model["model_id"]))
                 st.session_state["rv_next"] = Q.following(ids, current)
-                st.session_state["rv_flash"] = f"Labelled {current} as {display_label(label, positive)}."
+                st.session_state["rv_flash"] = (f"Labelled {md(current)} as "
+                                                f"{md(display_label(label, positive))}.")
                 st.rerun()
         undo_stack = st.session_state.get("rv_undo", [])
         if st.button("Undo", key="rv_btn_undo", shortcut="u", disabled=not undo_stack or not reviewer,
@@ -316,7 +318,7 @@ def queue_section(dataset: str, model: dict | None, reviewer: str) -> None:
             last = undo_stack.pop()
             _write_labels(dataset, last, "undo", reviewer, None)
             st.session_state["rv_next"] = last[0]
-            st.session_state["rv_flash"] = (f"Undid the label of {last[0]}." if len(last) == 1
+            st.session_state["rv_flash"] = (f"Undid the label of {md(last[0])}." if len(last) == 1
                                             else f"Undid the bulk label of {len(last)} reviews.")
             st.rerun()
         if st.button("Next without labelling", key="rv_btn_next", shortcut="n", disabled=current is None,
@@ -377,13 +379,13 @@ def _bulk_section(dataset: str, model: dict | None, reviewer: str, queue: pd.Dat
         label = c1.selectbox("Label", [b[0] for b in LABEL_BUTTONS], key="rv_bulk_label",
                              format_func=lambda v: display_label(v, positive))
         pending = st.session_state.get("rv_bulk_pending")
-        if c2.button(f"Label {len(queue):,} reviews as {display_label(label, positive)}…", key="rv_bulk_ask",
+        if c2.button(f"Label {len(queue):,} reviews as {md(display_label(label, positive))}…", key="rv_bulk_ask",
                      disabled=queue.empty or not reviewer):
             st.session_state["rv_bulk_pending"] = (label, queue["review_id"].tolist())
             st.rerun()
         if pending:
             lab, ids = pending
-            st.warning(f"Label {len(ids):,} reviews as **{display_label(lab, positive)}**? Each gets a new label row; history is "
+            st.warning(f"Label {len(ids):,} reviews as **{md(display_label(lab, positive))}**? Each gets a new label row; history is "
                        f"kept and Undo reverts the whole batch.", icon=":material/warning:")
             a, b = st.columns(2)
             if a.button("Yes, label them", key="rv_bulk_yes", type="primary"):
@@ -391,7 +393,7 @@ def _bulk_section(dataset: str, model: dict | None, reviewer: str, queue: pd.Dat
                               batch=True)
                 st.session_state.pop("rv_bulk_pending", None)
                 st.session_state["rv_flash"] = (f"Labelled {len(ids):,} reviews as "
-                                                f"{display_label(lab, positive)}.")
+                                                f"{md(display_label(lab, positive))}.")
                 st.rerun()
             if b.button("Cancel", key="rv_bulk_no"):
                 st.session_state.pop("rv_bulk_pending", None)
@@ -409,7 +411,7 @@ def threshold_section(dataset: str, model: dict) -> None:
                        f"labels shipped with the data ({int(frame['truth'].notna().sum()):,})")
     y, s = Q.threshold_labels(frame, src)
     if len(y) == 0 or y.min() == y.max():
-        st.info(f"A precision-recall curve needs labelled reviews of both kinds ({positive_name(dataset)} "
+        st.info(f"A precision-recall curve needs labelled reviews of both kinds ({md(positive_name(dataset))} "
                 f"and fine). "
                 "Label some in the queue, or measure against the shipped labels.", icon=":material/info:")
         return

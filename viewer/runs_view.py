@@ -33,6 +33,7 @@ from engine.validate import BOUNDS
 from viewer import components, db, nav, runs_charts
 from viewer.components import bound_select, run_label
 from viewer.format import MISSING, cut, is_missing
+from viewer.safe import md
 
 K_MAX = BOUNDS["k"][1]  # the CLI's bound for --k (engine.validate)
 
@@ -185,12 +186,12 @@ def problem_runs(runs: pd.DataFrame) -> None:
     failed = runs[runs["status"] == "failed"]
     running = runs[runs["status"] == "running"]
     if len(failed):
-        lines = [f"- **{run_label(r)}** — {r['error'] or 'no reason recorded'}"
+        lines = [f"- **{md(run_label(r))}** — {md(r['error'] or 'no reason recorded', 300)}"
                  for _, r in failed.iterrows()]
         st.warning(f"{len(failed)} run(s) failed:\n" + "\n".join(lines), icon=":material/error:")
     if len(running):
         st.info("Still running (or interrupted before they could record a reason): "
-                + ", ".join(run_label(r) for _, r in running.iterrows()), icon=":material/hourglass:")
+                + ", ".join(md(run_label(r)) for _, r in running.iterrows()), icon=":material/hourglass:")
 
 
 # --------------------------------------------------------------------------- trade-off
@@ -317,7 +318,8 @@ def paired_tab(dataset: str, run_ids: list[int], labels: dict, metric: str, k: i
     skipped = tab.attrs.get("skipped") or []
     if skipped:
         st.caption("Not paired (different splits, so different test items): "
-                   + ", ".join(f"{labels[a]} / {labels[b]}" for a, b in skipped))
+                   + ", ".join(f"{md(labels.get(a, a))} / {md(labels.get(b, b))}"
+                               for a, b in skipped))
     if tab.empty:
         st.info("No two of these runs share a split.", icon=":material/info:")
         return
@@ -547,10 +549,10 @@ def train_panel(dataset: str) -> None:
         ok = [r for r in last if r["status"] == "done"]
         bad = [r for r in last if r["status"] != "done"]
         if ok:
-            st.success("Trained " + ", ".join(f"#{r['run_id']} {r['algorithm']}" for r in ok)
+            st.success("Trained " + ", ".join(f"#{r['run_id']} {md(r['algorithm'])}" for r in ok)
                        + ": they are in the table above.", icon=":material/check_circle:")
         for r in bad:
-            st.error(f"#{r['run_id']} {r['algorithm']} failed: {r['error']}", icon=":material/error:")
+            st.error(f"#{r['run_id']} {md(r['algorithm'])} failed: {md(r['error'], 300)}", icon=":material/error:")
     with st.expander("Train more algorithms", icon=":material/model_training:",
                      expanded=bool(last)):
         _train_form(dataset)
@@ -652,11 +654,11 @@ def run_training(dataset: str, rows: list[tuple[str, dict]], kwargs: dict) -> No
         for algo, params in rows:
             registry.make(algo, seed=int(kwargs.get("seed", 0)), **params)
     except RecscopeError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(md(exc, 300), icon=":material/error:")
         return
     algos = [a for a, _ in rows]
     results: list[dict] = []
-    with st.status(f"Training {', '.join(algos)} on {dataset}…", expanded=True) as status:
+    with st.status(f"Training {', '.join(algos)} on {md(dataset)}…", expanded=True) as status:
         bar = st.progress(0.0, text="starting")
 
         def progress(stage: str, done: int, total: int) -> None:
@@ -670,7 +672,7 @@ def run_training(dataset: str, rows: list[tuple[str, dict]], kwargs: dict) -> No
         except RecscopeError as exc:
             status.update(label="Training did not start" if not results else
                           f"Training stopped after {len(results)} run(s)", state="error")
-            st.error(str(exc), icon=":material/error:")
+            st.error(md(exc, 300), icon=":material/error:")
             if not results:
                 return
         n_ok = sum(r["status"] == "done" for r in results)

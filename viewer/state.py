@@ -16,6 +16,8 @@ from typing import Callable, TypeVar
 
 import streamlit as st
 
+from viewer.safe import md
+
 T = TypeVar("T")
 
 
@@ -51,33 +53,36 @@ def url_value(name: str, default: T, *, cast: Callable[[str], T] = str, options=
     raw = st.query_params.get(name)
     if raw is None or raw == "":
         return default
-    shown = format_func(default)
+    # the raw value and the names shown are user-controlled: escaped for Markdown
+    shown = md(format_func(default))
+    raw_text = md(raw)
     try:
         value = cast(raw)
     except (TypeError, ValueError):
         if unknown is not None:
-            warn(unknown.replace("{raw}", str(raw)).replace("{default}", str(shown)))
+            warn(unknown.replace("{raw}", raw_text).replace("{default}", shown))
         else:
-            warn(f"{name}=“{raw}” in the link is not {_KIND.get(cast, what or 'valid')}; "
+            warn(f"{name}=“{raw_text}” in the link is not {_KIND.get(cast, what or 'valid')}; "
                   f"showing {name}={shown}.")
         return default
     if bounds is not None and not bounds[0] <= value <= bounds[1]:
-        warn(f"{name}={raw} in the link is outside {bounds[0]} to {bounds[1]}{note}; "
+        warn(f"{name}={raw_text} in the link is outside {bounds[0]} to {bounds[1]}{note}; "
               f"showing {name}={shown}.")
         return default
     if options is not None and value not in options:
         if unknown is not None:
-            warn(unknown.replace("{raw}", str(raw)).replace("{default}", str(shown)))
+            warn(unknown.replace("{raw}", raw_text).replace("{default}", shown))
         else:
-            choices = ", ".join(str(format_func(o)) for o in list(options)[:12])
-            warn(f"{name}=“{raw}” in the link is not {what or 'an option'} here (choose "
+            choices = ", ".join(md(format_func(o)) for o in list(options)[:12])
+            warn(f"{name}=“{raw_text}” in the link is not {what or 'an option'} here (choose "
                   f"from {choices}); showing {shown}.")
         return default
     return value
 
 
 def warn(text: str) -> None:
-    """One warning about a bad value in the link."""
+    """One warning about a bad value in the link. ``text`` is Markdown: every
+    user-controlled value in it must already have gone through ``safe.md``."""
     st.warning(text, icon=":material/warning:")
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from engine.report.charts import PALETTE
+from engine.report.safe import plot
 
 # Legends sit under the plot: with several arms they wrap, and above they would run
 # into the title.
@@ -85,7 +86,7 @@ def allocation_chart(snapshots: pd.DataFrame, arms, colors: dict | None = None) 
         g = df[df["arm"] == arm].sort_values("batch")
         color = colors.get(arm, OTHER_COLOR)
         fig.add_trace(go.Scatter(
-            x=g["n_steps"], y=g["share"], name=arm, mode="lines", stackgroup="one",
+            x=g["n_steps"], y=g["share"], name=plot(arm), mode="lines", stackgroup="one",
             line=dict(width=0.5, color=color), fillcolor=_rgba(color, 0.75),
             hovertemplate="%{y:.0%}"))
     fig.update_layout(**_LAYOUT, title=title)
@@ -111,7 +112,7 @@ def density_chart(density: pd.DataFrame, arms, true_rates=None,
     fig = go.Figure()
     for arm in arms:
         g = density[density["arm"] == str(arm)]
-        fig.add_trace(go.Scatter(x=g["x"], y=g["density"], name=str(arm), mode="lines",
+        fig.add_trace(go.Scatter(x=g["x"], y=g["density"], name=plot(arm), mode="lines",
                                  fill="tozeroy", fillcolor=_rgba(colors[str(arm)], 0.18),
                                  line=dict(color=colors[str(arm)], width=2),
                                  hovertemplate="rate %{x:.4f}: density %{y:.1f}"))
@@ -136,7 +137,7 @@ def prob_best_chart(snapshots: pd.DataFrame, arms, threshold: float | None = Non
     fig = go.Figure()
     for arm in [str(a) for a in arms] + ([_other_label(others)] if others else []):
         g = df[df["arm"] == arm].sort_values("batch")
-        fig.add_trace(go.Scatter(x=g["n_steps"], y=g["prob_best"], name=arm, mode="lines",
+        fig.add_trace(go.Scatter(x=g["n_steps"], y=g["prob_best"], name=plot(arm), mode="lines",
                                  line=dict(color=colors.get(arm, OTHER_COLOR), width=2,
                                            dash="dot" if arm not in colors else "solid"),
                                  hovertemplate="%{y:.3f}"))
@@ -189,13 +190,13 @@ def leaderboard_chart(summary: pd.DataFrame, arms=None, colors: dict | None = No
     df = summary.sort_values("mean")
     fig = go.Figure()
     fig.add_trace(go.Scatter(
-        x=df["mean"], y=df["arm"], mode="markers", name="posterior mean", showlegend=False,
+        x=df["mean"], y=df["arm"].map(plot), mode="markers", name="posterior mean", showlegend=False,
         marker=dict(size=12, color=[colors[a] for a in df["arm"]]),
         error_x=dict(type="data", symmetric=False, array=df["hi"] - df["mean"],
                      arrayminus=df["mean"] - df["lo"], thickness=2, width=6, color="#555"),
         hovertemplate="%{y}: %{x:.4f}<extra></extra>"))
     if "true_rate" in df:
-        fig.add_trace(go.Scatter(x=df["true_rate"], y=df["arm"], mode="markers",
+        fig.add_trace(go.Scatter(x=df["true_rate"], y=df["arm"].map(plot), mode="markers",
                                  name="true rate (simulation)", showlegend=True,
                                  marker=dict(symbol="x-thin", size=12, color="#000",
                                              line=dict(width=2, color="#000")),
@@ -219,7 +220,7 @@ def period_chart(periods: pd.DataFrame, pooled: pd.DataFrame, arms,
               periods[["period", "first_batch", "last_batch"]].drop_duplicates().itertuples(index=False)}
     for arm in arms:
         g = periods[periods["arm"] == str(arm)].sort_values("period")
-        fig.add_trace(go.Scatter(x=g["period"].map(labels), y=g["rate"], name=str(arm),
+        fig.add_trace(go.Scatter(x=g["period"].map(labels), y=g["rate"], name=plot(arm),
                                  mode="lines+markers", line=dict(color=colors[str(arm)], width=2),
                                  customdata=g["n_obs"],
                                  hovertemplate="%{y:.4f} (n=%{customdata})"))

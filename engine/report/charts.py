@@ -31,6 +31,8 @@ def run_color_map(run_ids, labels: dict | None = None) -> dict:
 import pandas as pd  # noqa: E402
 import plotly.graph_objects as go  # noqa: E402
 
+from engine.report.safe import plot, plot_labels  # noqa: E402
+
 #: Neutral colour for lines that connect one item across runs; hits are drawn darker.
 _LINK = "#B8B8B8"
 _HIT = "#1F1F1F"
@@ -39,8 +41,8 @@ PLOT_PX = 880
 
 
 def _short(text, n: int = 22) -> str:
-    text = "" if text is None else str(text)
-    return text if len(text) <= n else text[: n - 1] + "…"
+    """``text`` cut at ``n`` characters and made inert for Plotly (``safe.plot``)."""
+    return plot("" if text is None else text, n)
 
 
 def rank_shift_chart(lists, run_ids, labels: dict | None = None, k: int | None = None,
@@ -51,7 +53,7 @@ def rank_shift_chart(lists, run_ids, labels: dict | None = None, k: int | None =
     Markers take the run's colour; hit items (held-out, correctly recommended) get a
     black outline and a thicker dark line; items in only one run stand alone.
     """
-    labels = labels or {}
+    labels = plot_labels(labels)
     run_ids = [int(r) for r in run_ids]
     xpos = {r: i for i, r in enumerate(run_ids)}
     fig = go.Figure()
@@ -88,7 +90,7 @@ def rank_shift_chart(lists, run_ids, labels: dict | None = None, k: int | None =
             text=text if outer else None,
             textposition="middle left" if xpos[r] == 0 and last > 0 else "middle right",
             textfont={"size": 11},
-            customdata=list(zip(g["title"].astype(str), g["item_id"].astype(str))),
+            customdata=list(zip(map(plot, g["title"]), map(plot, g["item_id"]))),
             hovertemplate=("<b>%{customdata[0]}</b><br>item %{customdata[1]}<br>rank %{y}"
                            f"<extra>{labels.get(r, r)}</extra>")))
     kmax = int(k) if k else int(df["rank"].max()) if len(df) else 10
@@ -116,7 +118,7 @@ def rank_shift_chart(lists, run_ids, labels: dict | None = None, k: int | None =
 
 def user_metrics_chart(metrics, run_ids, labels: dict | None = None) -> go.Figure:
     """Grouped bars of one user's per-user metrics: DataFrame[run_id, metric, k, value]."""
-    labels = labels or {}
+    labels = plot_labels(labels)
     fig = go.Figure()
     df = metrics.copy()
     df["what"] = df["metric"].astype(str) + "@" + df["k"].astype(int).astype(str)
@@ -136,13 +138,13 @@ def exposure_chart(expo, run_ids, labels: dict | None = None, top: int = 20) -> 
     """Horizontal grouped bars: share of users whose top-K holds each of the ``top`` most
     recommended items, per run. ``expo``: wide exposure frame (item_id, title,
     share_<run>...), already sorted by total exposure."""
-    labels = labels or {}
+    labels = plot_labels(labels)
     df = expo.head(int(top)).copy()
     # the id beside every title that reads like another one once cut: plotly draws rows
     # with one name as one row (long titles that differ only at the end were merged)
     short = pd.Series([cut(t, 40) for t in df["title"]])
     dup = short.duplicated(keep=False).tolist()
-    names = [f"{cut(t, 36)} ({i})" if d else s
+    names = [plot(f"{cut(t, 36)} ({i})" if d else s, None)
              for t, s, i, d in zip(df["title"], short, df["item_id"], dup)]
     fig = go.Figure()
     for r in [int(x) for x in run_ids]:
@@ -165,7 +167,7 @@ def rbo_histogram(dis, label_a: str, label_b: str) -> go.Figure:
                                  marker_color="#7F7F7F",
                                  hovertemplate="RBO %{x}: %{y} users<extra></extra>"))
     fig.update_layout(height=220, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                      title={"text": f"RBO per user, {label_a} vs {label_b}", "font": {"size": 13}},
+                      title={"text": f"RBO per user, {plot(label_a)} vs {plot(label_b)}", "font": {"size": 13}},
                       xaxis={"title": "RBO (0 = nothing in common, 1 = same list)", "range": [0, 1.05]},
                       yaxis={"title": "users"}, plot_bgcolor="white", bargap=0.05)
     return fig

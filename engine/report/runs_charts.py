@@ -11,6 +11,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from engine.report.charts import run_color
+from engine.report.safe import plot
 from engine.report.text import cut
 
 _FONT = {"family": "sans-serif", "size": 13}
@@ -19,7 +20,8 @@ _REF = "#6E6E6E"
 
 
 def _label(labels: dict | None, r) -> str:
-    return str((labels or {}).get(int(r), f"#{int(r)}"))
+    """Run ``r``'s label, made inert for Plotly (``safe.plot``): run names are users' text."""
+    return plot((labels or {}).get(int(r), f"#{int(r)}"))
 
 
 def _layout(fig: go.Figure, height: int, **kw) -> go.Figure:

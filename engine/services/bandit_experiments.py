@@ -8,7 +8,7 @@ That is how the page runs an experiment without blocking: each refresh steps it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
@@ -118,6 +118,12 @@ def environment_of(store: Store, exp: dict):
         return FixedRates(np.array([a["rate"] for a in exp["arms"]]),
                           np.array([a.get("drift", 0.0) for a in exp["arms"]]))
     if exp["environment"] == "runs":
+        gone = deleted_arms(store, exp)
+        if gone:
+            raise DataError(f"Experiment {exp['experiment_id']} cannot advance: the run"
+                            f"{'s' if len(gone) > 1 else ''} behind "
+                            + ", ".join(f"arm {name!r} (run {rid})" for name, rid in gone)
+                            + f" {'were' if len(gone) > 1 else 'was'} deleted.")
         run_ids = [int(a["run_id"]) for a in exp["arms"]]
         return run_arms_environment(store, run_ids, int(exp["env_params"].get("k", 10)))
     raise DataError(f"Experiment {exp['experiment_id']} has no simulated environment "
@@ -251,6 +257,19 @@ class Report:
     sample_ratio: checks.SampleRatio
     stopping: checks.StoppingDecision
     true_rates: list | None       # simulation truth (fixed arms / recommender hit rates)
+    #: Recommender arms whose run is no longer a finished run in the store (deleted, e.g.
+    #: by a `recscope demo --replace`): [(arm name, run id)]. Such an experiment has no
+    #: environment left: it can be shown but not advanced, and has no true rates.
+    deleted_arms: list = field(default_factory=list)
+
+
+def deleted_arms(store: Store, exp: dict) -> list[tuple[str, int]]:
+    """[(arm name, run id)] of a recommender-arms experiment whose runs are gone."""
+    if exp.get("environment") != "runs":
+        return []
+    have = set(int(r) for r in sql.finished_runs(store)["run_id"])
+    return [(str(a.get("name")), int(a["run_id"])) for a in exp["arms"]
+            if int(a["run_id"]) not in have]
 
 
 def report(store: Store, experiment_id: int, n_periods: int = 4,
@@ -280,7 +299,8 @@ def report(store: Store, experiment_id: int, n_periods: int = 4,
         env = environment_of(store, exp)
         true_rates = [float(r) for r in env.rates_at(np.array([int(exp["n_steps"] or 0)]))[0]]
         summary["true_rate"] = true_rates
-    elif exp["environment"] == "runs":
+    gone = deleted_arms(store, exp)
+    if exp["environment"] == "runs" and not gone:
         # each run's hit rate over the held-out users: what its arm converges to
         true_rates = [float(r) for r in environment_of(store, exp).rates]
         summary["true_rate"] = true_rates
@@ -296,7 +316,7 @@ def report(store: Store, experiment_id: int, n_periods: int = 4,
         simpson=checks.simpson_alarms(periods),
         sample_ratio=sample_ratio,
         stopping=checks.stopping_decision(summary, int(n_obs.sum()), rule),
-        true_rates=true_rates)
+        true_rates=true_rates, deleted_arms=gone)
 
 
 # --- the demo -----------------------------------------------------------------------

@@ -157,3 +157,21 @@ def test_no_run_with_neighbours_says_how_to_get_them(db):
     at = _run(dataset="tiny", item="i2")
     assert "kept its model's item neighbours" in _texts(at.info)
     assert "Similar by co-interaction" in _html(at)
+
+
+def _runs_before_run_2(store, dataset=None):
+    """The run list as read a moment before run 2 was written (a trainer writing while
+    the page renders): later reads of the same render already see run 2."""
+    from engine.store.runs import list_runs
+
+    runs = list_runs(store, dataset)
+    return runs[runs["run_id"] != 2].reset_index(drop=True)
+
+
+def test_a_run_newer_than_the_run_list_waits_for_the_next_render(db, monkeypatch):
+    import viewer.runs_view
+
+    monkeypatch.setattr(viewer.runs_view, "list_runs", _runs_before_run_2)
+    at = _run(dataset="tiny", item="i2")     # run_page asserts: no exception
+    aud = _frame(at, "Users who get it").set_index("Run")
+    assert "#2 itemknn" not in aud.index and "#1 popularity" in aud.index
