@@ -185,17 +185,19 @@ def _recs_frame(user_ids: np.ndarray, items: np.ndarray, scores: np.ndarray,
 
 def recommend_all(model, matrix, user_idx: np.ndarray, user_ids: np.ndarray, item_ids: np.ndarray,
                   k: int, stage: str = "recommend", progress: ProgressFn = null_progress,
-                  ) -> pd.DataFrame:
-    """Top-k (seen items excluded) for the given matrix rows, as a recs frame."""
+                  batch: int | None = None) -> pd.DataFrame:
+    """Top-k (seen items excluded) for the given matrix rows, as a recs frame, scored
+    ``batch`` users (default ``RECOMMEND_BATCH``) per ``recommend`` call."""
     frames = []
     n = len(user_idx)
+    batch = int(batch or RECOMMEND_BATCH)
     progress(stage, 0, n)
-    for start in range(0, n, RECOMMEND_BATCH):
-        idx = np.asarray(user_idx[start:start + RECOMMEND_BATCH], dtype=np.int64)
+    for start in range(0, n, batch):
+        idx = np.asarray(user_idx[start:start + batch], dtype=np.int64)
         items, scores = model.recommend(idx, matrix, k, exclude_seen=True)
         frames.append(_recs_frame(np.asarray(user_ids)[idx], np.asarray(items), np.asarray(scores),
                                   item_ids))
-        progress(stage, min(start + RECOMMEND_BATCH, n), n)
+        progress(stage, min(start + batch, n), n)
     if not frames:
         return pd.DataFrame({"user_id": pd.Series([], dtype=object), "rank": pd.Series([], dtype=np.int32),
                              "item_id": pd.Series([], dtype=object), "score": pd.Series([], dtype=float)})
@@ -231,11 +233,14 @@ def item_neighbours(model, item_ids: np.ndarray, n: int = N_NEIGHBOURS,
 
 def score_shard(bounds: tuple[int, int], *, model, matrix, test_idx: np.ndarray,
                 user_ids: np.ndarray, item_ids: np.ndarray, k: int, test: pd.DataFrame,
-                ks) -> tuple[pd.DataFrame, pd.DataFrame, float, float]:
+                ks, batch: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame, float, float]:
     """Score one shard of the test users and evaluate it: the unit a backend maps.
 
-    ``bounds`` = (start, stop) into ``test_idx`` (the matrix rows of the test users).
-    Pure (no store), so it runs on any worker. Returns (recs, per_user, recommend
+    ``bounds`` = (start, stop) into ``test_idx`` (the matrix rows of the test users),
+    scored ``batch`` users per ``recommend`` call; ``start`` is a multiple of ``batch``
+    (``shard_slices``), so every call is one the one-shard run makes too: BLAS may round
+    a product differently with the number of rows in a call, so other cuts could change
+    the last bit of a score and with it a tie. Pure (no store), so it runs on any worker. Returns (recs, per_user, recommend
     seconds, evaluate seconds): the shard's top-``k`` lists (``recommend_all``) and its
     per-user accuracy metrics (``accuracy_metrics`` on the shard's test rows; each
     user's values depend on that user's rows only).
@@ -245,7 +250,7 @@ def score_shard(bounds: tuple[int, int], *, model, matrix, test_idx: np.ndarray,
     start, stop = (int(b) for b in bounds)
     idx = np.asarray(test_idx[start:stop], dtype=np.int64)
     t0 = time.perf_counter()
-    recs = recommend_all(model, matrix, idx, user_ids, item_ids, k)
+    recs = recommend_all(model, matrix, idx, user_ids, item_ids, k, batch=batch)
     rec_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     if start > 0 or stop < len(test_idx):
@@ -283,12 +288,13 @@ def score_and_evaluate(model, data: TrainingSplit, backend: Backend | None = Non
     from engine.evaluate.metrics import beyond_accuracy, summarise
 
     backend = backend or LocalBackend()
-    shards = shard_slices(len(data.test_idx), batch=RECOMMEND_BATCH,
+    batch = RECOMMEND_BATCH
+    shards = shard_slices(len(data.test_idx), batch=batch,
                           parallelism=backend.parallelism, shard_users=backend.shard_users)
     shared = {"model": model, "matrix": data.matrix, "test_idx": data.test_idx,
               "user_ids": np.asarray(data.users.ids, dtype=object),
               "item_ids": np.asarray(data.items.ids, dtype=object), "k": data.list_len,
-              "test": data.test, "ks": tuple(data.ks)}
+              "test": data.test, "ks": tuple(data.ks), "batch": batch}
     t0 = time.perf_counter()
     parts = backend.map(score_shard, shards, shared=shared, stage=f"recommend {algo}",
                         progress=progress)

@@ -36,6 +36,30 @@ def _import_ray():
     return ray
 
 
+#: Seconds to wait for the head's port to answer before saying it cannot be reached
+#: (``ray.init`` itself retries an unreachable address for minutes).
+CONNECT_TIMEOUT = 10.0
+
+
+def _check_reachable(address: str) -> None:
+    """One TCP connection to the address's host:port, or ``DataError`` naming it."""
+    import socket
+
+    hostport = address.split("://", 1)[-1].rstrip("/")
+    host, _, port = hostport.rpartition(":")
+    try:
+        port_n = int(port)
+    except ValueError:
+        raise DataError(f"--ray-address {address!r} is not HOST:PORT (e.g. 10.0.0.5:6379, as "
+                        f"printed by `ray start --head`).") from None
+    try:
+        socket.create_connection((host or "127.0.0.1", port_n), timeout=CONNECT_TIMEOUT).close()
+    except OSError as exc:
+        raise DataError(f"Could not reach the Ray cluster at {address} ({exc.strerror or exc}); "
+                        f"start it with `ray start --head` there or correct --ray-address."
+                        ) from None
+
+
 class RayBackend:
     name = "ray"
 
@@ -50,6 +74,8 @@ class RayBackend:
         self.retries = 0
         self._owns = False
         if not ray.is_initialized():
+            if address and address != "auto":
+                _check_reachable(address)
             try:
                 ray.init(address=address, include_dashboard=False, log_to_driver=False,
                          configure_logging=False, ignore_reinit_error=True)
