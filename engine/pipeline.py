@@ -273,6 +273,30 @@ def _merge_user_metrics(parts: list[pd.DataFrame]) -> pd.DataFrame:
     return df.iloc[order].reset_index(drop=True)
 
 
+def score_users(model, matrix, test_idx: np.ndarray, user_ids, item_ids, k: int,
+                test: pd.DataFrame, ks, backend: Backend, *, stage: str = "recommend",
+                progress: ProgressFn = null_progress,
+                ) -> tuple[pd.DataFrame, pd.DataFrame, float, float, float]:
+    """``score_shard`` mapped by ``backend`` over user shards of ``test_idx``, merged in
+    the one-shard order. Returns (recs, per_user, recommend seconds and evaluate seconds
+    summed over shards, wall seconds of the fan-out)."""
+    batch = RECOMMEND_BATCH
+    shards = shard_slices(len(test_idx), batch=batch, parallelism=backend.parallelism,
+                          shard_users=backend.shard_users)
+    shared = {"model": model, "matrix": matrix, "test_idx": test_idx,
+              "user_ids": np.asarray(user_ids, dtype=object),
+              "item_ids": np.asarray(item_ids, dtype=object), "k": int(k), "test": test,
+              "ks": tuple(ks), "batch": batch}
+    t0 = time.perf_counter()
+    parts = backend.map(score_shard, shards, shared=shared, stage=stage, progress=progress)
+    wall = time.perf_counter() - t0
+    if not parts:  # no test user: the empty frames of the one-shard path
+        parts = [score_shard((0, 0), **shared)]
+    recs = pd.concat([p[0] for p in parts], ignore_index=True)
+    per_user = _merge_user_metrics([p[1] for p in parts])
+    return recs, per_user, sum(p[2] for p in parts), sum(p[3] for p in parts), wall
+
+
 def score_and_evaluate(model, data: TrainingSplit, backend: Backend | None = None, *,
                        algo: str = "", progress: ProgressFn = null_progress,
                        ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, float, float]:
@@ -288,22 +312,9 @@ def score_and_evaluate(model, data: TrainingSplit, backend: Backend | None = Non
     from engine.evaluate.metrics import beyond_accuracy, summarise
 
     backend = backend or LocalBackend()
-    batch = RECOMMEND_BATCH
-    shards = shard_slices(len(data.test_idx), batch=batch,
-                          parallelism=backend.parallelism, shard_users=backend.shard_users)
-    shared = {"model": model, "matrix": data.matrix, "test_idx": data.test_idx,
-              "user_ids": np.asarray(data.users.ids, dtype=object),
-              "item_ids": np.asarray(data.items.ids, dtype=object), "k": data.list_len,
-              "test": data.test, "ks": tuple(data.ks), "batch": batch}
-    t0 = time.perf_counter()
-    parts = backend.map(score_shard, shards, shared=shared, stage=f"recommend {algo}",
-                        progress=progress)
-    wall = time.perf_counter() - t0
-    if parts:
-        recs = pd.concat([p[0] for p in parts], ignore_index=True)
-        per_user = _merge_user_metrics([p[1] for p in parts])
-    else:  # no test user: the empty frames of the one-shard path
-        recs, per_user, _, _ = score_shard((0, 0), **shared)
+    recs, per_user, rec_s, user_eval_s, wall = score_users(
+        model, data.matrix, data.test_idx, data.users.ids, data.items.ids, data.list_len,
+        data.test, data.ks, backend, stage=f"recommend {algo}", progress=progress)
     progress(f"evaluate {algo}", 0, 1)
     t0 = time.perf_counter()
     summary = summarise(per_user)
@@ -314,8 +325,7 @@ def score_and_evaluate(model, data: TrainingSplit, backend: Backend | None = Non
     eval_s = time.perf_counter() - t0
     progress(f"evaluate {algo}", 1, 1)
     if backend.name == "local":  # in-process: the same split of time as before
-        return (recs, metrics, per_user, sum(p[2] for p in parts),
-                eval_s + sum(p[3] for p in parts))
+        return recs, metrics, per_user, rec_s, eval_s + user_eval_s
     return recs, metrics, per_user, wall, eval_s
 
 

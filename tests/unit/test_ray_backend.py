@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,7 @@ from engine.recommend import registry
 from engine.store import Store
 from engine.store import runs as R
 from engine.store.datasets import save_dataset
+from tests.fixtures.ray_cluster import cluster_pids, free_port, processes, start_cluster, stop_cluster
 from tests.fixtures.ray_helpers import SlowModel, node_of
 
 try:
@@ -65,78 +65,16 @@ def _dataset(name="syn", n_users=600, n_items=300, seed=0) -> Dataset:
     return Dataset(name=name, interactions=inter, users=None, items=None)
 
 
-# ------------------------------------------------------------------ the cluster
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _processes() -> dict[int, tuple[int, str]]:
-    """{pid: (ppid, command line)} of every process we can see."""
-    out = {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{d}/stat").read_text()
-            ppid = int(stat[stat.rindex(")") + 2:].split()[1])
-            cmd = Path(f"/proc/{d}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except (OSError, ValueError):
-            continue
-        out[int(d)] = (ppid, cmd.strip())
-    return out
-
-
-def _cluster_pids(tmp: str) -> list[int]:
-    """The processes of our cluster: those naming its temp dir, and their descendants
-    (the workers, whose titles are ray::...)."""
-    procs = _processes()
-    mine = {pid for pid, (_, cmd) in procs.items() if tmp in cmd and pid != os.getpid()}
-    grew = True
-    while grew:
-        more = {pid for pid, (ppid, _) in procs.items() if ppid in mine} - mine - {os.getpid()}
-        grew = bool(more)
-        mine |= more
-    return sorted(mine)
-
-
-def _stop(tmp: str) -> None:
-    pids = _cluster_pids(tmp)
-    for sig, wait in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
-        for pid in pids:
-            try:
-                os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
-        end = time.monotonic() + wait
-        while time.monotonic() < end and any(Path(f"/proc/{p}").exists() for p in pids):
-            time.sleep(0.2)
-        pids = [p for p in pids if Path(f"/proc/{p}").exists()]
-        if not pids:
-            return
-
-
 @pytest.fixture(scope="module")
 def cluster():
     if not HAVE_RAY:
         pytest.skip("the ray extra is not installed (pip install -e '.[ray]')")
     tmp = tempfile.mkdtemp(prefix="rs13-", dir="/tmp")  # short: Ray's socket paths have a limit
-    port = _free_port()
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0",
-           "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
-    ray_bin = str(Path(sys.executable).with_name("ray"))
-    common = ["--node-ip-address", "127.0.0.1", "--num-cpus", "1", "--object-store-memory",
-              str(200 * 1024 ** 2), "--disable-usage-stats", "--temp-dir", tmp]
     try:
-        for argv in ([ray_bin, "start", "--head", "--port", str(port), "--include-dashboard",
-                      "false", *common],
-                     [ray_bin, "start", "--address", f"127.0.0.1:{port}", *common]):
-            done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=240)
-            assert done.returncode == 0, done.stderr[-2000:]
-        yield {"address": f"127.0.0.1:{port}", "tmp": tmp}
+        address = start_cluster(tmp, nodes=2, pythonpath=str(ROOT))
+        yield {"address": address, "tmp": tmp}
     finally:
-        _stop(tmp)
+        stop_cluster(tmp)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -231,8 +169,8 @@ def test_a_worker_killed_mid_job_is_retried_and_the_result_is_complete(backend, 
     th.start()
     victim = None
     while th.is_alive() and victim is None:
-        for pid in _cluster_pids(cluster["tmp"]):
-            if _processes().get(pid, (0, ""))[1].startswith("ray::score_shard"):
+        for pid in cluster_pids(cluster["tmp"]):
+            if processes().get(pid, (0, ""))[1].startswith("ray::score_shard"):
                 os.kill(pid, signal.SIGKILL)  # a worker of our cluster, in a shard
                 victim = pid
                 break
@@ -250,7 +188,7 @@ def test_a_worker_killed_mid_job_is_retried_and_the_result_is_complete(backend, 
 
 @needs_ray
 def test_an_unreachable_cluster_is_one_sentence_and_leaves_no_run(db):
-    port = _free_port()  # nothing listens there
+    port = free_port()  # nothing listens there
     done = subprocess.run([sys.executable, "-m", "engine", "train", "--db", db, "--dataset", "syn",
                            "--algos", "popularity", "--backend", "ray", "--ray-address",
                            f"127.0.0.1:{port}"], cwd=ROOT, capture_output=True, text=True,
