@@ -9,14 +9,16 @@ learnt; ALS fitting stays on the driver in every configuration); the catalogue-l
 metrics, computed once on the driver from the merged lists, are the same work for all
 three and left out.
 
-Three configurations, in one run:
-  local   the local backend (one shard in this process; topk's thread pool)
+Four configurations, in one run:
+  local   the local backend (one shard in this process; topk's threads on every core)
+  local-1 the same with one thread (RECSCOPE_THREADS=1): the cores one Ray worker gets
   ray-1   a Ray cluster on loopback: one node, one worker (--num-cpus 1)
   ray-2   two nodes joined on loopback, one worker each
 It prints seconds, the driver's and the largest worker's peak RSS (sampled every 0.2 s;
 a worker's RSS includes the object-store pages it maps), the ratios ray-1/local (the
-overhead; target <= 1.25) and ray-2/ray-1 (the scaling; target <= 0.6), the machine's
-load average, and checks that the three produce identical lists and per-user metrics.
+overhead; target <= 1.25; also against local-1, like for like) and ray-2/ray-1 (the
+scaling; target <= 0.6), the machine's load average, and checks that all produce
+identical lists and per-user metrics.
 
     .venv/bin/python bench/bench_ray.py                    # full size: 1 M x 50 k, 64 factors, top-20
     .venv/bin/python bench/bench_ray.py --users 200000     # smaller
@@ -117,11 +119,19 @@ def main() -> None:
                            backend)
 
     results = {}
-    with Peaks(None) as pk:
-        t = time.perf_counter()
-        recs, per_user, *_ = run(make_backend("local"))
-        results["local"] = (time.perf_counter() - t, pk, None, recs, per_user)
-    print(f"local  {results['local'][0]:8.1f} s", flush=True)
+    # local: topk's threads on every core; local-1: one thread, the cores a one-CPU Ray
+    # worker gets (each Ray task scores with as many threads as CPUs Ray gave it)
+    for name, threads in (("local", None), ("local-1", "1")):
+        if threads:
+            os.environ["RECSCOPE_THREADS"] = threads
+        try:
+            with Peaks(None) as pk:
+                t = time.perf_counter()
+                recs, per_user, *_ = run(make_backend("local"))
+                results[name] = (time.perf_counter() - t, pk, None, recs, per_user)
+        finally:
+            os.environ.pop("RECSCOPE_THREADS", None)
+        print(f"{name:<7}{results[name][0]:8.1f} s", flush=True)
     del recs, per_user
 
     for name, nodes in (("ray-1", 1), ("ray-2", 2)):
@@ -146,14 +156,17 @@ def main() -> None:
 
     print(f"\n{'config':<8}{'seconds':>10}{'driver peak MB':>16}{'worker peak MB':>16}")
     for name, (secs, pk, retries, *_rest) in results.items():
-        worker = f"{pk.worker:16.0f}" if name != "local" else f"{'—':>16}"
+        worker = f"{pk.worker:16.0f}" if name.startswith("ray") else f"{'—':>16}"
         print(f"{name:<8}{secs:>10.1f}{pk.driver:>16.0f}{worker}")
     r1 = results["ray-1"][0] / results["local"][0]
+    r1b = results["ray-1"][0] / results["local-1"][0]
     r2 = results["ray-2"][0] / results["ray-1"][0]
-    print(f"ray-1/local = {r1:.2f} (target <= 1.25)   ray-2/ray-1 = {r2:.2f} (target <= 0.6)")
+    print(f"ray-1/local = {r1:.2f} (target <= 1.25; local uses all {os.cpu_count()} cores, "
+          f"ray-1 one)   ray-1/local-1 = {r1b:.2f} (same cores: the overhead)")
+    print(f"ray-2/ray-1 = {r2:.2f} (target <= 0.6)")
     ref_recs, ref_pu = results["local"][3], results["local"][4]
     same = all(results[n][3].equals(ref_recs) and results[n][4].equals(ref_pu)
-               for n in ("ray-1", "ray-2"))
+               for n in ("local-1", "ray-1", "ray-2"))
     print(f"identical lists and per-user metrics: {same}; shard retries: "
           f"{results['ray-1'][2]}, {results['ray-2'][2]}")
     print(f"load average after: {os.getloadavg()}  ({os.cpu_count()} cores)")

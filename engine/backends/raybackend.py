@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from typing import Any, Callable, Sequence
 
@@ -130,18 +131,23 @@ class RayBackend:
         progress(stage, 0, len(pending))
         done = 0
         waiting = list(pending)
-        while waiting:
-            ready, waiting = ray.wait(waiting, num_returns=1)
-            for ref in ready:
-                out[index[ref]] = ray.get(ref)
-                done += 1
-            progress(stage, done, len(pending))
-        self.retries += int(ray.get(log.retries.remote(job)))
-        if spill is not None:
-            out = [read_spilled(r) for r in out]
-            for name in os.listdir(spill):
-                os.remove(os.path.join(spill, name))
-            os.rmdir(spill)
+        try:
+            while waiting:
+                ready, waiting = ray.wait(waiting, num_returns=1)
+                for ref in ready:
+                    out[index[ref]] = ray.get(ref)
+                    done += 1
+                progress(stage, done, len(pending))
+            self.retries += int(ray.get(log.retries.remote(job)))
+            if spill is not None:
+                out = [read_spilled(r) for r in out]
+        except BaseException:
+            for ref in waiting:  # a shard failed for good (or an interrupt): stop the rest
+                ray.cancel(ref, force=True)
+            raise
+        finally:
+            if spill is not None:  # the driver has read what it needs; nothing stays behind
+                shutil.rmtree(spill, ignore_errors=True)
         return out
 
     def close(self) -> None:
@@ -188,6 +194,11 @@ def read_spilled(value) -> Any:
 def _task_body(fn, item, log, key, spill, **shared):
     import ray
 
+    # as many scoring threads as CPUs Ray gave this task (engine.recommend.topk), not
+    # one per core of the node: the node's other workers use the other cores
+    cpus = ray.get_runtime_context().get_assigned_resources().get("CPU")
+    if cpus:
+        os.environ["RECSCOPE_THREADS"] = str(max(1, int(cpus)))
     ray.get(log.start.remote(key))  # checked in: a second check-in means a retry
     value = fn(item, **shared)
     return _spill(value, spill, key) if spill else value
