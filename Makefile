@@ -1,7 +1,7 @@
 # recscope: two commands on a fresh machine
 #   make run    create .venv, install, build the demo store on first use, start the viewer
 #               (`recscope serve`)
-#   make test   install the test extra and run the whole suite (browser tests included)
+#   make test   install the test and ray extras and run the whole suite (browser tests included)
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -20,7 +20,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,ray]'
 	touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from engine.backends import Backend, LocalBackend, shard_slices
 from engine.data.dataset import IdMap
 from engine.errors import DataError, RecscopeError
 from engine.progress import ProgressFn, null_progress
@@ -185,17 +186,19 @@ def _recs_frame(user_ids: np.ndarray, items: np.ndarray, scores: np.ndarray,
 
 def recommend_all(model, matrix, user_idx: np.ndarray, user_ids: np.ndarray, item_ids: np.ndarray,
                   k: int, stage: str = "recommend", progress: ProgressFn = null_progress,
-                  ) -> pd.DataFrame:
-    """Top-k (seen items excluded) for the given matrix rows, as a recs frame."""
+                  batch: int | None = None) -> pd.DataFrame:
+    """Top-k (seen items excluded) for the given matrix rows, as a recs frame, scored
+    ``batch`` users (default ``RECOMMEND_BATCH``) per ``recommend`` call."""
     frames = []
     n = len(user_idx)
+    batch = int(batch or RECOMMEND_BATCH)
     progress(stage, 0, n)
-    for start in range(0, n, RECOMMEND_BATCH):
-        idx = np.asarray(user_idx[start:start + RECOMMEND_BATCH], dtype=np.int64)
+    for start in range(0, n, batch):
+        idx = np.asarray(user_idx[start:start + batch], dtype=np.int64)
         items, scores = model.recommend(idx, matrix, k, exclude_seen=True)
         frames.append(_recs_frame(np.asarray(user_ids)[idx], np.asarray(items), np.asarray(scores),
                                   item_ids))
-        progress(stage, min(start + RECOMMEND_BATCH, n), n)
+        progress(stage, min(start + batch, n), n)
     if not frames:
         return pd.DataFrame({"user_id": pd.Series([], dtype=object), "rank": pd.Series([], dtype=np.int32),
                              "item_id": pd.Series([], dtype=object), "score": pd.Series([], dtype=float)})
@@ -227,6 +230,104 @@ def item_neighbours(model, item_ids: np.ndarray, n: int = N_NEIGHBOURS,
                              "score": pd.Series([], dtype=float)})
     out = pd.concat(frames, ignore_index=True)
     return out[["item_id", "rank", "neighbour_id", "score"]]
+
+
+def score_shard(bounds: tuple[int, int], *, model, matrix, test_idx: np.ndarray,
+                user_ids: np.ndarray, item_ids: np.ndarray, k: int, test: pd.DataFrame,
+                ks, batch: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame, float, float]:
+    """Score one shard of the test users and evaluate it: the unit a backend maps.
+
+    ``bounds`` = (start, stop) into ``test_idx`` (the matrix rows of the test users),
+    scored ``batch`` users per ``recommend`` call; ``start`` is a multiple of ``batch``
+    (``shard_slices``), so every call is one the one-shard run makes too: BLAS may round
+    a product differently with the number of rows in a call, so other cuts could change
+    the last bit of a score and with it a tie. Pure (no store), so it runs on any worker. Returns (recs, per_user, recommend
+    seconds, evaluate seconds): the shard's top-``k`` lists (``recommend_all``) and its
+    per-user accuracy metrics (``accuracy_metrics`` on the shard's test rows; each
+    user's values depend on that user's rows only).
+    """
+    from engine.evaluate.metrics import accuracy_metrics
+
+    start, stop = (int(b) for b in bounds)
+    idx = np.asarray(test_idx[start:stop], dtype=np.int64)
+    t0 = time.perf_counter()
+    recs = recommend_all(model, matrix, idx, user_ids, item_ids, k, batch=batch)
+    rec_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    if start > 0 or stop < len(test_idx):
+        test = test[test["user_id"].isin(set(np.asarray(user_ids, dtype=object)[idx]))]
+    per_user = accuracy_metrics(recs, test, ks=tuple(ks))[["user_id", "metric", "k", "value"]]
+    return recs, per_user, rec_s, time.perf_counter() - t0
+
+
+def _merge_user_metrics(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Shards' per-user metrics in ``accuracy_metrics``'s order (metric, k, then user):
+    each shard holds a contiguous run of the sorted users, so a stable sort on
+    (metric, k) of the shards in order gives the one-shard frame back, row for row."""
+    from engine.evaluate.metrics import ACCURACY
+
+    if len(parts) == 1:
+        return parts[0]
+    df = pd.concat(parts, ignore_index=True)
+    code = df["metric"].astype(str).map({m: i for i, m in enumerate(ACCURACY)}).to_numpy()
+    order = np.lexsort((df["k"].to_numpy(), code))  # lexsort is stable
+    return df.iloc[order].reset_index(drop=True)
+
+
+def score_users(model, matrix, test_idx: np.ndarray, user_ids, item_ids, k: int,
+                test: pd.DataFrame, ks, backend: Backend, *, stage: str = "recommend",
+                progress: ProgressFn = null_progress,
+                ) -> tuple[pd.DataFrame, pd.DataFrame, float, float, float]:
+    """``score_shard`` mapped by ``backend`` over user shards of ``test_idx``, merged in
+    the one-shard order. Returns (recs, per_user, recommend seconds and evaluate seconds
+    summed over shards, wall seconds of the fan-out)."""
+    batch = RECOMMEND_BATCH
+    shards = shard_slices(len(test_idx), batch=batch, parallelism=backend.parallelism,
+                          shard_users=backend.shard_users)
+    shared = {"model": model, "matrix": matrix, "test_idx": test_idx,
+              "user_ids": np.asarray(user_ids, dtype=object),
+              "item_ids": np.asarray(item_ids, dtype=object), "k": int(k), "test": test,
+              "ks": tuple(ks), "batch": batch}
+    t0 = time.perf_counter()
+    parts = backend.map(score_shard, shards, shared=shared, stage=stage, progress=progress)
+    wall = time.perf_counter() - t0
+    if not parts:  # no test user: the empty frames of the one-shard path
+        parts = [score_shard((0, 0), **shared)]
+    recs = pd.concat([p[0] for p in parts], ignore_index=True)
+    per_user = _merge_user_metrics([p[1] for p in parts])
+    return recs, per_user, sum(p[2] for p in parts), sum(p[3] for p in parts), wall
+
+
+def score_and_evaluate(model, data: TrainingSplit, backend: Backend | None = None, *,
+                       algo: str = "", progress: ProgressFn = null_progress,
+                       ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, float, float]:
+    """Top-K lists and metrics of a fitted ``model`` for every test user of ``data``,
+    with ``score_shard`` mapped over user shards by ``backend`` (default: local, one
+    shard in this process, as before backends existed).
+
+    The catalogue-level metrics (coverage, novelty...) and the means need every list,
+    so they are computed here from the merged shards. Returns (recs, metrics, per_user,
+    recommend_seconds, evaluate_seconds); with a remote backend recommend_seconds is the
+    fan-out's wall time (scoring and per-user metrics together).
+    """
+    from engine.evaluate.metrics import beyond_accuracy, summarise
+
+    backend = backend or LocalBackend()
+    recs, per_user, rec_s, user_eval_s, wall = score_users(
+        model, data.matrix, data.test_idx, data.users.ids, data.items.ids, data.list_len,
+        data.test, data.ks, backend, stage=f"recommend {algo}", progress=progress)
+    progress(f"evaluate {algo}", 0, 1)
+    t0 = time.perf_counter()
+    summary = summarise(per_user)
+    beyond = beyond_accuracy(recs, data.train, data.catalogue, ks=tuple(data.ks),
+                             n_items=len(data.items))
+    metrics = pd.concat([summary[["metric", "k", "value"]], beyond[["metric", "k", "value"]]],
+                        ignore_index=True)
+    eval_s = time.perf_counter() - t0
+    progress(f"evaluate {algo}", 1, 1)
+    if backend.name == "local":  # in-process: the same split of time as before
+        return recs, metrics, per_user, rec_s, eval_s + user_eval_s
+    return recs, metrics, per_user, wall, eval_s
 
 
 def _parse_algos(algos, params: dict | None) -> tuple[list[str], dict[str, dict]]:
@@ -323,7 +424,7 @@ def effective_params(model, event_weights: dict | None, min_weight: float | None
 
 def train_one(store: Store, data: TrainingSplit, algo: str, params: dict | None = None, *,
               seed: int = 0, neighbours: int = N_NEIGHBOURS,
-              progress: ProgressFn = null_progress) -> dict:
+              progress: ProgressFn = null_progress, backend: Backend | None = None) -> dict:
     """Train algorithm ``algo`` (with ``params`` over its defaults, seeded by ``seed``) on
     the prepared split ``data``, evaluate it and store it as one run.
 
@@ -333,8 +434,15 @@ def train_one(store: Store, data: TrainingSplit, algo: str, params: dict | None 
     'failed' run with its one-sentence reason and is returned, not raised (except an
     interrupt). Bad parameters raise before any row is written.
 
+    ``backend`` (``engine.backends``; default local, in this process): where scoring and
+    per-user evaluation run (``score_and_evaluate``); the model is fitted here either
+    way. A non-local backend adds ``backend`` and ``backend_retries`` (shards Ray re-ran
+    after a worker died) to the run's params.
+
     Returns {run_id, algorithm, split_id, status ('done' | 'failed'), error}.
     """
+    backend = backend or LocalBackend()
+    retries0 = backend.retries
     entry = registry.spec(algo)
     model = registry.make(algo, seed=seed, **dict(params or {}))
     run_params = effective_params(model, data.event_weights, data.min_weight)
@@ -350,23 +458,16 @@ def train_one(store: Store, data: TrainingSplit, algo: str, params: dict | None 
         fit_s = time.perf_counter() - t0
         progress(stage, 1, 1)
 
+        recs, metrics, per_user, rec_s, eval_s = score_and_evaluate(
+            model, data, backend, algo=algo, progress=progress)
         t0 = time.perf_counter()
-        recs = recommend_all(model, data.matrix, data.test_idx, data.users.ids, data.items.ids,
-                             data.list_len, stage=f"recommend {algo}", progress=progress)
-        rec_s = time.perf_counter() - t0
-
-        progress(f"evaluate {algo}", 0, 1)
-        t0 = time.perf_counter()
-        metrics, per_user = evaluate(recs, data.train, data.test, data.catalogue, data.ks,
-                                     n_items=len(data.items))
         # health warnings (engine.evaluate.health), stored with the run; the in-process
         # popularity baseline is kept on this split object for its next algorithm
         health = health_check(store, split_id=data.split_id, train=data.train, test=data.test,
                               algorithm=algo, recs=recs, per_user=per_user,
                               n_items=len(data.items), n_test_users=data.n_test_users,
                               fit_info=model.fit_info, cache=vars(data).setdefault("_health", {}))
-        eval_s = time.perf_counter() - t0
-        progress(f"evaluate {algo}", 1, 1)
+        eval_s += time.perf_counter() - t0
 
         similar = None
         if neighbours and entry.similar_items:
@@ -384,10 +485,13 @@ def train_one(store: Store, data: TrainingSplit, algo: str, params: dict | None 
             # model explain a list later (user factors are re-solved from a history)
             artifacts = {name: getattr(model, name) for name in entry.saves}
             artifacts[store_runs.ITEM_IDS] = data.items.ids
+        if backend.name != "local":  # where the lists were made, and how often Ray re-ran a shard
+            run_params.update(backend=backend.name, backend_retries=backend.retries - retries0)
         store_runs.finish_run(store, run_id, recs=recs, metrics=metrics, user_metrics=per_user,
                               fit_seconds=fit_s, recommend_seconds=rec_s,
                               evaluate_seconds=eval_s, n_users=data.n_test_users,
-                              artifacts=artifacts, neighbours=similar, warnings=health)
+                              artifacts=artifacts, neighbours=similar, warnings=health,
+                              params=run_params if backend.name != "local" else None)
         progress("store", 1, 1)
         return {"run_id": run_id, "algorithm": algo, "split_id": data.split_id,
                 "status": "done", "error": None}
@@ -406,7 +510,7 @@ def train_runs(store: Store, dataset: str, algos: list[str], *, k: int = 20, spl
                params: dict[str, dict] | None = None, event_weights: dict | None = None,
                min_weight: float | None = None, neighbours: int = N_NEIGHBOURS,
                model_seed: int | None = None,
-               progress: ProgressFn = null_progress) -> list[dict]:
+               progress: ProgressFn = null_progress, backend: Backend | None = None) -> list[dict]:
     """Train ``algos`` on one split of ``dataset``; one run per algorithm (``train_one``).
 
     ``seed`` draws the split and, unless ``model_seed`` is given, seeds the models;
@@ -431,7 +535,7 @@ def train_runs(store: Store, dataset: str, algos: list[str], *, k: int = 20, spl
     data = prepare_split(store, dataset, k=k, split=split, split_params=split_params, seed=seed,
                          event_weights=event_weights, min_weight=min_weight, progress=progress)
     return [train_one(store, data, name, algo_params[name], seed=mseed, neighbours=neighbours,
-                      progress=progress) for name in names]
+                      progress=progress, backend=backend) for name in names]
 
 
 def compare_runs(store: Store, run_a: int, run_b: int, *, metric: str = "ndcg", k: int = 10,

@@ -9,6 +9,7 @@ import sys
 
 import pandas as pd
 
+from engine.backends import make_backend
 from engine.cli import add_db_arg, add_json_arg, get_store, print_json
 from engine.errors import DataError
 from engine.evaluate.stats import second_minus_first
@@ -67,6 +68,15 @@ def register(sub) -> None:
                         "half of the log, each trained on everything before it. The Runs page "
                         "shows the mean over folds with a 95%% t interval; paired tests pair "
                         "per-user values by (fold, user)")
+    p.add_argument("--backend", choices=["local", "ray"], default="local",
+                   help="where scoring and per-user evaluation run: local (this process, the "
+                        "default) or ray (user shards as Ray tasks; the model is fitted here)")
+    p.add_argument("--ray-address", metavar="HOST:PORT", default=None,
+                   help="with --backend ray: the cluster's address (as printed by `ray start "
+                        "--head`; default: start a local Ray cluster for this command)")
+    p.add_argument("--spill-dir", metavar="DIR", default=None,
+                   help="with --backend ray: workers write their shards as Parquet here (a "
+                        "folder every node sees) instead of returning them through Ray")
     add_json_arg(p)
     p.set_defaults(func=cmd_train)
 
@@ -221,8 +231,14 @@ def cmd_train(args) -> int:
         split_params["cut"] = args.time_cut
     if args.min_history is not None:
         split_params["min_history"] = args.min_history
+    if args.backend == "local" and (args.ray_address or args.spill_dir):
+        raise DataError("--ray-address and --spill-dir need --backend ray.")
     if args.folds is not None:
+        if args.backend != "local":
+            raise DataError("--folds trains its folds on the local backend; leave out --backend ray.")
         return _train_folds(args, store, split_params)
+    # connected before any run row exists: an unreachable cluster leaves nothing 'running'
+    backend = make_backend(args.backend, address=args.ray_address, spill_dir=args.spill_dir)
     progress = _progress()
     try:
         results = train_runs(store, args.dataset, args.algos.split(","), k=args.k,
@@ -230,9 +246,10 @@ def cmd_train(args) -> int:
                              params=parse_params(args.param), min_weight=args.min_weight,
                              neighbours=N_NEIGHBOURS if args.neighbours is None else args.neighbours,
                              model_seed=args.model_seed,
-                             progress=progress)
+                             progress=progress, backend=backend)
     finally:
         progress.close()
+        backend.close()
     if args.json:
         print_json([{"run_id": r["run_id"], "algorithm": r["algorithm"], "split_id": r["split_id"]}
                     for r in results])

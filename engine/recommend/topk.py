@@ -42,6 +42,12 @@ _CHUNK_CELLS = 4 * 1024 * 1024  # 100k x 20k bench: 2M cells 2.11 s, 4M 2.02 s, 
 
 
 def default_threads() -> int:
+    """This process's usable cores, or ``$RECSCOPE_THREADS`` when set (the Ray backend
+    sets it in a worker to the CPUs Ray gave the task, so that two one-CPU workers on a
+    node do not each start a thread per core)."""
+    cap = os.environ.get("RECSCOPE_THREADS", "")
+    if cap.isdigit() and int(cap) > 0:
+        return int(cap)
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux

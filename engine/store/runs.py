@@ -313,7 +313,8 @@ def finish_run(store: Store, run_id: int, *, recs: pd.DataFrame, metrics: pd.Dat
                recommend_seconds: float | None = None, evaluate_seconds: float | None = None,
                n_users: int | None = None, artifacts: Mapping[str, Any] | None = None,
                neighbours: pd.DataFrame | None = None,
-               warnings: Sequence[Mapping[str, Any]] | None = None) -> None:
+               warnings: Sequence[Mapping[str, Any]] | None = None,
+               params: dict | None = None) -> None:
     """Write a run's lists, metrics, per-user metrics and timings; status 'done'. One transaction.
 
     recs: DataFrame[user_id, rank, item_id, score]; metrics: DataFrame[metric, k, value];
@@ -322,6 +323,8 @@ def finish_run(store: Store, run_id: int, *, recs: pd.DataFrame, metrics: pd.Dat
     neighbours: DataFrame[item_id, rank, neighbour_id, score], each item's most similar
     items according to the model (``item_neighbours``; see ``neighbours_frame``);
     warnings: the run's health warnings, dicts with code, message and value.
+    params: when given, replaces the run's params (what was learnt while it ran, e.g.
+    how often a backend retried).
     """
     # encoded before the transaction opens: a bad artifact fails with nothing written
     encoded = [(str(name), *encode_artifact(value)) for name, value in (artifacts or {}).items()]
@@ -358,6 +361,9 @@ def finish_run(store: Store, run_id: int, *, recs: pd.DataFrame, metrics: pd.Dat
             "UPDATE runs SET status = 'done', error = NULL, fit_seconds = ?, recommend_seconds = ?, "
             "evaluate_seconds = ?, n_users = ?, finished_at = current_timestamp WHERE run_id = ?",
             [fit_seconds, recommend_seconds, evaluate_seconds, int(n_users), int(run_id)])
+        if params is not None:
+            con.execute("UPDATE runs SET params = ? WHERE run_id = ?",
+                        [canonical_json(params), int(run_id)])
         for t in ("_recs", "_metrics", "_user_metrics"):
             con.unregister(t)
         con.execute("DELETE FROM run_artifacts WHERE run_id = ?", [int(run_id)])
