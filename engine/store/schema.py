@@ -5,7 +5,7 @@ what is missing. Domain modules (reviews, bandits) keep their tables beside thei
 in ``engine/store/<domain>_tables.py``, which ``all_ddl`` below appends.
 """
 
-from engine.store import bandit_tables, review_tables
+from engine.store import bandit_tables, predict_tables, review_tables
 
 SCHEMA_VERSION = 1
 
@@ -95,4 +95,4 @@ CORE_DDL = [
 
 
 def all_ddl() -> list[str]:
-    return CORE_DDL + review_tables.DDL + bandit_tables.DDL
+    return CORE_DDL + review_tables.DDL + bandit_tables.DDL + predict_tables.DDL
