@@ -22,7 +22,7 @@ from engine.paths import git_hash, user_data_dir
 from engine.store import Store
 
 #: Modules under engine/commands that register sub-commands, in help order.
-COMMAND_MODULES = ["data", "recs", "reviews", "bandits", "serve"]
+COMMAND_MODULES = ["data", "recs", "reviews", "bandits", "predict", "serve"]
 
 
 class _Parser(argparse.ArgumentParser):
