@@ -159,14 +159,17 @@ def build_features(samples: pd.DataFrame, events: pd.DataFrame, items: pd.DataFr
         for col in table.columns:
             if col in SKIP_COLUMNS or col.startswith("_"):
                 continue
-            values = key.map(table[col])
-            num = pd.to_numeric(values, errors="coerce")
-            if num.notna().mean() > 0.9 and values.notna().any():
-                X[f"{prefix}_{col}"] = num.to_numpy(dtype="float64")
-            else:
-                text = values.astype(object).where(values.notna(), None)
-                levels = pd.Series(text).value_counts()
+            # numeric or categorical by the whole table (not the samples), so the levels
+            # never depend on which samples exist
+            whole = table[col]
+            num_whole = pd.to_numeric(whole, errors="coerce")
+            values = key.map(whole)
+            if num_whole.notna().mean() > 0.9 and whole.notna().any():
+                X[f"{prefix}_{col}"] = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
+            elif not whole.map(lambda v: isinstance(v, (list, dict))).any():
+                levels = sorted(whole.dropna().astype(str).unique())
                 if 2 <= len(levels) <= MAX_LEVELS:
-                    X[f"{prefix}_{col}"] = pd.Categorical(text, categories=sorted(levels.index.astype(str)))
+                    text = values.astype(object).where(values.notna(), None)
+                    X[f"{prefix}_{col}"] = pd.Categorical(text, categories=levels)
                     cats.append(f"{prefix}_{col}")
     return X.reset_index(drop=True), cats
