@@ -37,6 +37,19 @@ def register(sub) -> None:
     add_json_arg(p)
     p.set_defaults(func=cmd_train)
 
+    p = psub.add_parser("rerank", help="re-order a run's lists by expected applications (or hires)",
+                        description="Take the run's top-N candidates per user and order them by "
+                                    "P(view) x P(apply | view) (x P(hire | apply) with --hire-model); "
+                                    "stored as a new run (algorithm 'rerank').")
+    p.add_argument("run_id", metavar="RUN_ID", type=int)
+    p.add_argument("--model", required=True, type=int, metavar="MODEL_ID", help="the apply model")
+    p.add_argument("--hire-model", type=int, default=None, metavar="MODEL_ID")
+    p.add_argument("--candidates", type=int, default=100, metavar="N",
+                   help="candidates per user taken from the run's list (default 100)")
+    add_db_arg(p)
+    add_json_arg(p)
+    p.set_defaults(func=cmd_rerank)
+
     p = psub.add_parser("models", help="list stored prediction models")
     p.add_argument("--dataset", default=None, metavar="NAME")
     add_db_arg(p)
@@ -79,4 +92,14 @@ def cmd_models(args) -> int:
     for r in rows:
         print(f"{r['model_id']:>4}  {r['dataset']:<14}{r['target']:<12}{r['given']:<8}{r['kind']:<10}"
               f"{_fmt(r.get('roc_auc')):>8}{_fmt(r.get('ece')):>8}")
+    return 0
+
+
+def cmd_rerank(args) -> int:
+    out = P.rerank(get_store(args), args.run_id, args.model, hire_model_id=args.hire_model,
+                   candidates=args.candidates)
+    if args.json:
+        print_json(out)
+    else:
+        print(f"re-ranked run {args.run_id} by model {args.model}: new run {out['run_id']}")
     return 0

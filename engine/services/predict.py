@@ -10,6 +10,8 @@ against the true probabilities, and stores the model with its test predictions.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 
@@ -150,3 +152,134 @@ def models(store: Store, dataset: str | None = None) -> list[dict]:
              "kind": r.kind, "run_id": None if pd.isna(r.run_id) else int(r.run_id),
              **{k: r.metrics[k] for k in keys if k in r.metrics},
              "created_at": r.created_at} for r in df.itertuples()]
+
+
+# ------------------------------------------------------------------------- re-ranking
+
+def position_prior(rank) -> np.ndarray:
+    """P(view) of a list position, up to a constant: 1 / log2(1 + rank) (the position
+    discount nDCG assumes). Not calibrated on data: re-ranking uses it only as a weight
+    beside the model's calibrated P(target | view)."""
+    return 1.0 / np.log2(1.0 + np.asarray(rank, dtype="float64"))
+
+
+def _candidate_scores(store: Store, model_row: dict, ds: Dataset, train: pd.DataFrame,
+                      cand: pd.DataFrame) -> np.ndarray:
+    """The model's calibrated P(target | given) for candidate pairs, with features as of
+    just after the split's training period (history: the training part only)."""
+    model = model_row["bundle"]
+    target = parse_target(model_row["target"])
+    inter = train.assign(weight=train["weight"].astype("float64"))
+    try:
+        hist = build_samples(inter, target, model_row["given"], dataset=ds.name).frame
+    except DataError:  # no outcome in the training part: candidates alone
+        hist = pd.DataFrame({"user_id": [], "item_id": [], "time": np.array([], "int64"),
+                             "label": np.array([], "int8"), "target_time": np.array([], "int64")})
+    t, _ = event_times(inter)
+    now = int(t.max()) + 1
+    c = pd.DataFrame({"user_id": cand["user_id"].astype(str).to_numpy(),
+                      "item_id": cand["item_id"].astype(str).to_numpy(), "time": now,
+                      "label": np.zeros(len(cand), "int8"),
+                      "target_time": np.full(len(cand), np.iinfo(np.int64).max)})
+    both = pd.concat([hist, c], ignore_index=True)
+    events = pd.DataFrame({"user_id": inter["user_id"].astype(str).to_numpy(),
+                           "item_id": inter["item_id"].astype(str).to_numpy(), "time": t})
+    run_scores = None
+    if model_row.get("run_id") is not None:
+        run_scores = store_runs.recommendations(store, int(model_row["run_id"]))
+    X, _ = build_features(both, events, ds.items, ds.users, run_scores)
+    return model.predict(X.iloc[len(hist):].reset_index(drop=True))
+
+
+def rerank(store: Store, run_id: int, model_id: int, *, hire_model_id: int | None = None,
+           candidates: int = 100) -> dict:
+    """Re-order a run's top-``candidates`` per user by expected applications
+    (position_prior(rank) x P(apply | view)), or expected hires (x P(hire | apply)) with
+    a hire model; store the result as a new run (algorithm "rerank"). Returns {run_id}."""
+    from engine.pipeline import code_version, eval_ks, evaluate
+
+    if int(candidates) < 1:
+        raise DataError(f"--candidates must be at least 1; got {candidates}.")
+    run = store_runs.get_run(store, run_id)
+    if run["status"] != "done":
+        raise DataError(f"Run {run_id} is {run['status']}; only a finished run can be re-ranked.")
+    rows = [store_pred.get_model(store, model_id)]
+    if hire_model_id is not None:
+        rows.append(store_pred.get_model(store, hire_model_id))
+    for r in rows:
+        if r["dataset"] != run["dataset"]:
+            raise DataError(f"Model {r['model_id']} belongs to dataset {r['dataset']!r}, but run "
+                            f"{run_id} to {run['dataset']!r}.")
+    ds = load_dataset(store, run["dataset"])
+    train, test = store_runs.load_split(store, run["split_id"])
+    cand = store_runs.recommendations(store, run_id, k=int(candidates))
+    score = position_prior(cand["rank"].to_numpy())
+    for r in rows:
+        score = score * _candidate_scores(store, r, ds, train, cand)
+    k = int(run["k"] or 20)
+    out = cand.assign(score=score).sort_values(["user_id", "score", "rank"], ascending=[True, False, True],
+                                               kind="stable")
+    out["rank"] = out.groupby("user_id", sort=False).cumcount() + 1
+    out = out[out["rank"] <= k][["user_id", "rank", "item_id", "score"]].reset_index(drop=True)
+    params = {"source_run": int(run_id), "model": int(model_id),
+              "hire_model": None if hire_model_id is None else int(hire_model_id),
+              "candidates": int(candidates), "view_prior": "1/log2(1+rank)"}
+    new_id = store_runs.create_run(store, dataset=run["dataset"], split_id=run["split_id"],
+                                   algorithm="rerank", params=params, source="trained", k=k,
+                                   code_version=code_version())
+    metrics, per_user = evaluate(out, train, test, ds.items, eval_ks(k), n_items=int(train["item_id"].nunique()))
+    store_runs.finish_run(store, new_id, recs=out, metrics=metrics, user_metrics=per_user,
+                          n_users=int(test["user_id"].nunique()))
+    return {"run_id": new_id}
+
+
+def explain_pair(store: Store, model_id: int, user_id: str, item_id: str) -> dict:
+    """The model's probability for one (user, item) pair with features as of just after
+    the dataset's last event, and each feature's value and contribution (log-odds;
+    LightGBM only). Returns {probability, raw, contributions: DataFrame[feature, value,
+    contribution]} sorted by |contribution|."""
+    row = store_pred.get_model(store, model_id)
+    ds = load_dataset(store, row["dataset"])
+    for what, value, ids in (("user", user_id, ds.users["user_id"]), ("item", item_id, ds.items["item_id"])):
+        if str(value) not in set(ids.astype(str)):
+            raise DataError(f"There is no {what} {value!r} in dataset {row['dataset']!r}.")
+    model = row["bundle"]
+    target = parse_target(row["target"])
+    inter = ds.interactions
+    hist = build_samples(inter, target, row["given"], dataset=ds.name).frame
+    t, _ = event_times(inter)
+    pair = pd.DataFrame({"user_id": [str(user_id)], "item_id": [str(item_id)], "time": [int(t.max()) + 1],
+                         "label": np.array([0], "int8"), "target_time": [np.iinfo(np.int64).max]})
+    events = pd.DataFrame({"user_id": inter["user_id"].astype(str).to_numpy(),
+                           "item_id": inter["item_id"].astype(str).to_numpy(), "time": t})
+    run_scores = store_runs.recommendations(store, int(row["run_id"])) if row.get("run_id") is not None else None
+    X, _ = build_features(pd.concat([hist, pair], ignore_index=True), events, ds.items, ds.users, run_scores)
+    x = X.iloc[[-1]].reset_index(drop=True)
+    contrib = model.contributions(x)
+    values = model._frame(x).iloc[0]
+    frame = pd.DataFrame({"feature": model.features, "value": [values[f] for f in model.features]})
+    frame["contribution"] = (contrib.iloc[0][model.features].to_numpy() if contrib is not None else np.nan)
+    frame = frame.reindex(frame["contribution"].abs().sort_values(ascending=False, na_position="last").index)
+    return {"probability": float(model.predict(x)[0]), "raw": float(model.raw(x)[0]),
+            "bias": float(contrib.iloc[0]["bias"]) if contrib is not None else None,
+            "contributions": frame.reset_index(drop=True)}
+
+
+def rerank_runs(store: Store, dataset: str) -> pd.DataFrame:
+    """The dataset's re-ranked runs: run_id, source_run, model, hire_model, candidates."""
+    runs = store_runs.list_runs(store, dataset)
+    runs = runs[runs["algorithm"] == "rerank"]
+    rows = []
+    for r in runs.itertuples():
+        p = json.loads(r.params) if isinstance(r.params, str) and r.params else {}
+        rows.append({"run_id": int(r.run_id), "source_run": p.get("source_run"), "model": p.get("model"),
+                     "hire_model": p.get("hire_model"), "candidates": p.get("candidates"),
+                     "status": r.status})
+    return pd.DataFrame(rows, columns=["run_id", "source_run", "model", "hire_model", "candidates", "status"])
+
+
+def model_detail(store: Store, model_id: int) -> dict:
+    """A stored model's row without the pickled model (metrics, importance, params)."""
+    row = store_pred.get_model(store, model_id)
+    row.pop("bundle", None)
+    return row

@@ -29,3 +29,14 @@ DDL = [
         ts TIMESTAMP, oracle DOUBLE
     )""",
 ]
+
+#: Runs evaluated against one kind of held-out event only (``relevance``: apply | hire),
+#: computed on first request from the run's stored lists and split, then kept here.
+DDL += [
+    """CREATE TABLE IF NOT EXISTS relevance_metrics (
+        run_id INTEGER, relevance VARCHAR, metric VARCHAR, k INTEGER, value DOUBLE
+    )""",
+    """CREATE TABLE IF NOT EXISTS relevance_user_metrics (
+        run_id INTEGER, relevance VARCHAR, user_id VARCHAR, metric VARCHAR, k INTEGER, value DOUBLE
+    )""",
+]

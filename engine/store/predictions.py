@@ -78,3 +78,57 @@ def predictions(store: Store, model_id: int) -> pd.DataFrame:
     """A model's stored test predictions: user_id, item_id, label, score, ts, oracle."""
     return store.df("SELECT user_id, item_id, label, score, ts, oracle FROM predictions "
                     "WHERE model_id = ? ORDER BY ts, user_id, item_id", [int(model_id)])
+
+
+# ------------------------------------------------------------------ relevance metrics
+
+def pairs_with_events(store: Store, dataset: str, events: list[str]) -> pd.DataFrame:
+    """Distinct (user_id, item_id) pairs of the dataset with any of ``events``."""
+    ph = ", ".join("?" for _ in events)
+    return store.df(f"SELECT DISTINCT user_id, item_id FROM interactions WHERE dataset = ? "
+                    f"AND event IN ({ph})", [dataset, *events])
+
+
+def dataset_events(store: Store, dataset: str) -> list[str]:
+    return store.df("SELECT DISTINCT event FROM interactions WHERE dataset = ? ORDER BY event",
+                    [dataset])["event"].astype(str).tolist()
+
+
+def relevance_runs(store: Store, run_ids: list[int], relevance: str) -> list[int]:
+    """Which of the runs already have metrics for ``relevance``."""
+    if not run_ids:
+        return []
+    ph = ", ".join("?" for _ in run_ids)
+    return store.df(f"SELECT DISTINCT run_id FROM relevance_metrics WHERE relevance = ? AND run_id IN ({ph})",
+                    [relevance, *[int(r) for r in run_ids]])["run_id"].astype(int).tolist()
+
+
+def save_relevance_metrics(store: Store, run_id: int, relevance: str, metrics: pd.DataFrame,
+                           user_metrics: pd.DataFrame) -> None:
+    with store.transaction() as con:
+        con.execute("DELETE FROM relevance_metrics WHERE run_id = ? AND relevance = ?", [int(run_id), relevance])
+        con.execute("DELETE FROM relevance_user_metrics WHERE run_id = ? AND relevance = ?",
+                    [int(run_id), relevance])
+        con.register("_m", metrics[["metric", "k", "value"]])
+        con.execute("INSERT INTO relevance_metrics SELECT ?, ?, metric, k, value FROM _m", [int(run_id), relevance])
+        con.register("_um", user_metrics[["user_id", "metric", "k", "value"]])
+        con.execute("INSERT INTO relevance_user_metrics SELECT ?, ?, user_id, metric, k, value FROM _um "
+                    "ORDER BY metric, k, user_id", [int(run_id), relevance])
+        con.unregister("_m")
+        con.unregister("_um")
+
+
+def relevance_metrics(store: Store, run_ids: list[int], relevance: str) -> pd.DataFrame:
+    """run_id, metric, k, value of the runs under ``relevance``."""
+    if not run_ids:
+        return pd.DataFrame({"run_id": [], "metric": [], "k": [], "value": []})
+    ph = ", ".join("?" for _ in run_ids)
+    return store.df(f"SELECT run_id, metric, k, value FROM relevance_metrics WHERE relevance = ? "
+                    f"AND run_id IN ({ph}) ORDER BY run_id, metric, k", [relevance, *[int(r) for r in run_ids]])
+
+
+def relevance_user_series(store: Store, run_id: int, relevance: str, metric: str, k: int) -> pd.Series:
+    df = store.df("SELECT user_id, value FROM relevance_user_metrics WHERE run_id = ? AND relevance = ? "
+                  "AND metric = ? AND k = ? ORDER BY user_id", [int(run_id), relevance, metric, int(k)])
+    return pd.Series(df["value"].to_numpy(dtype="float64"),
+                     index=pd.Index(df["user_id"].astype(object), name="user_id"), name=f"{metric}@{int(k)}")
