@@ -4,6 +4,7 @@ and what each run recommends across all users. Every selection lives in the URL.
 import streamlit as st
 
 from viewer import components, compare_view as V
+from viewer.runs_view import pick_relevance
 
 st.title("Compare runs")
 st.caption("Pick a dataset, 2 to 4 runs and a user: see which algorithm recommends what, "
@@ -29,6 +30,9 @@ if not run_ids:
 labels, max_k, split_id = V.selection_info(runs, run_ids)
 with top[2]:
     k = V.pick_k(max_k)
+relevance = pick_relevance(dataset, key="_cmp_relevance")
+if relevance != "any":
+    V.relevance_summary(run_ids, labels, k, relevance)
 
 one, dis, expo = st.tabs(V.TABS, key="view", bind="query-params")
 if one.open:
@@ -38,7 +42,7 @@ if one.open:
             V.one_user(dataset, run_ids, runs, user, k)
 if dis.open:
     with dis:
-        V.disagreement_tab(dataset, run_ids, labels, k)
+        V.disagreement_tab(dataset, run_ids, labels, k, relevance)
 if expo.open:
     with expo:
         V.exposure_tab(dataset, run_ids, labels, k)

@@ -22,7 +22,7 @@ from engine.errors import DataError
 KINDS = ("lightgbm", "logistic")
 LGBM_PARAMS = dict(n_estimators=600, learning_rate=0.05, num_leaves=31, min_child_samples=100,
                    subsample=0.8, subsample_freq=1, colsample_bytree=0.8, reg_lambda=1.0,
-                   verbose=-1, n_jobs=2)
+                   verbose=-1, n_jobs=1)
 
 
 def _logit(p):

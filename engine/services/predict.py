@@ -28,7 +28,7 @@ from engine.store import runs as store_runs
 from engine.store.datasets import load_dataset, require_dataset
 
 #: Test rows used for permutation importance (bounded: it re-scores once per feature).
-PERMUTATION_ROWS = 20_000
+PERMUTATION_ROWS = 10_000
 
 
 def prepare(ds: Dataset, target_text: str, given: str | None = None, run_scores: pd.DataFrame | None = None,
