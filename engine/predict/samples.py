@@ -61,6 +61,7 @@ class Samples:
     given: str
     note: str | None = None    # e.g. no timestamps: random split
     timed: bool = True
+    maturity_days: float | None = None  # test samples this close to the data's end left out
 
 
 def event_times(inter: pd.DataFrame, seed: int = 0) -> tuple[np.ndarray, bool]:

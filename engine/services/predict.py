@@ -41,6 +41,16 @@ def prepare(ds: Dataset, target_text: str, given: str | None = None, run_scores:
                            "item_id": ds.interactions["item_id"].astype(str).to_numpy(), "time": t})
     X, cats = build_features(samples.frame, events, ds.items, ds.users, run_scores)
     masks = time_split(samples.frame["time"].to_numpy())
+    if samples.timed and not samples.target.is_condition:
+        # Outcomes need time to happen (a hire comes days after the application): test
+        # samples too close to the data's end, by the 95th percentile of the outcome lag
+        # in the training period, are left out (their label is not known yet).
+        S = samples.frame
+        lag = (S["target_time"] - S["time"])[(S["label"] == 1).to_numpy() & ~masks[2]]
+        mature = S["time"].to_numpy() <= int(t.max()) - int(np.quantile(lag, 0.95) if len(lag) else 0)
+        if (masks[2] & mature).sum() >= 100:
+            masks = (masks[0], masks[1], masks[2] & mature)
+        samples.maturity_days = float(np.quantile(lag, 0.95) / 86_400e9) if len(lag) else 0.0
     return samples, X, cats, masks
 
 
@@ -126,7 +136,8 @@ def train(store: Store, dataset: str, target: str, *, given: str | None = None, 
                           "oracle": truth if truth is not None else np.nan})
     params = {"target": samples.target.text, "given": samples.given, "kind": kind, "run_id": run_id,
               "seed": seed, "features": model.features, "categorical": model.categorical,
-              "timed": samples.timed, "split": {"test": 0.2, "calibration": 0.2}}
+              "timed": samples.timed, "split": {"test": 0.2, "calibration": 0.2},
+              "maturity_days": samples.maturity_days}
     out["model_id"] = store_pred.save_model(
         store, dataset=dataset, target=samples.target.text, given=samples.given, kind=kind, run_id=run_id,
         params=params, metrics=detail, importance=importance, bundle=model, predictions=preds)
