@@ -232,9 +232,10 @@ def rerank(store: Store, run_id: int, model_id: int, *, hire_model_id: int | Non
                                                kind="stable")
     out["rank"] = out.groupby("user_id", sort=False).cumcount() + 1
     out = out[out["rank"] <= k][["user_id", "rank", "item_id", "score"]].reset_index(drop=True)
-    params = {"source_run": int(run_id), "model": int(model_id),
-              "hire_model": None if hire_model_id is None else int(hire_model_id),
-              "candidates": int(candidates), "view_prior": "1/log2(1+rank)"}
+    params = {"source_run": int(run_id), "model": int(model_id), "candidates": int(candidates),
+              "view_prior": "1/log2(1+rank)"}
+    if hire_model_id is not None:  # absent rather than None: the Runs table shows params as text
+        params["hire_model"] = int(hire_model_id)
     new_id = store_runs.create_run(store, dataset=run["dataset"], split_id=run["split_id"],
                                    algorithm="rerank", params=params, source="trained", k=k,
                                    code_version=code_version())
