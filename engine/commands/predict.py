@@ -32,6 +32,9 @@ def register(sub) -> None:
     p.add_argument("--run", type=int, default=None, metavar="RUN_ID",
                    help="use this recommender run's score of the pair as a feature")
     p.add_argument("--model", default="lightgbm", choices=["lightgbm", "logistic"])
+    p.add_argument("--horizon", type=float, default=None, metavar="DAYS",
+                   help="count the target only within DAYS of the given event (default: any time); "
+                        "test samples closer than that to the data's end are left out")
     p.add_argument("--seed", type=int, default=0)
     add_db_arg(p)
     add_json_arg(p)
@@ -64,7 +67,7 @@ def _fmt(v) -> str:
 def cmd_train(args) -> int:
     store = get_store(args)
     out = P.train(store, args.dataset, args.target, given=args.given, run_id=args.run,
-                  kind=args.model, seed=args.seed)
+                  kind=args.model, seed=args.seed, horizon_days=args.horizon)
     if out.get("note"):
         print(out["note"], file=sys.stderr)
     if args.json:

@@ -16,11 +16,18 @@ import numpy as np
 import pandas as pd
 
 
-def pair_probability(oracle: pd.DataFrame, target: str, given: str) -> pd.Series | None:
-    """Series indexed by (user_id, item_id), or None when there is no truth to compare."""
+def pair_probability(oracle: pd.DataFrame, target: str, given: str,
+                     horizon_days: float | None = None) -> pd.Series | None:
+    """Series indexed by (user_id, item_id), or None when there is no truth to compare.
+    With ``horizon_days``, only the views within that many days of the pair's first
+    view count."""
     if oracle is None or oracle.empty or (target, given) not in {("apply", "view"), ("hire", "apply"),
                                                                   ("hire", "view")}:
         return None
+    if horizon_days is not None and given == "view":
+        t = pd.to_datetime(oracle["time"])
+        first = t.groupby([oracle["user_id"], oracle["item_id"]]).transform("min")
+        oracle = oracle[(t - first) <= pd.Timedelta(days=float(horizon_days))]
     o = oracle.assign(log_no=np.log1p(-oracle["p_apply"].clip(upper=1 - 1e-12)))
     g = o.groupby(["user_id", "item_id"], sort=False)
     p_apply = 1.0 - np.exp(g["log_no"].sum())

@@ -4,7 +4,8 @@ Conventions:
 - One sample per (user, item) pair that has an event of the given type; its ``time`` is
   the pair's first such event (int64 nanoseconds since the epoch).
 - Target ``"apply"`` (an event name): label 1 when the pair also has that event (any
-  time); ``target_time`` is its first occurrence (when the outcome became known).
+  time, or within ``horizon_days`` of the sample's time); ``target_time`` is its first
+  occurrence (when the outcome became known).
 - Target ``"rating>=4"`` (a condition on the rating, i.e. the event's weight): the given
   event is the rating itself; label 1 when the pair's first rating meets the condition;
   ``target_time`` = ``time``.
@@ -77,8 +78,10 @@ def event_times(inter: pd.DataFrame, seed: int = 0) -> tuple[np.ndarray, bool]:
 
 
 def build_samples(inter: pd.DataFrame, target: Target, given: str | None = None, seed: int = 0,
-                  dataset: str = "") -> Samples:
-    """The labelled samples of ``target`` given ``given`` (see the module docstring)."""
+                  dataset: str = "", horizon_days: float | None = None) -> Samples:
+    """The labelled samples of ``target`` given ``given`` (see the module docstring).
+    ``horizon_days``: an event target counts only within this many days of the sample's
+    time (None: any time)."""
     events = inter["event"].astype(str)
     known = sorted(events.unique())
     if target.is_condition:
@@ -114,7 +117,13 @@ def build_samples(inter: pd.DataFrame, target: Target, given: str | None = None,
         tg = (df[df["event"] == target.event].groupby(["user_id", "item_id"], sort=False)["time"].min()
               .rename("target_time"))
         out = g[["user_id", "item_id", "time"]].join(tg, on=["user_id", "item_id"])
-        out["label"] = out["target_time"].notna().astype("int8")
+        hit = out["target_time"].notna()
+        if horizon_days is not None:
+            if not horizon_days > 0:
+                raise DataError(f"--horizon must be a positive number of days; got {horizon_days}.")
+            hit &= (out["target_time"] - out["time"]) <= horizon_days * 86_400e9
+            out.loc[~hit, "target_time"] = np.nan
+        out["label"] = hit.astype("int8")
         # unknown outcome: never (the largest time), so it never counts as a past positive
         out["target_time"] = out["target_time"].fillna(np.iinfo(np.int64).max).astype("int64")
         out = out[["user_id", "item_id", "time", "label", "target_time"]]

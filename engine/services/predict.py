@@ -32,10 +32,11 @@ PERMUTATION_ROWS = 10_000
 
 
 def prepare(ds: Dataset, target_text: str, given: str | None = None, run_scores: pd.DataFrame | None = None,
-            seed: int = 0):
+            seed: int = 0, horizon_days: float | None = None):
     """(samples, features, categorical columns, fit/cal/test masks) of a dataset."""
     target = parse_target(target_text)
-    samples = build_samples(ds.interactions, target, given, seed=seed, dataset=ds.name)
+    samples = build_samples(ds.interactions, target, given, seed=seed, dataset=ds.name,
+                            horizon_days=horizon_days)
     t, _ = event_times(ds.interactions, seed)
     events = pd.DataFrame({"user_id": ds.interactions["user_id"].astype(str).to_numpy(),
                            "item_id": ds.interactions["item_id"].astype(str).to_numpy(), "time": t})
@@ -47,10 +48,12 @@ def prepare(ds: Dataset, target_text: str, given: str | None = None, run_scores:
         # in the training period, are left out (their label is not known yet).
         S = samples.frame
         lag = (S["target_time"] - S["time"])[(S["label"] == 1).to_numpy() & ~masks[2]]
-        mature = S["time"].to_numpy() <= int(t.max()) - int(np.quantile(lag, 0.95) if len(lag) else 0)
+        # With a horizon, exactly the horizon (a sample needs it all to be judged).
+        wait = horizon_days * 86_400e9 if horizon_days is not None else (np.quantile(lag, 0.95) if len(lag) else 0)
+        mature = S["time"].to_numpy() <= int(t.max()) - int(wait)
         if (masks[2] & mature).sum() >= 100:
             masks = (masks[0], masks[1], masks[2] & mature)
-        samples.maturity_days = float(np.quantile(lag, 0.95) / 86_400e9) if len(lag) else 0.0
+            samples.maturity_days = float(wait / 86_400e9)
     return samples, X, cats, masks
 
 
@@ -75,7 +78,7 @@ def permutation_importance(model, X: pd.DataFrame, y, seed: int = 0, repeats: in
 
 
 def train(store: Store, dataset: str, target: str, *, given: str | None = None, run_id: int | None = None,
-          kind: str = "lightgbm", seed: int = 0) -> dict:
+          kind: str = "lightgbm", seed: int = 0, horizon_days: float | None = None) -> dict:
     """Train, measure and store a model; returns the summary the CLI prints (+ ``note``)."""
     require_dataset(store, dataset)
     if kind not in ("lightgbm", "logistic"):
@@ -87,7 +90,7 @@ def train(store: Store, dataset: str, target: str, *, given: str | None = None, 
             raise DataError(f"Run {run_id} belongs to dataset {run['dataset']!r}, not {dataset!r}.")
         run_scores = store_runs.recommendations(store, run_id)
     ds = load_dataset(store, dataset)
-    samples, X, cats, (f, c, te) = prepare(ds, target, given, run_scores, seed)
+    samples, X, cats, (f, c, te) = prepare(ds, target, given, run_scores, seed, horizon_days)
     S = samples.frame
     y = S["label"].to_numpy()
     model = fit(kind, X[f], y[f], X[c], y[c], cats, seed=seed)
@@ -101,7 +104,8 @@ def train(store: Store, dataset: str, target: str, *, given: str | None = None, 
            "baselines": {"item_rate": M.safe_auc(yt, item_rate), "user_rate": M.safe_auc(yt, user_rate)}}
     truth = None
     orc = store_pred.oracle(store, dataset)
-    pairs = pair_probability(orc, samples.target.event if not samples.target.is_condition else "", samples.given)
+    pairs = pair_probability(orc, samples.target.event if not samples.target.is_condition else "", samples.given,
+                             horizon_days)
     if pairs is not None:
         idx = pd.MultiIndex.from_arrays([S.loc[te, "user_id"], S.loc[te, "item_id"]])
         truth = pairs.reindex(idx).to_numpy(dtype="float64")
@@ -137,7 +141,7 @@ def train(store: Store, dataset: str, target: str, *, given: str | None = None, 
     params = {"target": samples.target.text, "given": samples.given, "kind": kind, "run_id": run_id,
               "seed": seed, "features": model.features, "categorical": model.categorical,
               "timed": samples.timed, "split": {"test": 0.2, "calibration": 0.2},
-              "maturity_days": samples.maturity_days}
+              "maturity_days": samples.maturity_days, "horizon_days": horizon_days}
     out["model_id"] = store_pred.save_model(
         store, dataset=dataset, target=samples.target.text, given=samples.given, kind=kind, run_id=run_id,
         params=params, metrics=detail, importance=importance, bundle=model, predictions=preds)
@@ -182,7 +186,8 @@ def _candidate_scores(store: Store, model_row: dict, ds: Dataset, train: pd.Data
     target = parse_target(model_row["target"])
     inter = train.assign(weight=train["weight"].astype("float64"))
     try:
-        hist = build_samples(inter, target, model_row["given"], dataset=ds.name).frame
+        hist = build_samples(inter, target, model_row["given"], dataset=ds.name,
+                             horizon_days=model_row["params"].get("horizon_days")).frame
     except DataError:  # no outcome in the training part: candidates alone
         hist = pd.DataFrame({"user_id": [], "item_id": [], "time": np.array([], "int64"),
                              "label": np.array([], "int8"), "target_time": np.array([], "int64")})
@@ -258,7 +263,8 @@ def explain_pair(store: Store, model_id: int, user_id: str, item_id: str) -> dic
     model = row["bundle"]
     target = parse_target(row["target"])
     inter = ds.interactions
-    hist = build_samples(inter, target, row["given"], dataset=ds.name).frame
+    hist = build_samples(inter, target, row["given"], dataset=ds.name,
+                         horizon_days=row["params"].get("horizon_days")).frame
     t, _ = event_times(inter)
     pair = pd.DataFrame({"user_id": [str(user_id)], "item_id": [str(item_id)], "time": [int(t.max()) + 1],
                          "label": np.array([0], "int8"), "target_time": [np.iinfo(np.int64).max]})
