@@ -15,10 +15,7 @@ Features (columns of the frame ``build_features`` returns; NaN where undefined):
 - category_share, place_share: share of the user's earlier events in the item's
   category / place (``prefecture`` or ``place`` item column), when the items have one;
   category_events (their count) and category_rate (the user's past target rate in the
-  item's category, smoothed towards user_rate); for each side event type (not the given
-  or the target, at least 1% of events, e.g. favorite): user_<e>_rate and
-  category_<e>_rate, the user's such events per earlier event, overall and in the
-  item's category (smoothed);
+  item's category, smoothed towards user_rate);
 - home_match: the item's place is the user's home (``home_prefecture``), when known;
 - wage_vs_history: the item's wage over the mean wage of the user's earlier events
   (``hourly_wage`` or ``wage``), NaN without history;
@@ -78,19 +75,14 @@ def _first_col(df: pd.DataFrame | None, names) -> str | None:
 
 
 def build_features(samples: pd.DataFrame, events: pd.DataFrame, items: pd.DataFrame | None = None,
-                   users: pd.DataFrame | None = None, run_scores: pd.DataFrame | None = None,
-                   skip_events: tuple = ()) -> tuple[pd.DataFrame, list[str]]:
+                   users: pd.DataFrame | None = None, run_scores: pd.DataFrame | None = None
+                   ) -> tuple[pd.DataFrame, list[str]]:
     """(features, categorical column names) for ``samples`` (user_id, item_id, time,
     label, target_time; times int64 ns) from ``events`` (user_id, item_id, time of every
-    event of any type; with an ``event`` column, the side events other than
-    ``skip_events`` (the given and the target) give per-user rates), item and user
-    metadata, and optionally a run's lists (user_id, item_id, score, rank)."""
+    event of any type), item and user metadata, and optionally a run's lists
+    (user_id, item_id, score, rank)."""
     S, E = samples, events
     n = len(S)
-    side_events: list[str] = []
-    if "event" in E.columns:
-        counts = E["event"].astype(str).value_counts()
-        side_events = [e for e in counts.index if e not in set(skip_events) and counts[e] >= 0.01 * len(E)]
     su, eu = _codes(S["user_id"], E["user_id"])
     si, ei = _codes(S["item_id"], E["item_id"])
     st, et = S["time"].to_numpy("int64"), E["time"].to_numpy("int64")
@@ -135,15 +127,6 @@ def build_features(samples: pd.DataFrame, events: pd.DataFrame, items: pd.DataFr
                 k_pos = prior_sum(key, st, key[pos], tt[pos])
                 X["category_events"] = cnt
                 X["category_rate"] = (k_pos + SMOOTHING * X["user_rate"]) / (k_n + SMOOTHING)
-                # side events (e.g. favorites): the user's rate of them per event, overall
-                # and in the item's category (a taste signal beside the view counts)
-                for side in side_events:
-                    on = (E["event"].astype(str) == side).to_numpy()
-                    tot = prior_sum(su, st, eu[on], et[on])
-                    in_cat = prior_sum(key, st, (eu * m + ev)[on], et[on])
-                    overall = (tot + 1.0) / (X["user_events"] + 10.0)
-                    X[f"user_{side}_rate"] = overall
-                    X[f"category_{side}_rate"] = (in_cat + 5.0 * overall) / (cnt + 5.0)
         place = _first_col(it, PLACE_COLUMNS)
         if place and us is not None and "home_prefecture" in us.columns:
             home = S["user_id"].astype(str).map(us["home_prefecture"])
