@@ -3,7 +3,7 @@ and what each run recommends across all users. Every selection lives in the URL.
 
 import streamlit as st
 
-from viewer import components, compare_view as V
+from viewer import components, compare_view as V, predict_view as PV
 from viewer.runs_view import pick_relevance
 
 st.title("Compare runs")
@@ -30,6 +30,7 @@ if not run_ids:
 labels, max_k, split_id = V.selection_info(runs, run_ids)
 with top[2]:
     k = V.pick_k(max_k)
+PV.run_model_links(dataset, runs, run_ids)
 relevance = pick_relevance(dataset, key="_cmp_relevance")
 if relevance != "any":
     V.relevance_summary(run_ids, labels, k, relevance)

@@ -167,3 +167,19 @@ def rerank_links(dataset: str, model_id: int) -> None:
 
 def model_href(dataset: str, model_id: int) -> str:
     return "predictions?" + urlencode({"dataset": dataset, "model": int(model_id)})
+
+
+def run_model_links(dataset: str, runs: pd.DataFrame, run_ids: list[int]) -> None:
+    """For each chosen re-ranked run: its source run and a link to its model(s)."""
+    import json
+
+    chosen = runs[runs["run_id"].isin([int(r) for r in run_ids]) & (runs["algorithm"] == "rerank")]
+    for r in chosen.itertuples():
+        p = json.loads(r.params) if isinstance(r.params, str) and r.params else {}
+        if "model" not in p:
+            continue
+        models_ = [f"[model #{p['model']}]({model_href(dataset, p['model'])})"]
+        if p.get("hire_model") is not None:
+            models_.append(f"[hire model #{p['hire_model']}]({model_href(dataset, p['hire_model'])})")
+        st.caption(f"Run #{r.run_id} re-ranks run #{p.get('source_run', DASH)}'s top "
+                   f"{p.get('candidates', DASH)} by " + " and ".join(models_) + ".")

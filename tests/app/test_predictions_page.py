@@ -52,3 +52,16 @@ def test_relevance_selector_changes_the_runs_table(db):
     a = dict(zip(t_any["Run"], t_any[col]))
     b = dict(zip(t_apply["Run"], t_apply[col]))
     assert a.keys() == b.keys() and a != b
+
+
+def test_compare_links_a_reranked_run_to_its_model_and_judges_by_applications(db):
+    _, info = db
+    src, new = info["runs"][1], info["rerank"]
+    at = run_page("compare.py", dataset="jb", runs=f"{src},{new}", relevance="apply")
+    caps = texts(at.caption)
+    mid = info["model"]["model_id"]
+    assert f"Run #{new} re-ranks run #{src}" in caps and f"predictions?dataset=jb&model={mid}" in caps
+    assert "Judged against held-out applications only" in caps
+    table = at.dataframe[0].value
+    assert len(table) == 2 and "ndcg@10" in table.columns
+    assert "None" not in caps
