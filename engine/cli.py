@@ -31,7 +31,7 @@ from engine.store.dbfile import check_db_path
 from engine.textsafe import printable
 
 #: Modules under engine/commands that register sub-commands, in help order.
-COMMAND_MODULES = ["data", "recs", "tune", "reviews", "bandits", "report", "experiment", "serve"]
+COMMAND_MODULES = ["data", "recs", "tune", "reviews", "bandits", "predict", "report", "experiment", "serve"]
 
 
 class _Parser(argparse.ArgumentParser):

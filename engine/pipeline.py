@@ -539,7 +539,7 @@ def train_runs(store: Store, dataset: str, algos: list[str], *, k: int = 20, spl
 
 
 def compare_runs(store: Store, run_a: int, run_b: int, *, metric: str = "ndcg", k: int = 10,
-                 p: float = 0.9, n_boot: int = 2000, seed: int = 0) -> dict:
+                 p: float = 0.9, n_boot: int = 2000, seed: int = 0, relevance: str = "any") -> dict:
     """Overlap of two runs' top-k lists and a paired test of one per-user metric.
 
     Returns run_a, run_b, algorithm_a, algorithm_b, metric, k, same_split,
@@ -564,8 +564,15 @@ def compare_runs(store: Store, run_a: int, run_b: int, *, metric: str = "ndcg", 
     k = int(k)
     if k < 1:
         raise DataError(f"--k must be at least 1; got {k}.")
-    sa = store_runs.user_metric_series(store, a["run_id"], metric, k)
-    sb = store_runs.user_metric_series(store, b["run_id"], metric, k)
+    if relevance != "any":  # held-out applications / hires only (engine.services.relevance)
+        from engine.services import relevance as rel
+
+        rel.check(relevance, a["dataset"], store)
+        sa = rel.user_series(store, a["run_id"], relevance, metric, k)
+        sb = rel.user_series(store, b["run_id"], relevance, metric, k)
+    else:
+        sa = store_runs.user_metric_series(store, a["run_id"], metric, k)
+        sb = store_runs.user_metric_series(store, b["run_id"], metric, k)
     if sa.empty or sb.empty:
         have = store_runs.user_metrics(store, a["run_id"])
         pairs = sorted({f"{m}@{kk}" for m, kk in zip(have["metric"], have["k"])})

@@ -3,7 +3,8 @@ and what each run recommends across all users. Every selection lives in the URL.
 
 import streamlit as st
 
-from viewer import components, compare_view as V, report_ui
+from viewer import components, compare_view as V, predict_view as PV, report_ui
+from viewer.runs_view import pick_relevance
 from viewer.safe import code, md
 
 st.title("Compare runs")
@@ -30,6 +31,10 @@ if not run_ids:
 labels, max_k, split_id = V.selection_info(runs, run_ids)
 with top[2]:
     k = V.pick_k(max_k)
+PV.run_model_links(dataset, runs, run_ids)
+relevance = pick_relevance(dataset, key="_cmp_relevance")
+if relevance != "any":
+    V.relevance_summary(run_ids, labels, k, relevance)
 
 one, dis, expo = st.tabs(V.TABS, key="view", bind="query-params")
 if one.open:
@@ -39,7 +44,7 @@ if one.open:
             V.one_user(dataset, run_ids, runs, user, k)
 if dis.open:
     with dis:
-        V.disagreement_tab(dataset, run_ids, labels, k)
+        V.disagreement_tab(dataset, run_ids, labels, k, relevance)
 if expo.open:
     with expo:
         V.exposure_tab(dataset, run_ids, labels, k)

@@ -37,7 +37,8 @@ if not (runs["status"] == "done").any():
     st.stop()
 
 metric, k, per_user, catalogue = V.pick_metric_k(dataset)
-V.runs_table(dataset, runs, metric, k)
+relevance = V.pick_relevance(dataset)
+V.runs_table(dataset, runs, metric, k, relevance)
 V.train_panel(dataset)
 
 st.subheader("Accuracy against the rest")

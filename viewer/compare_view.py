@@ -410,7 +410,34 @@ def _open_user(table_key: str, users: list[str]) -> None:
         st.session_state["view"] = TABS[0]   # the tabs are bound to ?view=; set the widget
 
 
-def disagreement_tab(dataset: str, run_ids: list[int], labels: dict, k: int) -> None:
+def relevance_summary(run_ids: list[int], labels: dict, k: int, relevance: str) -> None:
+    """Each run's mean accuracy at K judged against held-out applications / hires only."""
+    from engine.services import relevance as REL
+
+    m = db.read(REL.run_metrics, [int(r) for r in run_ids], relevance)
+    m = m[(m["k"] == int(k)) & m["metric"].isin(["ndcg", "recall", "precision", "hit_rate"])]
+    if m.empty:
+        return
+    wide = m.pivot_table(index="run_id", columns="metric", values="value", aggfunc="first")
+    table = pd.DataFrame({"Run": [labels.get(int(r), str(r)) for r in wide.index]})
+    for c in wide.columns:
+        table[f"{c}@{k}"] = [f"{v:.4f}" if pd.notna(v) else "—" for v in wide[c]]
+    what = {"apply": "held-out applications", "hire": "held-out hires"}.get(relevance, relevance)
+    st.caption(f"Judged against {what} only (users with at least one):")
+    st.dataframe(table, hide_index=True, width="stretch")
+
+
+def _relevance_values(dis: pd.DataFrame, a: int, b: int, metric: str, k: int, relevance: str) -> pd.DataFrame:
+    """The disagreement table's per-user metric columns under ``relevance``."""
+    from engine.services import relevance as REL
+
+    sa = db.read(REL.user_series, a, relevance, metric, k)
+    sb = db.read(REL.user_series, b, relevance, metric, k)
+    out = dis.assign(metric_a=dis["user_id"].map(sa), metric_b=dis["user_id"].map(sb))
+    return out.assign(metric_diff=out["metric_b"] - out["metric_a"])
+
+
+def disagreement_tab(dataset: str, run_ids: list[int], labels: dict, k: int, relevance: str = "any") -> None:
     st.caption("Users ordered by how differently two runs rank for them. Click a row to "
                "open that user's comparison.")
     pair = pick_pair(run_ids, labels, "_cmp_pair_d")
@@ -425,6 +452,8 @@ def disagreement_tab(dataset: str, run_ids: list[int], labels: dict, k: int) -> 
     if dis.empty:
         st.info("These two runs have no user in common.", icon=":material/info:")
         return
+    if relevance != "any":
+        dis = _relevance_values(dis, a, b, metric, k, relevance)
     if dis.attrs.get("sampled_from"):
         st.caption(f"Run {md(labels[a])} lists {dis.attrs['sampled_from']:,} users; to stay quick "
                    f"this compares a fixed random sample of {len(dis):,} of them.")

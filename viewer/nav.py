@@ -31,6 +31,7 @@ PAGE_SPECS = [
     ("runs", "runs.py", "Runs", ":material/leaderboard:", "runs", "Recommenders"),
     ("compare", "compare.py", "Compare", ":material/compare_arrows:", "compare", "Recommenders"),
     ("item", "item.py", "Item", ":material/work:", "item", "Recommenders"),
+    ("predictions", "predictions.py", "Predictions", ":material/trending_up:", "predictions", "Recommenders"),
     ("reviews", "reviews.py", "Flagged reviews", ":material/rate_review:", "reviews", "Reviews"),
     ("bandits", "bandits.py", "Bandits", ":material/casino:", "bandits", "Experiments"),
 ]

@@ -93,9 +93,44 @@ def pick_metric_k(dataset: str) -> tuple[str, int, list[str], list[str]]:
 
 # --------------------------------------------------------------------------- the runs table
 
-def runs_table(dataset: str, runs: pd.DataFrame, metric: str, k: int) -> None:
+#: Relevance types (engine.services.relevance): which held-out events count as hits.
+RELEVANCE_LABELS = {"any": "any event", "apply": "applications", "hire": "hires"}
+
+
+def pick_relevance(dataset: str, key: str = "_runs_relevance") -> str:
+    """The "relevance" selector (URL ``relevance=``), shown when the dataset has
+    applications or hires; "any" otherwise."""
+    from engine.store.predictions import dataset_events
+
+    have = set(db.read(dataset_events, dataset))
+    options = ["any"] + [r for r in ("apply", "hire") if r in have]
+    if len(options) == 1:
+        return "any"
+    return bound_select("Relevance", options, "relevance", "any", "a relevance type of this dataset",
+                        key=key, format_func=RELEVANCE_LABELS.get, kind="segmented",
+                        omit_default=True,
+                        help="Which held-out events count as hits: any event, or only applications "
+                             "(an application or a hire) or hires.")
+
+
+def with_relevance(wide: pd.DataFrame, relevance: str, k: int) -> pd.DataFrame:
+    """The runs table's accuracy columns at K recomputed against ``relevance`` only."""
+    from engine.services import relevance as REL
+
+    done = [int(r) for r in wide.loc[wide["status"] == "done", "run_id"]]
+    rm = db.read(REL.run_metrics, done, relevance)
+    rm = rm[(rm["k"] == int(k)) & rm["metric"].isin(ACCURACY)]
+    out = wide.copy()
+    for m, g in rm.groupby("metric"):
+        out[f"{m}@{k}"] = out["run_id"].map(dict(zip(g["run_id"].astype(int), g["value"])))
+    return out
+
+
+def runs_table(dataset: str, runs: pd.DataFrame, metric: str, k: int, relevance: str = "any") -> None:
     """All runs with their parameters, split, timings and metrics at K; sortable."""
     wide = db.read(runs_with_metrics, dataset, ks=(int(k),))
+    if relevance != "any":
+        wide = with_relevance(wide, relevance, k)
     done = wide[wide["status"] == "done"].copy()
     if done.empty:
         st.info("No run has finished yet.", icon=":material/info:")

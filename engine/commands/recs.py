@@ -91,6 +91,9 @@ def register(sub) -> None:
                        description="Print the summary metrics of one run.")
     add_db_arg(p)
     p.add_argument("run_id", metavar="RUN_ID", type=_run_id)
+    p.add_argument("--relevance", default="any", choices=["any", "apply", "hire"],
+                   help="judge the lists against all held-out events (any, default) or only "
+                        "held-out applications / hires")
     add_json_arg(p)
     p.set_defaults(func=cmd_metrics)
 
@@ -103,6 +106,8 @@ def register(sub) -> None:
     p.add_argument("run_b", metavar="RUN_B", type=_run_id)
     p.add_argument("--metric", default="ndcg", help="per-user metric to test (default ndcg)")
     p.add_argument("--k", type=arg_int(bound="k", upper_only=True), default=10, help="cut-off for the metric and overlap (default 10)")
+    p.add_argument("--relevance", default="any", choices=["any", "apply", "hire"],
+                   help="held-out events that count as hits: any (default), apply, hire")
     add_json_arg(p)
     p.set_defaults(func=cmd_compare)
 
@@ -329,9 +334,16 @@ def cmd_runs(args) -> int:
 def cmd_metrics(args) -> int:
     store = get_store(args)
     run = get_run(store, args.run_id)
-    m = run_metrics(store, args.run_id)
+    relevance = getattr(args, "relevance", "any")
+    if relevance != "any":
+        from engine.services import relevance as rel
+
+        rel.check(relevance, run["dataset"], store)
+        m = rel.run_metrics(store, [args.run_id], relevance)[["metric", "k", "value"]]
+    else:
+        m = run_metrics(store, args.run_id)
     if args.json:
-        print_json({"run_id": run["run_id"],
+        print_json({"run_id": run["run_id"], **({"relevance": relevance} if relevance != "any" else {}),
                     "metrics": [{"metric": r["metric"], "k": int(r["k"]), "value": _clean(r["value"])}
                                 for r in m.to_dict(orient="records")]})
         return 0
@@ -350,7 +362,8 @@ def cmd_metrics(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    res = compare_runs(get_store(args), args.run_a, args.run_b, metric=args.metric, k=args.k)
+    res = compare_runs(get_store(args), args.run_a, args.run_b, metric=args.metric, k=args.k,
+                       relevance=getattr(args, "relevance", "any"))
     if args.json:
         print_json({k: _clean(v) for k, v in res.items()})
         return 0

@@ -22,8 +22,8 @@ USER_COLUMNS = ["user_id"]
 #: Columns of ``Dataset.reviews`` (label: 1 = meaningless/spam, 0 = fine, <NA> = unknown).
 REVIEW_COLUMNS = ["review_id", "text", "label", "company", "user_id", "created_at"]
 
-#: Default weight per event type (view < favorite < apply). Used when an event has no weight.
-DEFAULT_EVENT_WEIGHTS = {"view": 1.0, "favorite": 3.0, "apply": 5.0}
+#: Default weight per event type (view < favorite < apply < hire). Used when an event has no weight.
+DEFAULT_EVENT_WEIGHTS = {"view": 1.0, "favorite": 3.0, "apply": 5.0, "hire": 8.0}
 
 
 @dataclass
@@ -45,6 +45,9 @@ class Dataset:
     reviews: pd.DataFrame | None = None
     source: str = ""
     info: dict = field(default_factory=dict)
+    #: optional true funnel probabilities per view (synthetic data only): user_id,
+    #: item_id, time, p_apply (P(apply | view)), p_hire (P(hire | apply)).
+    oracle: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
         self.interactions = normalise_interactions(self.interactions)

@@ -1,7 +1,7 @@
 """The synthetic job board: the built-in demo data.
 
 ``make_job_board(seed)`` builds a Japanese part-time job board in a couple of seconds:
-users, job postings, view / favorite / apply events over a fixed 90-day window ending
+users, job postings, view / favorite / apply / hire events over a fixed 90-day window ending
 2026-09-30 (so the output never depends on today's date), and company reviews of which
 about a tenth are meaningless (label 1) in five recognisable kinds.
 
@@ -19,7 +19,11 @@ where ``attention_i`` is how much of the posting's freshness (a decaying rate af
 posting date, with a floor) falls inside the window. Views come at a time drawn from
 that same decaying rate, so new postings get the attention. A view turns into a
 favorite and/or an apply with a probability that grows with the user's taste for the
-category, a few minutes to a day later. Popularity, item-kNN and matrix factorisation
+category, a few minutes to a day later; an application turns into a hire (days later)
+with ``hire_probability``: employer selectivity, wage, category fit and home prefecture.
+The true P(apply | view) and P(hire | apply) of every view are kept in
+``Dataset.oracle`` (user_id, item_id, time, p_apply, p_hire), so that a funnel model can
+be checked against the truth. Popularity, item-kNN and matrix factorisation
 therefore genuinely differ: category and place give neighbourhood structure, the latent
 term gives something only a factor model recovers, and quality gives the popular head.
 """
@@ -622,6 +626,16 @@ def _reviews(rng, n_reviews, employers, emp_cat, hiring, user_ids, applies, star
 
 # ------------------------------------------------------------------------- the board
 
+def hire_probability(selectivity, wage_z, fit, home) -> np.ndarray:
+    """P(hire | apply): lower at selective employers and well-paid postings (more
+    competition), higher when the category suits the user (``fit``, the user's taste
+    share for it) and the posting is in the user's home prefecture (``home``)."""
+    z = -2.2 - 0.9 * np.asarray(selectivity) - 0.45 * np.asarray(wage_z) + 4.0 * (np.asarray(fit) - 0.15) \
+        + 0.9 * np.asarray(home, dtype=float)
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+
 def make_job_board(seed: int = 0, name: str = "jobboard", n_users: int = 5000, n_items: int = 2000,
                    days: int = 90, n_reviews: int = 3000) -> Dataset:
     """A deterministic synthetic Japanese job board (users, postings, events, company reviews).
@@ -748,6 +762,24 @@ def make_job_board(seed: int = 0, name: str = "jobboard", n_users: int = 5000, n
         if event != "view":  # one favorite / one application per user and posting: the first
             df = df.sort_values("t", kind="stable").drop_duplicates(["u", "i"])
         parts.append(df)
+
+    # The true funnel probabilities of each view (what the draws above used), and hires.
+    p_fav = np.clip(0.03 + 0.22 * fit, 0, 0.6)
+    p_apply = p_fav * 0.3 + (1 - p_fav) * np.clip(0.01 + 0.08 * fit, 0, 0.3)
+    # Hires draw from a generator of their own, so every earlier draw (and the reviews
+    # after) stays what it was before hires existed: same views, favorites, applies.
+    hrng = np.random.default_rng([int(seed), 11])
+    selectivity = hrng.normal(0.0, 0.8, size=len(employers))
+    p_hire = hire_probability(selectivity[item_emp[v_item]], wage_z[v_item], fit,
+                              user_pref[v_user] == item_pref[v_item])
+    applied = parts[2]
+    ph = pd.Series(p_hire).groupby([v_user, v_item]).first()
+    ph_app = ph.reindex(pd.MultiIndex.from_arrays([applied["u"], applied["i"]])).to_numpy()
+    hired = hrng.random(len(applied)) < ph_app
+    t_hire = applied["t"].to_numpy() + hrng.lognormal(np.log(3.0), 0.6, len(applied))
+    hires = pd.DataFrame({"u": applied["u"].to_numpy()[hired], "i": applied["i"].to_numpy()[hired],
+                          "t": t_hire[hired], "event": "hire"})
+    parts.append(hires[hires["t"] < b])
     ev = pd.concat(parts, ignore_index=True).sort_values(["t", "u"], kind="stable").reset_index(drop=True)
 
     user_ids = np.array(_ids("U", n_users), dtype=object)
@@ -758,6 +790,11 @@ def make_job_board(seed: int = 0, name: str = "jobboard", n_users: int = 5000, n
         "user_id": user_ids[ev["u"].to_numpy()], "item_id": item_ids[ev["i"].to_numpy()],
         "timestamp": ts.astype("datetime64[us]"), "event": ev["event"].to_numpy(dtype=object),
         "weight": ev["event"].map(DEFAULT_EVENT_WEIGHTS).to_numpy(dtype="float64"),
+    })
+    oracle = pd.DataFrame({
+        "user_id": user_ids[v_user], "item_id": item_ids[v_item],
+        "time": pd.to_datetime(start_ns + np.round(t * 86400) * 1_000_000_000).astype("datetime64[us]"),
+        "p_apply": p_apply, "p_hire": p_hire,
     })
     posted_at = pd.to_datetime(start_ns + np.round(posted * 86400) * 1_000_000_000).astype("datetime64[us]")
     items = pd.DataFrame({
@@ -789,4 +826,4 @@ def make_job_board(seed: int = 0, name: str = "jobboard", n_users: int = 5000, n
         "event_weights": dict(DEFAULT_EVENT_WEIGHTS), "spam_rate": SPAM_RATE,
     }
     return Dataset(name=name, interactions=interactions, users=users, items=items, reviews=reviews,
-                   source=f"synthetic job board (seed {int(seed)})", info=info)
+                   source=f"synthetic job board (seed {int(seed)})", info=info, oracle=oracle)

@@ -70,6 +70,11 @@ def save_dataset(store: Store, ds: Dataset, replace: bool = False) -> None:
                     "FROM _inter ORDER BY user_id, ts", [ds.name])
         if ds.reviews is not None and len(ds.reviews):
             _insert_reviews(con, ds.name, ds.reviews)
+        if ds.oracle is not None and len(ds.oracle):
+            con.register("_oracle", ds.oracle)
+            con.execute("INSERT INTO oracle SELECT ?, user_id, item_id, time, p_apply, p_hire "
+                        "FROM _oracle", [ds.name])
+            con.unregister("_oracle")
         for t in ("_users", "_items", "_inter"):
             con.unregister(t)
 
@@ -114,8 +119,11 @@ def save_reviews(store: Store, name: str, reviews: pd.DataFrame, source: str = "
 
 def _delete_dataset(con, name: str) -> None:
     """Remove a dataset and everything derived from it (inside the caller's transaction)."""
-    for table in ("users", "items", "interactions", "reviews"):
+    for table in ("users", "items", "interactions", "reviews", "oracle"):
         con.execute(f"DELETE FROM {table} WHERE dataset = ?", [name])
+    con.execute("DELETE FROM predictions WHERE model_id IN "
+                "(SELECT model_id FROM prediction_models WHERE dataset = ?)", [name])
+    con.execute("DELETE FROM prediction_models WHERE dataset = ?", [name])
     # review models and their scores belong to the old reviews; human labels are kept
     # (append-only history, matched to reviews by id if the same reviews come back)
     con.execute("DELETE FROM review_scores WHERE model_id IN "

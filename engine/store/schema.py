@@ -5,9 +5,9 @@ what is missing. Domain modules (reviews, bandits) keep their tables beside thei
 in ``engine/store/<domain>_tables.py``, which ``all_ddl`` below appends.
 """
 
-from engine.store import bandit_tables, review_tables, tuning_tables
+from engine.store import bandit_tables, predict_tables, review_tables, tuning_tables
 
-SCHEMA_VERSION = 3  # 2: runs' owner columns (engine/liveness.py); 3: studies, trials, fold_runs (tuning_tables)
+SCHEMA_VERSION = 4  # 2: runs' owner columns (engine/liveness.py); 3: studies, trials, fold_runs (tuning_tables); 4: oracle, prediction models (predict_tables)
 
 CORE_DDL = [
     "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
@@ -107,4 +107,5 @@ CORE_DDL = [
 
 
 def all_ddl() -> list[str]:
-    return CORE_DDL + review_tables.DDL + bandit_tables.DDL + tuning_tables.DDL
+    return (CORE_DDL + review_tables.DDL + bandit_tables.DDL + tuning_tables.DDL
+            + predict_tables.DDL)

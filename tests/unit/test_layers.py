@@ -13,7 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 ENGINE = ROOT / "engine"
 
-COMPUTATION = ("engine.recommend", "engine.evaluate", "engine.reviews", "engine.bandits")
+COMPUTATION = ("engine.recommend", "engine.evaluate", "engine.reviews", "engine.bandits", "engine.predict")
 SERVICES = ("engine.services", "engine.pipeline", "engine.importrun", "engine.demo",
             "engine.commands", "engine.cli")
 STORE = ("engine.store",)

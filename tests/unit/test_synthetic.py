@@ -131,9 +131,9 @@ def test_every_user_has_at_least_three_interactions(ds):
 
 def test_events_and_weights(ds):
     inter = ds.interactions
-    assert set(inter["event"]) == {"view", "favorite", "apply"}
+    assert set(inter["event"]) == {"view", "favorite", "apply", "hire"}
     assert (inter["weight"] == inter["event"].map(DEFAULT_EVENT_WEIGHTS)).all()
-    assert DEFAULT_EVENT_WEIGHTS == {"view": 1.0, "favorite": 3.0, "apply": 5.0}
+    assert DEFAULT_EVENT_WEIGHTS == {"view": 1.0, "favorite": 3.0, "apply": 5.0, "hire": 8.0}
     counts = inter["event"].value_counts()
     assert counts["view"] > counts["favorite"] > counts["apply"] > 0
 
