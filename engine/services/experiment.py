@@ -21,9 +21,9 @@ File layout (every table optional except ``data`` and ``algorithms``)::
     factors = [32, 64]
     [algorithms.popularity]
 
-    [tuning]                     # accepted and checked; run by engine.tune when it exists
-    algorithm = "als"; trials = 20; metric = "ndcg@10"
-    [prediction]                 # accepted and checked; prediction models plug in here
+    [tuning]                     # an Optuna study (engine.services.tuning) on the split
+    algorithm = "als"; trials = 20; metric = "ndcg@10"; timeout_seconds = 600; seed = 0
+    [prediction]                 # checked, then refused: use `recscope predict train`
 
     [[reports]]                  # written after the runs (paths relative to the file)
     out = "report.html"
@@ -32,7 +32,9 @@ File layout (every table optional except ``data`` and ``algorithms``)::
 Reuse: the dataset is reused when the store holds one of that name with the same content
 checksum (recorded in its info at import); a run is reused when a finished trained run
 has the same dataset, split, algorithm, effective parameters and code version
-(``engine.store.runs.find_done_run``). ``force`` trains anew. Everything in the file is
+(``engine.store.runs.find_done_run``); a tuning block is reused when a finished study of
+that algorithm and objective on the same split has a final run made by this code
+version. ``force`` trains (and tunes) anew. Everything in the file is
 checked (keys, types, algorithm parameters, the import) before the store is written:
 bad input raises ``DataError`` with one sentence and leaves the store unchanged.
 """
@@ -57,7 +59,9 @@ from engine.recommend import registry
 from engine.report.service import MAX_RUNS, ReportSpec, build
 from engine.store.core import Store
 from engine.store.datasets import dataset_checksum, dataset_exists, save_dataset
-from engine.store.runs import find_done_run
+from engine.services.tuning import plan_study, tune
+from engine.store.runs import find_done_run, get_run
+from engine.store.tuning import list_studies
 
 SPLIT_METHODS = ("auto", "leave_last_n", "random", "time_cut")
 #: Runs one algorithm's grid may expand to.
@@ -75,7 +79,7 @@ _IMPORT = {"kind": str, "path": str, "path_env": str, "name": str, "user_col": (
 _SPLIT = {"method": str, "test_n": int, "test_fraction": float, "time_cut": str,
           "min_history": int, "seed": int, "k": int, "min_weight": float}
 _TUNING = {"algorithm": str, "trials": int, "metric": str, "timeout_seconds": int,
-           "validation_fraction": float}
+           "seed": int}
 _PREDICTION = {"model": str, "target": str, "algorithm": str}
 _REPORT = {"out": str, "metric": str, "k": int, "algorithms": list}
 
@@ -314,17 +318,16 @@ def run(store: Store, exp: Experiment, *, force: bool = False, only: str | None 
     if only is not None and only not in exp.algorithms:
         raise DataError(f"--only {only!r} is not an algorithm of {exp.path}"
                         f"{_closest(only, exp.algorithms)}.")
-    if exp.tuning is not None:
-        try:
-            import engine.tune  # noqa: F401  (another branch builds it)
-        except ImportError:
-            raise DataError(f"{exp.path}: this version of recscope cannot tune, so the "
-                            f"[tuning] block cannot run; remove it or update recscope.") from None
-        raise DataError(f"{exp.path}: engine.tune exists but experiment files do not call it "
-                        f"yet; remove the [tuning] block.")
+    tune_plan = None
+    if exp.tuning is not None and (only is None or only == exp.tuning["algorithm"]):
+        metric, _, k_text = str(exp.tuning.get("metric", "ndcg@10")).partition("@")
+        tune_plan = plan_study(store, dataset=None, algo=exp.tuning["algorithm"],
+                               metric=metric, k=int(k_text or 10),
+                               trials=int(exp.tuning.get("trials", 30)),
+                               seed=int(exp.tuning.get("seed", 0)))
     if exp.prediction is not None:
-        raise DataError(f"{exp.path}: this version of recscope has no prediction models, so "
-                        f"the [prediction] block cannot run; remove it.")
+        raise DataError(f"{exp.path}: experiment files do not run a [prediction] block yet; "
+                        f"remove it and train the model with `recscope predict train`.")
     data = prepare_data(store, exp, progress)
     method, sparams, seed, k, min_weight = _split_args(exp.split)
     split = prepare_split(store, data["dataset"], k=k, split=method, split_params=sparams,
@@ -347,6 +350,15 @@ def run(store: Store, exp: Experiment, *, force: bool = False, only: str | None 
             runs.append({"run_id": res["run_id"], "algorithm": algo, "params": params,
                          "status": res.get("status", "done"), "reused": False,
                          "error": res.get("error")})
+    study = None
+    if tune_plan is not None:
+        study = _tune_or_reuse(store, exp, tune_plan, data["dataset"], split, version,
+                               force=force, progress=progress)
+        if study.get("run_id") is not None:
+            runs.append({"run_id": int(study["run_id"]), "algorithm": tune_plan.algorithm,
+                         "params": study.get("best_params") or {}, "reused": study["reused"],
+                         "status": "done" if study.get("status", "done") in ("done", "finished")
+                         else study["status"], "error": None, "study_id": study["study_id"]})
     failed = any(r["status"] != "done" for r in runs)
     reports, skipped = [], []
     for rep in exp.reports:
@@ -367,4 +379,26 @@ def run(store: Store, exp: Experiment, *, force: bool = False, only: str | None 
                            f"(a report shows at most {MAX_RUNS})")
     return {"file": str(exp.path), "dataset": data["dataset"], "dataset_reused": data["reused"],
             "split_id": split.split_id, "runs": runs, "reports": reports, "skipped": skipped,
-            "failed": failed}
+            "study": study, "failed": failed}
+
+
+def _tune_or_reuse(store: Store, exp: Experiment, plan, dataset: str, split, version: str, *,
+                   force: bool, progress: ProgressFn) -> dict:
+    """The file's [tuning] block: a finished study of the same algorithm and objectives on
+    this split whose final run this code version made is reused (unless ``force``); else a
+    new study runs on the split's training part (``engine.services.tuning.tune``)."""
+    wanted = [f"{m}@{k}" for m, k in plan.objectives]
+    if not force:
+        old = list_studies(store, dataset)
+        for row in old.itertuples(index=False):
+            if (row.algorithm == plan.algorithm and row.split_id == split.split_id
+                    and list(row.objectives) == wanted and row.run_id is not None
+                    and not pd.isna(row.run_id)
+                    and get_run(store, int(row.run_id)).get("code_version") == version):
+                return {"study_id": int(row.study_id), "run_id": int(row.run_id),
+                        "best_value": None, "best_params": None, "reused": True}
+    plan.dataset, plan.split_id = dataset, split.split_id
+    timeout = exp.tuning.get("timeout_seconds")
+    out = tune(store, plan, trials=int(exp.tuning.get("trials", 30)),
+               timeout=None if timeout is None else float(timeout), progress=progress)
+    return {**out, "reused": False}

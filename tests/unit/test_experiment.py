@@ -93,7 +93,9 @@ def test_rerun_reuses_force_retrains_only_runs_one(folder, capsys):
     (lambda t: t.replace("K = [5, 10]", "KK = 3"), "did you mean 'K'"),
     (lambda t: t.replace('item_col = "item"', 'item_col = "article"'), "article"),
     (lambda t: t.replace('path = "events.csv"', 'path = "absent.csv"'), "does not exist"),
-    (lambda t: t + '\n[tuning]\nalgorithm = "itemknn"\ntrials = 5\n', "cannot tune"),
+    (lambda t: t + '\n[tuning]\nalgorithm = "itemknn"\ntrials = 5\nmetric = "nosuch@10"\n',
+     "nosuch"),
+    (lambda t: t + '\n[tuning]\nalgorithm = "itemknn"\ntrials = 0\n', "--trials must be at least 1"),
     (lambda t: t.replace('method = "leave_last_n"', 'method = "leave_last_n"\ntest_fraction = 0.2'),
      "test_fraction applies to method random"),
 ])
@@ -105,6 +107,26 @@ def test_bad_input_exits_2_with_one_sentence_and_store_unchanged(folder, capsys,
     assert code == 2, err
     assert words in err and err.count("\n") == 1, err
     assert not db.exists() or list_datasets(Store(db)).empty
+
+
+def test_a_tuning_block_runs_a_study_once_and_its_final_run_joins_the_runs(folder, capsys):
+    db = str(folder / "s.duckdb")
+    path = folder / "tune.toml"
+    path.write_text(TOML + '\n[tuning]\nalgorithm = "itemknn"\ntrials = 3\nmetric = "ndcg@5"\n',
+                    encoding="utf-8")
+    code, out, err = _run(capsys, str(path), "--db", db, "--json")
+    first = json.loads(out)
+    assert code == 0, err
+    study = first["study"]
+    assert study["reused"] is False and study["n_trials"] == 3
+    tuned = [r for r in first["runs"] if r.get("study_id") == study["study_id"]]
+    assert len(tuned) == 1 and tuned[0]["run_id"] == study["run_id"]
+    # the same file again: the study (and every run) is reused, no new trial is made
+    code, out, err = _run(capsys, str(path), "--db", db, "--json")
+    again = json.loads(out)
+    assert code == 0 and again["study"]["reused"] is True
+    assert again["study"]["study_id"] == study["study_id"]
+    assert again["study"]["run_id"] == study["run_id"]
 
 
 def test_existing_dataset_and_a_name_holding_other_data(folder, capsys):
