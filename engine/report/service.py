@@ -106,8 +106,9 @@ def run_warnings(store: Store, run_ids: list[int]) -> pd.DataFrame:
 def check_runs(store: Store, dataset: str, run_ids: list[int], relevance: str = "any") -> None:
     """One sentence for a report request that cannot be met."""
     if relevance not in RELEVANCE:
-        raise DataError(f"--relevance {relevance!r} is not available in this version of "
-                        f"recscope, which evaluates runs against any held-out event; leave it out.")
+        raise DataError(f"--relevance {relevance!r}: reports judge runs against any held-out "
+                        f"event for now; leave it out (`recscope compare --relevance` and the "
+                        f"Runs page's relevance selector judge by applications or hires).")
     require_dataset(store, dataset)
     if not run_ids:
         raise DataError("--runs names no run; give run ids such as 1,3,5.")
