@@ -5,6 +5,7 @@ Deep link: /predictions?dataset=NAME&model=ID&user=U&item=I."""
 import streamlit as st
 
 from viewer import components, predict_view as V
+from viewer.safe import code, md
 
 st.title("Predictions")
 st.caption("Models of the chance that a view turns into an application (or a hire), measured "
@@ -16,8 +17,9 @@ if dataset is None:
 
 rows = V.models(dataset)
 if not rows:
-    st.info(f"Dataset “{dataset}” has no prediction models yet. In a terminal: "
-            f"`recscope predict train --dataset {dataset} --target apply`.", icon=":material/info:")
+    st.info(f"Dataset “{md(dataset)}” has no prediction models yet. In a terminal: "
+            f"{code(f'recscope predict train --dataset {dataset} --target apply', None)}.",
+            icon=":material/info:")
     st.stop()
 
 V.models_table(rows)

@@ -26,9 +26,11 @@ from engine.services import tuning as TS
 from engine.store import Store
 from viewer import db, nav, tuning_charts as C
 from viewer.components import bound_select
+from viewer.format import MISSING
+from viewer.safe import code, md
 
 MODES = ["runs", "cross-validation", "tuning"]
-DASH = "—"
+DASH = MISSING
 
 
 def page_mode() -> str:
@@ -54,8 +56,8 @@ def tuning_view(dataset: str) -> None:
     studies = db.read(TS.studies, dataset)
     start_panel(dataset)
     if studies.empty:
-        st.info(f"No tuning study of “{dataset}” yet. Start one above, or in a terminal: "
-                f"`recscope tune --dataset {dataset} --algo bpr --trials 30`.",
+        st.info(f"No tuning study of “{md(dataset)}” yet. Start one above, or in a terminal: "
+                f"{code(f'recscope tune --dataset {dataset} --algo bpr --trials 30', None)}.",
                 icon=":material/info:")
         return
     labels = {int(r["study_id"]): _study_label(r) for _, r in studies.iterrows()}
@@ -181,8 +183,9 @@ def folds_view(dataset: str) -> None:
     k = bound_select("K", [5, 10, 20], "k", 10, "K", key="cv_k", cast=int, where=c2)
     values, summary = db.read(TS.fold_results, dataset, metric, k)
     if summary.empty:
-        st.info(f"No cross-validated runs of “{dataset}” yet: `recscope train --dataset "
-                f"{dataset} --algos itemknn,bpr --folds 5`.", icon=":material/info:")
+        st.info(f"No cross-validated runs of “{md(dataset)}” yet: "
+                f"{code(f'recscope train --dataset {dataset} --algos itemknn,bpr --folds 5', None)}.",
+                icon=":material/info:")
         return
     st.plotly_chart(C.folds_chart(values, summary, f"{metric}@{k}"), key="cv_chart")
     table = pd.DataFrame({

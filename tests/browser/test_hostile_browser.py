@@ -155,6 +155,8 @@ def test_no_page_renders_markup_from_urls_or_names(serve, hostile_db, page):
             (f"reviews{n}", "/reviews?" + _q(dataset=RDS, reviewer=h, q=h, company=h, model=h,
                                               status=h, order=h, view=h, smin=h, lmax=h)),
             (f"bandits{n}", "/bandits?" + _q(experiment=h)),
+            (f"predictions{n}", "/predictions?" + _q(dataset=DS, model=h)),
+            (f"tuning{n}", "/runs?" + _q(dataset=DS, mode=h)),
         ]
     # ...and every page on the hostile names themselves (valid selections)
     loads += [
@@ -169,6 +171,9 @@ def test_no_page_renders_markup_from_urls_or_names(serve, hostile_db, page):
         ("bandits-fixed", "/bandits?" + _q(experiment=fixed)),
         ("bandits-deleted-run", "/bandits?" + _q(experiment=on_runs)),
         ("dataset-unknown", "/runs?" + _q(dataset=MARKUP)),
+        ("predictions-names", "/predictions?" + _q(dataset=DS)),
+        ("tuning-names", "/runs?" + _q(dataset=DS, mode="tuning")),
+        ("folds-names", "/runs?" + _q(dataset=DS, mode="cross-validation")),
     ]
     for name, path in loads:
         _check(page, base, path, name)
