@@ -14,6 +14,7 @@ import streamlit as st
 from engine.errors import RecscopeError
 from engine.report.service import MAX_RUNS, ReportSpec, build
 from viewer import db
+from viewer.safe import code, md
 
 
 def report_key(spec: ReportSpec) -> str:
@@ -28,13 +29,13 @@ def _button(spec: ReportSpec) -> None:
     if data is None:
         if st.button("Prepare report", key=f"{key}_prepare", icon=":material/description:",
                      help="Build one self-contained HTML file of this selection (opens "
-                          "offline); the same file as `" + spec.command(str(db.db_path()))
-                          + "`."):
+                          "offline); the same file as "
+                          + code(spec.command(str(db.db_path())), None) + "."):
             try:
                 with st.spinner("Building the report…"):
                     data = build(db.get_store(), spec).encode("utf-8")
             except RecscopeError as exc:
-                st.warning(str(exc), icon=":material/warning:")
+                st.warning(md(str(exc), 400), icon=":material/warning:")
                 return
             st.session_state[key] = data
     if data is not None:

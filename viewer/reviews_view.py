@@ -32,7 +32,7 @@ from engine.store import reviews as rdb
 from viewer import db, state
 from viewer.components import bound_select
 from viewer.format import WHY, fmt, fmt_column, fmt_frame, has_missing
-from viewer.safe import md
+from viewer.safe import code, md
 
 LABEL_BUTTONS = [("meaningless", "Meaningless", "m", "primary"), ("fine", "Fine", "f", "secondary"),
                  ("skip", "Skip", "s", "secondary")]
@@ -513,6 +513,7 @@ def first_model_progress(dataset: str, positive: str) -> None:
     p = db.read(svc.label_progress, dataset)
     need = p["minimum"] * 2
     have = min(p["n_positive"], p["minimum"]) + min(p["n_negative"], p["minimum"])
+    positive = md(positive)
     st.progress(have / need, text=f"Towards the first model: {p['n_positive']:,} {positive} and "
                                   f"{p['n_negative']:,} fine labels; training needs {p['minimum']} of "
                                   f"each ({p['need_positive']} more {positive}, {p['need_negative']} "
@@ -523,9 +524,10 @@ def batches_section(dataset: str, model: dict) -> None:
     """Appended batches and the drift of their scores against the model's training scores."""
     batches = db.read(rdb.list_batches, dataset)
     if batches.empty:
-        st.info(f"No reviews have been appended to “{dataset}” since it was imported. Add the day's "
-                f"reviews with `recscope import reviews FILE --name {dataset} --id-col C --text-col C "
-                f"--append`.", icon=":material/info:")
+        st.info(f"No reviews have been appended to “{md(dataset)}” since it was imported. Add the "
+                f"day's reviews with "
+                f"{code(f'recscope import reviews FILE --name {dataset} --id-col C --text-col C --append', None)}.",
+                icon=":material/info:")
         return
     drift = db.read(svc.drift_report, dataset, model)
     table = batches.merge(drift.drop(columns=["added_at"]), on="batch_id", how="left")

@@ -209,7 +209,7 @@ def runs_table(dataset: str, runs: pd.DataFrame, metric: str, k: int, relevance:
 
 def health_notes(done: pd.DataFrame, health: dict[int, list[str]]) -> None:
     """The health warnings of the listed runs, one line each, under the table."""
-    lines = [f"- **{run_label(r)}**: {m}" for _, r in done.sort_values("run_id").iterrows()
+    lines = [f"- **{md(run_label(r))}**: {md(m, 400)}" for _, r in done.sort_values("run_id").iterrows()
              for m in health.get(int(r["run_id"]), [])]
     if lines:
         n = sum(1 for r in done["run_id"] if int(r) in health)
