@@ -330,6 +330,19 @@ def score_and_evaluate(model, data: TrainingSplit, backend: Backend | None = Non
     return recs, metrics, per_user, wall, eval_s
 
 
+def check_request(algos, params: dict | None, k: int, seed: int,
+                  model_seed: int | None) -> tuple[list[str], dict[str, dict], int]:
+    """(algorithm names, their parameters, the model seed) of a training request, every
+    model built once before anything is stored: bad parameters fail fast, no run rows."""
+    if int(k) < 1:
+        raise DataError(f"--k must be at least 1; got {k}.")
+    names, algo_params = _parse_algos(algos, params)
+    mseed = int(seed if model_seed is None else model_seed)
+    for name in names:
+        registry.make(name, seed=mseed, **algo_params[name])
+    return names, algo_params, mseed
+
+
 def _parse_algos(algos, params: dict | None) -> tuple[list[str], dict[str, dict]]:
     if isinstance(algos, str):
         algos = [a for a in algos.split(",")]
@@ -523,15 +536,9 @@ def train_runs(store: Store, dataset: str, algos: list[str], *, k: int = 20, spl
     Returns ``[{run_id, algorithm, split_id, status, error}, ...]`` in ``algos`` order;
     status is 'done' or 'failed' (error then holds the one-sentence reason).
     """
-    if int(k) < 1:
-        raise DataError(f"--k must be at least 1; got {k}.")
     if int(neighbours) < 0:
         raise DataError(f"--neighbours must be 0 or more; got {neighbours}.")
-    names, algo_params = _parse_algos(algos, params)
-    # build every model before anything is stored: bad parameters fail fast, no run rows
-    mseed = int(seed if model_seed is None else model_seed)
-    for name in names:
-        registry.make(name, seed=mseed, **algo_params[name])
+    names, algo_params, mseed = check_request(algos, params, k, seed, model_seed)
     data = prepare_split(store, dataset, k=k, split=split, split_params=split_params, seed=seed,
                          event_weights=event_weights, min_weight=min_weight, progress=progress)
     return [train_one(store, data, name, algo_params[name], seed=mseed, neighbours=neighbours,

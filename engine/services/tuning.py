@@ -33,9 +33,12 @@ import pandas as pd
 from engine.data.dataset import IdMap
 from engine.errors import DataError
 from engine.evaluate import metrics as M
+from engine.evaluate.folds import fold_summary, paired_by_fold
+from engine.evaluate.splits import make_split
 from engine.evaluate.validation import time_folds, user_folds, validation_split
-from engine.pipeline import (N_NEIGHBOURS, SPLIT_DEFAULTS, TrainingSplit, ensure_split, eval_ks,
-                             positives, recommend_all, split_request, train_one)
+from engine.pipeline import (N_NEIGHBOURS, SPLIT_DEFAULTS, TrainingSplit, check_request,
+                             ensure_split, eval_ks, positives, recommend_all, split_request,
+                             train_one)
 from engine.progress import ProgressFn, null_progress
 from engine.recommend import registry
 from engine.recommend.matrix import build_matrix
@@ -394,17 +397,9 @@ def train_folds(store: Store, dataset: str, algos: list[str], n_folds: int, *, k
     """``recscope train --folds N``: N folds (``engine.evaluate.validation``), each stored
     as a split, every algorithm trained on each (``train_one``), one fold group per call.
     Returns train_one's dicts with ``fold`` and ``fold_group`` added."""
-    from engine.evaluate.splits import make_split
-    from engine.pipeline import _parse_algos
-
     if int(n_folds) < 2:
         raise DataError(f"--folds must be at least 2, not {n_folds}.")
-    if int(k) < 1:
-        raise DataError(f"--k must be at least 1; got {k}.")
-    names, algo_params = _parse_algos(algos, params)
-    mseed = int(seed if model_seed is None else model_seed)
-    for name in names:
-        registry.make(name, seed=mseed, **algo_params[name])
+    names, algo_params, mseed = check_request(algos, params, k, seed, model_seed)
     request = split_request(split, split_params, seed, min_weight)
     ds = load_dataset(store, dataset)
     pos = positives(ds.interactions, min_weight, dataset)
@@ -448,16 +443,12 @@ def train_folds(store: Store, dataset: str, algos: list[str], n_folds: int, *, k
 def fold_results(store: Store, dataset: str, metric: str, k: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(values, summary): every fold run's ``metric@k`` (``store.tuning.fold_metric_values``)
     and per (algorithm, fold group) the mean with a 95% t interval (``evaluate.folds``)."""
-    from engine.evaluate.folds import fold_summary
-
     values = store_tuning.fold_metric_values(store, dataset, metric, k)
     return values, fold_summary(values)
 
 
 def fold_paired_test(store: Store, runs_a: list, runs_b: list, metric: str, k: int) -> dict:
     """Paired test of two algorithms' fold runs, per-user values paired by (fold, user)."""
-    from engine.evaluate.folds import paired_by_fold
-
     a = store_tuning.fold_user_values(store, runs_a, metric, k)
     b = store_tuning.fold_user_values(store, runs_b, metric, k)
     return paired_by_fold(a, b)
