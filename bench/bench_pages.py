@@ -293,8 +293,7 @@ def bench_browser(db: Path, repeat: int, only: set[str] | None) -> None:
 
 # --------------------------------------------------------------------------- profile
 
-def profile(db: Path, only: set[str] | None, top: int) -> None:
-    import cProfile
+def profile(db: Path, only: set[str] | None, top: int, cold_stats: bool = False) -> None:
     import pstats
 
     os.environ["RECSCOPE_DB"] = str(db)
@@ -323,15 +322,15 @@ def profile(db: Path, only: set[str] | None, top: int) -> None:
         st.cache_data.clear()
         st.cache_resource.clear()
         for label in ("cold", "warm"):
-            at = AppTest.from_file(str(script), default_timeout=600)
+            # AppTest runs the script in its own thread: profile inside that thread
+            out = WORK / f"profile-{p['key']}-{label}.pstats"
+            at = AppTest.from_string(WRAPPER.format(root=str(ROOT), script=str(script),
+                                                    out=str(out)), default_timeout=600)
             for k, v in params.items():
                 at.query_params[k] = v
             calls.clear()
-            prof = cProfile.Profile()
             t0 = time.perf_counter()
-            prof.enable()
             at.run()
-            prof.disable()
             total = time.perf_counter() - t0
             err = [e.value for e in at.exception]
             print(f"\n=== {p['title']} ({label} cache): {total * 1000:.0f} ms"
@@ -341,15 +340,27 @@ def profile(db: Path, only: set[str] | None, top: int) -> None:
                 agg.setdefault(name, []).append(t)
             for name, ts in sorted(agg.items(), key=lambda x: -sum(x[1]))[:top]:
                 print(f"  db.read {name:<48} x{len(ts):<3} {sum(ts) * 1000:8.1f} ms")
-            if label == "warm" or "--cold-stats" in sys.argv:
-                stats = pstats.Stats(prof)
-                stats.sort_stats("cumulative")
+            if label == "warm" or cold_stats:
+                stats = pstats.Stats(str(out))
                 rows = []
                 for (file, line, fn), (cc, nc, tt, ct, _) in stats.stats.items():
-                    if ("/viewer/" in file or "/engine/" in file or "/pages/" in file):
-                        rows.append((ct, f"{Path(file).parent.name}/{Path(file).name}:{line} {fn}"))
-                for ct, name in sorted(rows, reverse=True)[:top]:
-                    print(f"  cum {ct * 1000:8.1f} ms  {name}")
+                    if any(f"/{d}/" in file for d in ("viewer", "engine", "pages")) and fn != "<module>":
+                        rows.append((ct, nc, f"{Path(file).parent.name}/{Path(file).name}:{line} {fn}"))
+                for ct, nc, name in sorted(rows, reverse=True)[:top]:
+                    print(f"  cum {ct * 1000:8.1f} ms x{nc:<4} {name}")
+
+
+WRAPPER = """
+import cProfile, runpy, sys
+sys.path.insert(0, {root!r})
+_prof = cProfile.Profile()
+_prof.enable()
+try:
+    runpy.run_path({script!r}, run_name="__main__")
+finally:
+    _prof.disable()
+    _prof.dump_stats({out!r})
+"""
 
 
 def main() -> None:
@@ -360,11 +371,12 @@ def main() -> None:
     ap.add_argument("--pages", default=None, help="comma-separated page keys (default all)")
     ap.add_argument("--profile", action="store_true", help="cProfile each page script (AppTest)")
     ap.add_argument("--top", type=int, default=15)
+    ap.add_argument("--cold-stats", action="store_true", help="with --profile: also the cold run's functions")
     args = ap.parse_args()
     db = synthetic_store(args.users, args.db) if args.users else demo_store(args.db)
     only = set(args.pages.split(",")) if args.pages else None
     if args.profile:
-        profile(db, only, args.top)
+        profile(db, only, args.top, args.cold_stats)
     else:
         bench_browser(db, args.repeat, only)
 

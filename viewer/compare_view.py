@@ -330,7 +330,8 @@ def one_user(dataset: str, run_ids: list[int], runs: pd.DataFrame, user: str, k:
     if lists.empty:
         st.caption("No lists to draw.")
     else:
-        st.plotly_chart(charts.rank_shift_chart(lists, run_ids, labels, k),
+        st.plotly_chart(db.figure("compare.rank_shift", (dataset, tuple(run_ids), user, k),
+                                  charts.rank_shift_chart, lists, run_ids, labels, k),
                         width="stretch", config={"displayModeBar": False})
     left, right = st.columns([1, 1])
     with left:

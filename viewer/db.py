@@ -3,6 +3,12 @@
 ``read(fn, *args)`` calls an engine function ``fn(store, *args)`` and caches its result
 per store file and file version: a write by the CLI (or by this viewer) changes the
 file's modification time, so the next read sees fresh data without a manual refresh.
+
+``write_only(writer, *args, affects=(reader, ...))`` runs a small write by this viewer
+whose effect only the listed readers can see (a visit stamp): every other read keeps its
+cached result across that write instead of reading the whole store again.
+``figure(name, builder, *args)`` keeps a chart built from cached reads for as long as the
+store version it came from (building plotly figures costs more than the reads).
 """
 
 from __future__ import annotations
@@ -41,12 +47,53 @@ def _cached(_fn: Callable, fn_id: str, version: tuple[str, int], args: tuple, kw
     return _fn(Store(version[0]), *args, **dict(kwargs))
 
 
+#: store version after a viewer write -> (version before it, ids of the readers it affects)
+_aliases: dict[tuple[str, int], tuple[tuple[str, int], frozenset[str]]] = {}
+
+
+def _fn_id(fn: Callable) -> str:
+    return f"{fn.__module__}.{fn.__qualname__}"
+
+
+def _version_for(fn_id: str) -> tuple[str, int]:
+    v = store_version()
+    alias = _aliases.get(v)
+    if alias is not None and fn_id not in alias[1]:
+        return alias[0]
+    return v
+
+
 def read(fn: Callable, *args, **kwargs) -> Any:
     """``fn(store, *args, **kwargs)``, cached until the store file changes."""
-    fn_id = f"{fn.__module__}.{fn.__qualname__}"
-    return _cached(fn, fn_id, store_version(), args, tuple(sorted(kwargs.items())))
+    fn_id = _fn_id(fn)
+    return _cached(fn, fn_id, _version_for(fn_id), args, tuple(sorted(kwargs.items())))
+
+
+def write_only(writer: Callable, *args, affects: tuple[Callable, ...], **kwargs) -> Any:
+    """``writer(store, *args, **kwargs)``, a write whose effect only the ``affects`` readers
+    see: their next read is fresh, every other read keeps its cached result."""
+    before = store_version()
+    out = writer(get_store(), *args, **kwargs)
+    after = store_version()
+    if after != before:
+        base, fresh = _aliases.get(before, (before, frozenset()))
+        _aliases[after] = (base, fresh | {_fn_id(f) for f in affects})
+    return out
+
+
+@st.cache_resource(show_spinner=False, max_entries=256, ttl=3600)
+def _figure(_builder: Callable, name: str, key: tuple, version: tuple[str, int], _args: tuple) -> Any:
+    return _builder(*_args)
+
+
+def figure(name: str, key: tuple, builder: Callable, *args) -> Any:
+    """``builder(*args)``, kept while the store version stays the same. ``key`` must
+    identify ``args`` (e.g. the experiment id: args are frames read from the store);
+    the figure is shared, so whoever draws it must not change it."""
+    return _figure(builder, name, key, _version_for(name), args)
 
 
 def invalidate() -> None:
     """Forget cached reads (call after this viewer wrote to the store)."""
     _cached.clear()
+    _figure.clear()
