@@ -203,6 +203,7 @@ def page_plan(db: Path) -> list[dict]:
     items = store.df("SELECT item_id FROM items WHERE dataset = ? ORDER BY item_id LIMIT 7",
                      [dataset])["item_id"].tolist()[1:]
     revs = ds[ds["n_reviews"] > 0]["name"].tolist()
+    n_exp = store.scalar("SELECT count(*) FROM bandit_experiments")
     plan = {
         "home": ("", "recscope", None),
         "runs": (f"runs?dataset={dataset}", "Runs",
@@ -215,7 +216,8 @@ def page_plan(db: Path) -> list[dict]:
                     "Flagged reviews", ("label one review", _key("m")) if revs else None),
         "bandits": ("bandits", "Bandits",
                     ("change the speed", _select("Speed", ["1 batch per refresh",
-                                                           "5 batches per refresh"]))),
+                                                           "5 batches per refresh"]))
+                    if n_exp else None),
     }
     out = []
     for key, _file, title, *_ in PAGE_SPECS:
@@ -260,6 +262,7 @@ def bench_browser(db: Path, repeat: int, only: set[str] | None) -> None:
                     floors.append(time_load(ctx, floor_url, "Empty"))  # interleaved with pages
                     loads.append(time_load(ctx, f"{app_url}/{p['path']}", p["heading"]))
                 rows.append((p["title"], "load", statistics.median(loads)))
+                print(f"  {p['title']} load: {rows[-1][2] * 1000:.0f} ms", flush=True)
                 if p["action"]:
                     name, act = p["action"]
                     page = ctx.new_page()
@@ -272,6 +275,7 @@ def bench_browser(db: Path, repeat: int, only: set[str] | None) -> None:
                             acts.append(t)
                     page.close()
                     rows.append((p["title"], name, statistics.median(acts)))
+                    print(f"  {p['title']} {name}: {rows[-1][2] * 1000:.0f} ms", flush=True)
                 print(f"  {p['title']}: done", flush=True)
             browser.close()
     finally:

@@ -119,7 +119,7 @@ def imported(rep_or_exp) -> bool:
 
 
 def experiment(experiment_id: int) -> dict:
-    return sql.get_experiment(db.get_store(), int(experiment_id))
+    return db.read(sql.get_experiment, int(experiment_id))   # fresh after any write
 
 
 def ranked_arms(summary: pd.DataFrame) -> list[str]:
