@@ -50,6 +50,7 @@ sys.path.insert(0, str(ROOT))
 
 CHROMIUM = os.environ.get("RECSCOPE_CHROMIUM", "/usr/bin/chromium")
 WORK = Path(tempfile.gettempdir()) / "recscope-bench-pages"
+WARMUP = 1800.0
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
 # records every change of the app's script state with the page clock
@@ -146,11 +147,11 @@ def _settled(page, since: float, timeout: float = 120.0) -> float:
     raise TimeoutError("the app did not settle")
 
 
-def time_load(ctx, url: str, heading: str | None) -> float:
+def time_load(ctx, url: str, heading: str | None, timeout: float = 120.0) -> float:
     page = ctx.new_page()
     try:
         page.goto(url, wait_until="commit")
-        end = _settled(page, 0.0)
+        end = _settled(page, 0.0, timeout)
         page.wait_for_selector(IDLE)
         if heading:
             page.get_by_role("heading", name=heading).first.wait_for()
@@ -159,11 +160,11 @@ def time_load(ctx, url: str, heading: str | None) -> float:
         page.close()
 
 
-def time_action(page, action, i: int) -> float:
+def time_action(page, action, i: int, timeout: float = 120.0) -> float:
     page.locator("h1").first.click()                 # focus the page, not an input
     t0 = page.evaluate("performance.now()")
     action(page, i)
-    return (_settled(page, t0) - t0) / 1000.0
+    return (_settled(page, t0, timeout) - t0) / 1000.0
 
 
 def _select(label: str, options: list[str]):
@@ -252,9 +253,10 @@ def bench_browser(db: Path, repeat: int, only: set[str] | None) -> None:
             ctx.add_init_script(OBSERVER)
             ctx.set_default_timeout(120_000)
             # warm-up: the server's first run imports everything; caches fill
+            # (on a big store a first computation may take minutes: WARMUP seconds allowed)
             time_load(ctx, floor_url, "Empty")
             for p in plan:
-                time_load(ctx, f"{app_url}/{p['path']}", p["heading"])
+                time_load(ctx, f"{app_url}/{p['path']}", p["heading"], WARMUP)
             floors = []
             for p in plan:
                 loads, acts = [], []
@@ -270,7 +272,7 @@ def bench_browser(db: Path, repeat: int, only: set[str] | None) -> None:
                     _settled(page, 0.0)
                     # i = 0 is the page's initial value; i = 1 warms the caches
                     for i in range(1, repeat + 2):
-                        t = time_action(page, act, i)
+                        t = time_action(page, act, i, WARMUP if i == 1 else 120.0)
                         if i > 1:
                             acts.append(t)
                     page.close()
