@@ -133,7 +133,7 @@ def imported(rep_or_exp) -> bool:
 
 
 def experiment(experiment_id: int) -> dict:
-    return sql.get_experiment(db.get_store(), int(experiment_id))
+    return db.read(sql.get_experiment, int(experiment_id))   # fresh after any write
 
 
 def ranked_arms(summary: pd.DataFrame) -> list[str]:
@@ -471,14 +471,16 @@ def _charts_and_tables(rep: ex.Report) -> None:
     palette = colors(rep)
     n_arms = len(rep.summary)
     simulated = rep.experiment["environment"] in ("fixed", "runs")
+    # figures are kept per experiment and store version: building them costs more than
+    # reading the report (the speed picker and each refresh rerun this)
     c1, c2 = st.columns(2)
-    c1.plotly_chart(charts.allocation_chart(rep.snapshots, busiest_arms(rep), palette), key="alloc")
-    c2.plotly_chart(charts.density_chart(rep.density, arms, true_rates(rep, arms), palette),
+    c1.plotly_chart(_fig(rep, charts.allocation_chart, rep.snapshots, busiest_arms(rep), palette), key="alloc")
+    c2.plotly_chart(_fig(rep, charts.density_chart, rep.density, arms, true_rates(rep, arms), palette),
                     key="density")
     c1, c2 = st.columns(2)
-    c1.plotly_chart(charts.prob_best_chart(rep.snapshots, arms, RULE.prob_threshold, palette),
+    c1.plotly_chart(_fig(rep, charts.prob_best_chart, rep.snapshots, arms, RULE.prob_threshold, palette),
                     key="pbest")
-    c2.plotly_chart(charts.reward_regret_chart(rep.snapshots, simulated), key="regret")
+    c2.plotly_chart(_fig(rep, charts.reward_regret_chart, rep.snapshots, simulated), key="regret")
 
     st.subheader("Leaderboard")
     board_config = {
@@ -498,9 +500,9 @@ def _charts_and_tables(rep: ex.Report) -> None:
             st.dataframe(leaderboard_table(rep.summary), hide_index=True,
                          width="stretch", column_config=board_config)
     c1, c2 = st.columns(2)
-    c1.plotly_chart(charts.leaderboard_chart(rep.summary, arms if n_arms > len(arms) else None,
+    c1.plotly_chart(_fig(rep, charts.leaderboard_chart, rep.summary, arms if n_arms > len(arms) else None,
                                              palette), key="board")
-    c2.plotly_chart(charts.period_chart(rep.periods, rep.pooled, arms, palette), key="periods")
+    c2.plotly_chart(_fig(rep, charts.period_chart, rep.periods, rep.pooled, arms, palette), key="periods")
     st.markdown("**Per period vs pooled**")
     st.caption("Allocation changes over time; when rates change too, a pooled comparison "
                "can reverse the per-period one (Simpson's paradox). An alarm above says so.")
@@ -512,6 +514,11 @@ def _charts_and_tables(rep: ex.Report) -> None:
         with st.expander(f"Per period, all {n_arms} arms", icon=":material/list:"):
             st.dataframe(period_table(rep), hide_index=True, width="stretch",
                          column_config=period_config)
+
+
+def _fig(rep: ex.Report, builder, *args):
+    return db.figure(f"bandits.{builder.__name__}", (int(rep.experiment["experiment_id"]),),
+                     builder, *args)
 
 
 def ope_section() -> None:

@@ -344,7 +344,8 @@ def one_user(dataset: str, run_ids: list[int], runs: pd.DataFrame, user: str, k:
     if lists.empty:
         st.caption("No lists to draw.")
     else:
-        st.plotly_chart(charts.rank_shift_chart(lists, run_ids, labels, k),
+        st.plotly_chart(db.figure("compare.rank_shift", (dataset, tuple(run_ids), user, k),
+                                  charts.rank_shift_chart, lists, run_ids, labels, k),
                         width="stretch", config={"displayModeBar": False})
     # One above the other at full width: side by side, long run names squeezed each
     # table into half the page and "This user's metrics" scrolled inside a small box.

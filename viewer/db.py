@@ -19,6 +19,12 @@ retrying", and reruns the page after a short wait: never Streamlit's error box. 
 deleted between two reads of one render (``NotFound``: an experiment, a run) is shown
 as deleted in one line, and the page is drawn again (at most ``MAX_RETRIES`` times in a
 row) from the store as it now is.
+
+``write_only(writer, *args, affects=(reader, ...))`` runs a small write by this viewer
+whose effect only the listed readers can see (a visit stamp): every other read keeps its
+cached result across that write instead of reading the whole store again.
+``figure(name, builder, *args)`` keeps a chart built from cached reads for as long as the
+store version it came from (building plotly figures costs more than the reads).
 """
 
 from __future__ import annotations
@@ -109,10 +115,53 @@ def _cached(_fn: Callable, fn_id: str, version: tuple[str, int], args: tuple, kw
     return _fn(Store(version[0], lock_timeout=read_lock_timeout()), *args, **dict(kwargs))
 
 
+#: store version after a viewer write -> (version before it, ids of the readers it affects)
+_aliases: dict[tuple[str, int], tuple[tuple[str, int], frozenset[str]]] = {}
+
+
+def _fn_id(fn: Callable) -> str:
+    return f"{fn.__module__}.{fn.__qualname__}"
+
+
+def _version_for(fn_id: str) -> tuple[str, int]:
+    """This render's pinned store version, or the version before this viewer's own small
+    writes (``write_only``) for readers those writes cannot affect."""
+    v = pinned_version()
+    alias = _aliases.get(v)
+    if alias is not None and fn_id not in alias[1]:
+        return alias[0]
+    return v
+
+
 def read(fn: Callable, *args, **kwargs) -> Any:
     """``fn(store, *args, **kwargs)``, cached under this render's store version."""
-    fn_id = f"{fn.__module__}.{fn.__qualname__}"
-    return _cached(fn, fn_id, pinned_version(), args, tuple(sorted(kwargs.items())))
+    fn_id = _fn_id(fn)
+    return _cached(fn, fn_id, _version_for(fn_id), args, tuple(sorted(kwargs.items())))
+
+
+def write_only(writer: Callable, *args, affects: tuple[Callable, ...], **kwargs) -> Any:
+    """``writer(store, *args, **kwargs)``, a write whose effect only the ``affects`` readers
+    see: their next read is fresh, every other read keeps its cached result."""
+    before = store_version()
+    out = writer(get_store(), *args, **kwargs)
+    after = store_version()
+    _unpin()   # the rest of this run reads the new version (aliased for other readers)
+    if after != before:
+        base, fresh = _aliases.get(before, (before, frozenset()))
+        _aliases[after] = (base, fresh | {_fn_id(f) for f in affects})
+    return out
+
+
+@st.cache_resource(show_spinner=False, max_entries=256, ttl=3600)
+def _figure(_builder: Callable, name: str, key: tuple, version: tuple[str, int], _args: tuple) -> Any:
+    return _builder(*_args)
+
+
+def figure(name: str, key: tuple, builder: Callable, *args) -> Any:
+    """``builder(*args)``, kept while the store version stays the same. ``key`` must
+    identify ``args`` (e.g. the experiment id: args are frames read from the store);
+    the figure is shared, so whoever draws it must not change it."""
+    return _figure(builder, name, key, _version_for(name), args)
 
 
 def invalidate() -> None:
@@ -120,6 +169,7 @@ def invalidate() -> None:
     run reads the store as it is now."""
     _cached.clear()
     _unpin()
+    _figure.clear()
 
 
 def busy_message() -> None:

@@ -308,7 +308,8 @@ def audience(dataset: str, item_id: str, runs: pd.DataFrame) -> None:
         return
     ranks = db.read(I.item_rank_counts, item_id, tuple(getting))
     kmax = int(done["k"].max()) if done["k"].notna().any() else None
-    st.plotly_chart(runs_charts.rank_chart(ranks, labels, kmax), width="stretch",
+    st.plotly_chart(db.figure("item.ranks", (dataset, item_id, tuple(getting), kmax), runs_charts.rank_chart,
+                              ranks, labels, kmax), width="stretch",
                     key="_item_ranks")
     st.markdown("**Some of the users who get it** — open one to see the runs' lists side by side "
                 "on the Compare page (hits first).")

@@ -53,7 +53,8 @@ def page(key: str) -> st.Page:
 
 
 def has_page(key: str) -> bool:
-    return key in _pages()
+    # without building st.Page objects: cards link to pages once per row
+    return any(k == key and (PAGES_DIR / file).exists() for k, file, *_ in PAGE_SPECS)
 
 
 def navigation_sections() -> dict[str, list[st.Page]]:

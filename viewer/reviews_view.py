@@ -494,8 +494,8 @@ def visit_news(dataset: str, reviewer: str) -> None:
     key = f"rv_since::{dataset}::{reviewer}"
     if key not in st.session_state:
         st.session_state[key] = db.read(rdb.last_visit, dataset, reviewer)
-        rdb.record_visit(db.get_store(), dataset, reviewer)
-        db.invalidate()
+        # only last_visit sees this write: every other cached read stays valid
+        db.write_only(rdb.record_visit, dataset, reviewer, affects=(rdb.last_visit,))
     since = st.session_state[key]
     news = db.read(svc.news_since, dataset, since)
     when = "your last visit" if since is None else \

@@ -248,8 +248,9 @@ def tradeoff(dataset: str, runs: pd.DataFrame, metric: str, k: int, catalogue: l
         if xc not in wide.columns or yc not in wide.columns:
             st.info(f"No run has both {xc} and {yc}.", icon=":material/info:")
             return
-        fig = runs_charts.tradeoff_chart(wide[["run_id", xc, yc]], xc, yc, labels,
-                                         x_title=f"{x}@{k}", y_title=f"{metric}@{k}")
+        # kept per store version: a rerun (any click on the page) reuses the figure
+        fig = db.figure("runs.tradeoff", (dataset, xc, yc), runs_charts.tradeoff_chart,
+                        wide[["run_id", xc, yc]], xc, yc, labels, f"{x}@{k}", f"{metric}@{k}")
         st.plotly_chart(fig, width="stretch", key="_runs_tradeoff")
 
 
@@ -396,8 +397,9 @@ def paired_tab(dataset: str, run_ids: list[int], labels: dict, metric: str, k: i
             width=75, help="t-test p-value after Holm's correction over all pairs shown.")
     st.dataframe(main, hide_index=True, width="stretch", column_config=cfg, key="_runs_paired")
     clear = [not is_missing(p) and p < ALPHA for p in (tab["p_holm"] if several else tab["p_value_t"])]
-    st.plotly_chart(runs_charts.paired_chart(tab, labels, f"{metric}@{k}: mean difference (B − A)",
-                                             clear=clear),
+    st.plotly_chart(db.figure("runs.paired", (dataset, tuple(run_ids), metric, k, tuple(clear)),
+                              runs_charts.paired_chart, tab, labels,
+                              f"{metric}@{k}: mean difference (B − A)", clear),
                     width="stretch", key="_runs_forest")
     st.caption("Diamonds: filled in B's colour where the difference is clear (as in the "
                "Verdict), hollow grey where it is not; whiskers: the unadjusted 95% interval.")

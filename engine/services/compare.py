@@ -11,6 +11,7 @@ and computes them only when their tab is open.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Iterable
 
 import pandas as pd
@@ -21,7 +22,7 @@ from engine.evaluate.compare import (  # noqa: F401  (re-exported for the viewer
 from engine.recommend import registry
 from engine.recommend.explain import als_explain
 from engine.recommend.matrix import row_weights
-from engine.store.core import Store
+from engine.store.core import Session, Store
 from engine.store.interactions import search_users, user_exists, user_history  # noqa: F401
 from engine.store.items import items_meta
 from engine.store.metrics import metric_values, stored_user_metrics, user_metric_values  # noqa: F401
@@ -41,16 +42,25 @@ def user_view(store: Store, dataset: str, run_ids_: Iterable, user_id: str, k: i
     missing_runs (run ids with no list for this user).
     """
     ids = run_ids(run_ids_)
-    with store.session() as s:
-        info = runs_info(s, ids)
-        run_split = {int(r): (None if pd.isna(sp) else int(sp))
-                     for r, sp in zip(info["run_id"], info["split_id"])}
-        splits = [sp for sp in run_split.values() if sp is not None]
-        lists = user_lists(s, dataset, ids, user_id, k)
-        tests = user_test_items(s, dataset, splits, user_id)
-        history, n_history = user_history(s, dataset, user_id, splits[0] if splits else None,
-                                          history_limit)
-        metrics = user_metric_values(s, ids, user_id)
+    with store.session() as s, ThreadPoolExecutor(1) as pool:
+        # The per-user metrics are stored by (run, metric, k, user), so one user's rows
+        # sit in a row group per (metric, k): the costliest of these reads. It runs on a
+        # second cursor of the same connection while the others run (DuckDB releases
+        # the GIL while it scans).
+        cur = s.con.cursor()
+        try:
+            metrics_f = pool.submit(user_metric_values, Session(s, cur), ids, user_id)
+            info = runs_info(s, ids)
+            run_split = {int(r): (None if pd.isna(sp) else int(sp))
+                         for r, sp in zip(info["run_id"], info["split_id"])}
+            splits = [sp for sp in run_split.values() if sp is not None]
+            lists = user_lists(s, dataset, ids, user_id, k)
+            tests = user_test_items(s, dataset, splits, user_id)
+            history, n_history = user_history(s, dataset, user_id,
+                                              splits[0] if splits else None, history_limit)
+            metrics = metrics_f.result()
+        finally:
+            cur.close()
     lists = mark_lists(lists, tests, run_split)
     present = set(lists["run_id"].astype(int))
     return {
