@@ -262,8 +262,9 @@ def test_tune_on_ray_stores_numbered_trials_equal_to_local_scores_and_resumes(
     study = T.get_study(Store(tune_db), sid)
     assert study["status"] == "finished" and study["run_id"] == out["run_id"]
     assert R.get_run(Store(tune_db), out["run_id"])["status"] == "done"
-    # trial 0 is the registry's defaults, as on the local path
-    assert t["params"][0]["K"] == registry.spec("itemknn").defaults["K"]
+    # the first trial asked is the registry's defaults, as on the local path; stored
+    # numbers follow finishing order, so it is among the first two (two CPUs)
+    assert registry.spec("itemknn").defaults["K"] in [p["K"] for p in t["params"][:2]]
     # each stored value is what run_trial gives here for the stored parameters
     plan = tuning.plan_study(Store(tune_db), dataset=None, algo=None, study_id=sid)
     store = Store(tune_db)
@@ -302,3 +303,63 @@ def test_tune_with_an_unreachable_ray_address_is_one_sentence_and_writes_nothing
     after = Store(tune_db).df("SELECT (SELECT count(*) FROM studies) AS s, "
                               "(SELECT count(*) FROM trials) AS t, (SELECT count(*) FROM runs) AS r")
     pd.testing.assert_frame_equal(before, after)
+
+
+class _OutOfOrderPool:
+    """A stand-in for RayPool (no Ray): runs each task in this process when collected,
+    the LAST submitted first, so trials finish out of the order they were asked in."""
+
+    def __init__(self, fn, shared, seen):
+        self.fn, self.shared, self.queue, self.seen = fn, shared, [], seen
+
+    @property
+    def running(self):
+        return len(self.queue)
+
+    def submit(self, key, item):
+        self.queue.append((key, item))
+        self.seen["max_running"] = max(self.seen.get("max_running", 0), len(self.queue))
+
+    def next_done(self):
+        key, item = self.queue.pop()
+        self.seen.setdefault("optuna_numbers", []).append(key.number)
+        return key, self.fn(item, **self.shared), None
+
+    def close(self):
+        pass
+
+
+class _FakeBackend:
+    name = "fake"
+    parallelism = 3
+
+    def __init__(self):
+        self.seen: dict = {}
+
+    def pool(self, fn, *, shared=None):
+        return _OutOfOrderPool(fn, shared or {}, self.seen)
+
+
+def test_ask_and_tell_keeps_parallelism_trials_running_and_numbers_by_finishing_order(tmp_path):
+    from engine.services import tuning
+
+    path = tmp_path / "t.duckdb"
+    save_dataset(Store(path), _dataset(n_users=120, n_items=80, seed=2))
+    store = Store(path)
+    plan = tuning.plan_study(store, dataset="syn", algo="itemknn", trials=5)
+    fake = _FakeBackend()
+    seen_lines = []
+    out = tuning.tune(store, plan, trials=5, split="leave_last_n", neighbours=0, backend=fake,
+                      on_trial=seen_lines.append)
+    assert fake.seen["max_running"] == 3  # the backend's parallelism, asked at once
+    # Optuna's numbers in finishing order: 0..2 asked, 2 finishes, 3 is asked and finishes,
+    # 4 likewise; then 1 and 0
+    assert fake.seen["optuna_numbers"] == [2, 3, 4, 1, 0]
+    t = _trials(str(path), out["study_id"])
+    assert list(t["number"]) == [0, 1, 2, 3, 4] and out["n_trials"] == 5
+    # stored trial 4 finished last: Optuna's trial 0, the registry's defaults
+    assert t["params"][4]["K"] == registry.spec("itemknn").defaults["K"]
+    assert [i["number"] for i in seen_lines] == [0, 1, 2, 3, 4]
+    # the best number is the stored one (a trial with the highest stored value)
+    assert t.set_index("number")["value"][out["best_number"]] == t["value"].max()
+    assert out["best_value"] == t["value"].max()
