@@ -8,7 +8,10 @@ just passes them). The functions mapped are pure (no store): only the driver wri
 store, in one transaction per run, so DuckDB's single-writer rule holds.
 
 What is mapped today: ``engine.pipeline.score_shard`` over user shards (top-K lists and
-per-user metrics of one shard). The same ``map`` is the hook for independent runs: a
+per-user metrics of one shard); and, on Ray, ``backend.pool(fn, shared=...)``
+(submit one task at a time, collect each as it finishes): ``recscope tune --backend ray``
+runs its trials with it (``engine.services.tuning._run_remote``, ask-and-tell). The
+same ``map`` is the hook for other independent runs: a
 tuner (or the folds of a cross-validation) maps its trials by passing a pure "train
 one" function (fit, score, evaluate; return the frames, touch no store: the shape of
 ``engine.pipeline.train_one`` minus its two store calls) and writes each returned

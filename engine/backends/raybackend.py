@@ -150,6 +150,11 @@ class RayBackend:
                 shutil.rmtree(spill, ignore_errors=True)
         return out
 
+    def pool(self, fn: Callable[..., Any], *, shared: dict | None = None) -> "RayPool":
+        """Tasks submitted one by one and collected as they finish (``RayPool``): what an
+        ask-and-tell tuner needs, where ``map`` waits for a whole list in order."""
+        return RayPool(self, fn, shared or {})
+
     def close(self) -> None:
         if self._log is not None:
             try:
@@ -166,6 +171,58 @@ class RayBackend:
 
     def __exit__(self, *exc):
         self.close()
+
+
+class RayPool:
+    """Submit ``fn(item, **shared)`` as Ray tasks one at a time; ``next_done()`` blocks
+    until one finishes and returns ``(key, value, error)`` (``error``: the exception the
+    function raised, else None). ``shared`` is put in the object store once. Task
+    attempts check in with the backend's attempts actor, so retries are counted as in
+    ``map``."""
+
+    def __init__(self, backend: RayBackend, fn, shared: dict):
+        ray = backend._ray
+        self._backend = backend
+        self._ray = ray
+        self._log = backend._attempts()
+        self._job = uuid.uuid4().hex[:12]
+        self._refs = {name: ray.put(value) for name, value in shared.items()}
+        self._fn = ray.put(fn)
+        self._task = _task.options(max_retries=backend.max_retries, retry_exceptions=False,
+                                   name=getattr(fn, "__name__", "task"))
+        self._running: dict = {}  # ObjectRef -> key
+        self._n = 0
+
+    @property
+    def running(self) -> int:
+        return len(self._running)
+
+    def submit(self, key, item) -> None:
+        ref = self._task.remote(self._fn, item, self._log, (self._job, self._n), None,
+                                **self._refs)
+        self._n += 1
+        self._running[ref] = key
+
+    def next_done(self):
+        ray = self._ray
+        ready, _ = ray.wait(list(self._running), num_returns=1)
+        ref = ready[0]
+        key = self._running.pop(ref)
+        try:
+            return key, ray.get(ref), None
+        except ray.exceptions.RayTaskError as exc:  # the function raised: its own error
+            cause = getattr(exc, "cause", None)
+            return key, None, cause if isinstance(cause, BaseException) else exc
+
+    def close(self) -> None:
+        """Cancel what still runs (an interrupt) and add up this pool's retries."""
+        for ref in list(self._running):
+            self._ray.cancel(ref, force=True)
+        self._running.clear()
+        try:
+            self._backend.retries += int(self._ray.get(self._log.retries.remote(self._job)))
+        except Exception:  # noqa: BLE001 - a gone cluster has no count to give
+            pass
 
 
 def _spill(value, folder: str, key) -> Any:

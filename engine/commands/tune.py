@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import sys
 
+from engine.backends import make_backend
 from engine.cli import add_db_arg, add_json_arg, get_store, print_json
 from engine.commands.recs import _check_has_interactions, _check_split_args, _progress
 from engine.errors import DataError
@@ -17,7 +18,7 @@ def register(sub) -> None:
     p = sub.add_parser(
         "tune", help="tune one algorithm's parameters (Optuna), then train the best as a run",
         description="Search an algorithm's parameters with Optuna (TPE, seeded; median "
-                    "pruning for ALS, BPR and LMF). Trials are scored on a validation part "
+                    "pruning for ALS, BPR and LMF, local backend only). Trials are scored on a validation part "
                     "carved from the split's training part by the split's own rule (each "
                     "user's last training items, the same fraction, or a time cut inside the "
                     "training period), never on the test part. The best parameters are then "
@@ -51,6 +52,14 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the split, the sampler and the models")
     p.add_argument("--neighbours", type=int, default=20, metavar="N",
                    help="similar items kept per item by the final run (default 20)")
+    p.add_argument("--backend", choices=["local", "ray"], default="local",
+                   help="where trials run: here one by one (default), or on a Ray cluster, as "
+                        "many at once as it has CPUs (one Optuna study on this machine, "
+                        "ask-and-tell; trials are stored here as they finish, numbered in that "
+                        "order; no pruning on Ray). The final run trains here.")
+    p.add_argument("--ray-address", metavar="HOST:PORT",
+                   help="with --backend ray: the cluster's address (as printed by `ray start "
+                        "--head`); none starts a local Ray cluster")
     add_json_arg(p)
     p.set_defaults(func=cmd_tune)
 
@@ -99,15 +108,22 @@ def cmd_tune(args) -> int:
                       ("min_history", "min_history")):
         if getattr(args, attr) is not None:
             split_params[key] = getattr(args, attr)
+    if args.backend == "local" and args.ray_address:
+        raise DataError("--ray-address needs --backend ray.")
+    # connected (or refused in one sentence) before the study is written
+    backend = (make_backend(args.backend, address=args.ray_address)
+               if args.backend != "local" else None)
     progress = _progress()
     try:
         result = tuning.tune(store, plan, trials=args.trials, timeout=args.timeout,
                              split=args.split, split_params=split_params or None,
                              min_weight=args.min_weight, neighbours=args.neighbours,
                              on_trial=lambda info: print(_line(info), file=sys.stderr, flush=True),
-                             progress=progress)
+                             progress=progress, backend=backend)
     finally:
         progress.close()
+        if backend is not None:
+            backend.close()
     if args.json:
         print_json({k: result[k] for k in ("study_id", "algorithm", "best_params", "best_value",
                                            "n_trials", "run_id")})

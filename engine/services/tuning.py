@@ -15,6 +15,10 @@
 - Every finished trial is written at once (``engine.store.tuning``); Ctrl-C leaves the
   finished trials and marks the study 'interrupted'. ``--study ID`` rebuilds the Optuna
   study from the stored trials (``optuna.trial.create_trial``), so numbering continues.
+- ``backend`` (``--backend ray``): one Optuna study on the driver, ask-and-tell; the
+  trials run as Ray tasks, as many at once as the cluster has CPUs, and are stored on the
+  driver as they finish (numbered in that order). No pruning there; intermediate values
+  are still stored (``_run_remote``).
 - When the study ends, the best parameters (two objectives: the Pareto-front trial best
   on the first) are trained on the whole training part and evaluated on test by
   ``pipeline.train_one``; the study row keeps that ``run_id``.
@@ -266,12 +270,14 @@ def _split_method(store: Store, split_id: int) -> tuple[str, dict, float | None]
 def tune(store: Store, plan: StudyPlan, *, trials: int = 30, timeout: float | None = None,
          split: str = "auto", split_params: dict | None = None, min_weight: float | None = None,
          neighbours: int = N_NEIGHBOURS, on_trial: Callable[[dict], None] | None = None,
-         progress: ProgressFn = null_progress) -> dict:
+         progress: ProgressFn = null_progress, backend=None) -> dict:
     """Run (or resume) the study ``plan`` (``plan_study``) and train its final run.
 
     ``on_trial(info)`` after each trial: number, state, values, params, seconds, best
     (first-objective value of the best trial so far), best_number.
     Returns {study_id, algorithm, best_params, best_value, n_trials, run_id, status}.
+    ``backend``: None (or the local one) runs the trials here one by one; a Ray backend
+    runs them as Ray tasks, as many at once as the cluster has CPUs (``_run_remote``).
     """
     import optuna
 
@@ -335,25 +341,36 @@ def tune(store: Store, plan: StudyPlan, *, trials: int = 30, timeout: float | No
             raise
         return values[0] if single else values
 
+    #: Optuna's trial number -> the stored one (the same, except on Ray: see _run_remote)
+    numbers: dict[int, int] = {i: i for i in range(len(stored))}
+
+    def save(study_, ft, seconds, number):
+        params = {**plan.fixed, **ft.params}
+        values = list(ft.values) if ft.values is not None else None
+        store_tuning.add_trial(store, plan.study_id, number, params, values, ft.state.name,
+                               {int(s): float(v) for s, v in ft.intermediate_values.items()},
+                               seconds, ft.user_attrs.get("error"))
+        numbers[ft.number] = number
+        best = _best(study_, plan.objectives)
+        if on_trial is not None:
+            on_trial({"number": number, "state": ft.state.name, "values": values,
+                      "params": params, "seconds": seconds,
+                      "best": None if best is None else best.values[0],
+                      "best_number": None if best is None else numbers[best.number],
+                      "objectives": [label(o) for o in plan.objectives]})
+
     def record(study_, ft):
         seconds = ((ft.datetime_complete - ft.datetime_start).total_seconds()
                    if ft.datetime_complete and ft.datetime_start else float("nan"))
-        params = {**plan.fixed, **ft.params}
-        values = list(ft.values) if ft.values is not None else None
-        store_tuning.add_trial(store, plan.study_id, ft.number, params, values, ft.state.name,
-                               {int(s): float(v) for s, v in ft.intermediate_values.items()},
-                               seconds, ft.user_attrs.get("error"))
-        best = _best(study_, plan.objectives)
-        if on_trial is not None:
-            on_trial({"number": ft.number, "state": ft.state.name, "values": values,
-                      "params": params, "seconds": seconds,
-                      "best": None if best is None else best.values[0],
-                      "best_number": None if best is None else best.number,
-                      "objectives": [label(o) for o in plan.objectives]})
+        save(study_, ft, seconds, ft.number)
 
     try:
-        study.optimize(objective, n_trials=int(trials), timeout=timeout, callbacks=[record],
-                       catch=(Exception,), gc_after_trial=False)
+        if backend is not None and getattr(backend, "name", "local") != "local":
+            _run_remote(backend, study, plan, vdata, int(trials), timeout, entry, save,
+                        first=len(stored))
+        else:
+            study.optimize(objective, n_trials=int(trials), timeout=timeout,
+                           callbacks=[record], catch=(Exception,), gc_after_trial=False)
     except KeyboardInterrupt:
         store_tuning.set_study_status(store, plan.study_id, "interrupted")
         raise
@@ -376,7 +393,69 @@ def tune(store: Store, plan: StudyPlan, *, trials: int = 30, timeout: float | No
     return {"study_id": plan.study_id, "algorithm": plan.algorithm, "best_params": best_params,
             "best_value": best.values[0] if single else list(best.values),
             "n_trials": n_trials, "run_id": result["run_id"], "status": result["status"],
-            "best_number": best.number, "error": result["error"]}
+            "best_number": numbers[best.number], "error": result["error"]}
+
+
+def _remote_trial(params: dict, *, vdata: TrainingSplit, algo: str, seed: int,
+                  objectives, intermediate: bool) -> tuple[list[float], dict, float]:
+    """One trial on a worker: ``run_trial`` with its intermediate values collected (not
+    acted on: a remote trial is not pruned). Returns (values, {epoch: value}, seconds)."""
+    import time
+
+    steps: dict[int, float] = {}
+    start = time.perf_counter()
+    values = run_trial(vdata, algo, params, seed=seed, objectives=objectives,
+                       report=(lambda step, value: steps.__setitem__(int(step), float(value)))
+                       if intermediate else None)
+    return values, steps, time.perf_counter() - start
+
+
+def _run_remote(backend, study, plan: StudyPlan, vdata: TrainingSplit, trials: int,
+                timeout: float | None, entry, save, *, first: int) -> None:
+    """Ask-and-tell on a Ray backend: one Optuna study on the driver; ``study.ask()`` as
+    many trials as the cluster has CPUs, each one ``_remote_trial`` as a Ray task (the
+    validation data put in the object store once), ``study.tell()`` each as it finishes and
+    ask the next. Trials are not pruned (a running remote trial cannot be stopped from its
+    reports cheaply); their intermediate values are reported after the fact, so the store
+    holds them as the local tuner's. Stored numbers follow completion order, from
+    ``first`` on, so they stay 0..n-1 without gaps when a Ctrl-C leaves trials unfinished
+    (a resumed study then continues the numbering). ``save(study, frozen, seconds, number)``
+    stores one trial."""
+    import time
+
+    from optuna.trial import TrialState
+
+    single = len(plan.objectives) == 1
+    pool = backend.pool(_remote_trial, shared={
+        "vdata": vdata, "algo": plan.algorithm, "seed": plan.seed,
+        "objectives": [tuple(o) for o in plan.objectives],
+        "intermediate": bool(single and entry.iterative)})
+    started = time.monotonic()
+    asked = told = 0
+    try:
+        while True:
+            while (asked < trials and pool.running < max(1, int(backend.parallelism))
+                   and (timeout is None or time.monotonic() - started < timeout)):
+                trial = study.ask()
+                pool.submit(trial, _suggest(trial, plan.space, plan.fixed))
+                asked += 1
+            if not pool.running:
+                break
+            trial, result, error = pool.next_done()
+            if error is None:
+                values, steps, seconds = result
+                for step, value in sorted(steps.items()):
+                    trial.report(value, step)
+                ft = study.tell(trial, values[0] if single else values)
+            else:
+                seconds = float("nan")
+                text = str(error).splitlines()[0] if str(error) else type(error).__name__
+                trial.set_user_attr("error", text)
+                ft = study.tell(trial, state=TrialState.FAIL)
+            save(study, ft, seconds, first + told)
+            told += 1
+    finally:
+        pool.close()
 
 
 def prepare_split_by_id(store: Store, dataset: str, split_id: int, ks: list[int],

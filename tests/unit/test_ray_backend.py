@@ -227,3 +227,139 @@ def test_ml100k_als_itemknn_equal_on_ray(backend, tmp_path, monkeypatch, capsys)
     remote = json.loads(capsys.readouterr().out)
     for a, b in zip(local, remote):
         _same_runs(Store(db), a["run_id"], b["run_id"])
+
+
+# ------------------------------------------------------------------ tune --backend ray
+@pytest.fixture(scope="module")
+def tune_db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("raytune") / "tune.duckdb"
+    save_dataset(Store(path), _dataset(n_users=300, n_items=200, seed=1))
+    return str(path)
+
+
+TUNE = ["tune", "--dataset", "syn", "--algo", "itemknn", "--split", "leave_last_n",
+        "--neighbours", "0", "--json"]
+
+
+def _trials(db: str, study_id: int) -> pd.DataFrame:
+    from engine.store import tuning as T
+
+    return T.trials(Store(db), study_id).sort_values("number").reset_index(drop=True)
+
+
+@needs_ray
+def test_tune_on_ray_stores_numbered_trials_equal_to_local_scores_and_resumes(
+        backend, tune_db, capsys):
+    from engine.services import tuning
+    from engine.store import tuning as T
+
+    assert main([*TUNE, "--db", tune_db, "--trials", "4", "--backend", "ray",
+                 "--ray-address", backend.address]) == 0
+    out = json.loads(capsys.readouterr().out)
+    sid = out["study_id"]
+    t = _trials(tune_db, sid)
+    assert list(t["number"]) == [0, 1, 2, 3] and set(t["state"]) == {"COMPLETE"}
+    study = T.get_study(Store(tune_db), sid)
+    assert study["status"] == "finished" and study["run_id"] == out["run_id"]
+    assert R.get_run(Store(tune_db), out["run_id"])["status"] == "done"
+    # the first trial asked is the registry's defaults, as on the local path; stored
+    # numbers follow finishing order, so it is among the first two (two CPUs)
+    assert registry.spec("itemknn").defaults["K"] in [p["K"] for p in t["params"][:2]]
+    # each stored value is what run_trial gives here for the stored parameters
+    plan = tuning.plan_study(Store(tune_db), dataset=None, algo=None, study_id=sid)
+    store = Store(tune_db)
+    method, sparams, _ = tuning._split_method(store, plan.split_id)
+    from engine.store.datasets import load_dataset
+
+    vdata = tuning.validation_data("syn", plan.split_id, R.train_items(store, plan.split_id),
+                                   load_dataset(store, "syn").items, method, sparams,
+                                   pipeline.eval_ks(10), seed=0)
+    for row in t.itertuples():
+        want = tuning.run_trial(vdata, "itemknn", dict(row.params), seed=0,
+                                objectives=[("ndcg", 10)])
+        assert row.value == pytest.approx(want[0], rel=1e-9)
+    # best trial and value are the stored maximum
+    assert out["best_value"] == pytest.approx(t["value"].max(), rel=1e-12)
+    # resumed: the numbering continues
+    assert main(["tune", "--db", tune_db, "--study", str(sid), "--trials", "2", "--neighbours",
+                 "0", "--json", "--backend", "ray", "--ray-address", backend.address]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["study_id"] == sid and again["n_trials"] == 6
+    assert list(_trials(tune_db, sid)["number"]) == [0, 1, 2, 3, 4, 5]
+
+
+@needs_ray
+def test_tune_with_an_unreachable_ray_address_is_one_sentence_and_writes_nothing(tune_db):
+    port = free_port()  # nothing listens there
+    before = Store(tune_db).df("SELECT (SELECT count(*) FROM studies) AS s, "
+                               "(SELECT count(*) FROM trials) AS t, (SELECT count(*) FROM runs) AS r")
+    done = subprocess.run([sys.executable, "-m", "engine", *TUNE, "--db", tune_db, "--trials", "2",
+                           "--backend", "ray", "--ray-address", f"127.0.0.1:{port}"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"127.0.0.1:{port}" in lines[0], done.stderr
+    after = Store(tune_db).df("SELECT (SELECT count(*) FROM studies) AS s, "
+                              "(SELECT count(*) FROM trials) AS t, (SELECT count(*) FROM runs) AS r")
+    pd.testing.assert_frame_equal(before, after)
+
+
+class _OutOfOrderPool:
+    """A stand-in for RayPool (no Ray): runs each task in this process when collected,
+    the LAST submitted first, so trials finish out of the order they were asked in."""
+
+    def __init__(self, fn, shared, seen):
+        self.fn, self.shared, self.queue, self.seen = fn, shared, [], seen
+
+    @property
+    def running(self):
+        return len(self.queue)
+
+    def submit(self, key, item):
+        self.queue.append((key, item))
+        self.seen["max_running"] = max(self.seen.get("max_running", 0), len(self.queue))
+
+    def next_done(self):
+        key, item = self.queue.pop()
+        self.seen.setdefault("optuna_numbers", []).append(key.number)
+        return key, self.fn(item, **self.shared), None
+
+    def close(self):
+        pass
+
+
+class _FakeBackend:
+    name = "fake"
+    parallelism = 3
+
+    def __init__(self):
+        self.seen: dict = {}
+
+    def pool(self, fn, *, shared=None):
+        return _OutOfOrderPool(fn, shared or {}, self.seen)
+
+
+def test_ask_and_tell_keeps_parallelism_trials_running_and_numbers_by_finishing_order(tmp_path):
+    from engine.services import tuning
+
+    path = tmp_path / "t.duckdb"
+    save_dataset(Store(path), _dataset(n_users=120, n_items=80, seed=2))
+    store = Store(path)
+    plan = tuning.plan_study(store, dataset="syn", algo="itemknn", trials=5)
+    fake = _FakeBackend()
+    seen_lines = []
+    out = tuning.tune(store, plan, trials=5, split="leave_last_n", neighbours=0, backend=fake,
+                      on_trial=seen_lines.append)
+    assert fake.seen["max_running"] == 3  # the backend's parallelism, asked at once
+    # Optuna's numbers in finishing order: 0..2 asked, 2 finishes, 3 is asked and finishes,
+    # 4 likewise; then 1 and 0
+    assert fake.seen["optuna_numbers"] == [2, 3, 4, 1, 0]
+    t = _trials(str(path), out["study_id"])
+    assert list(t["number"]) == [0, 1, 2, 3, 4] and out["n_trials"] == 5
+    # stored trial 4 finished last: Optuna's trial 0, the registry's defaults
+    assert t["params"][4]["K"] == registry.spec("itemknn").defaults["K"]
+    assert [i["number"] for i in seen_lines] == [0, 1, 2, 3, 4]
+    # the best number is the stored one (a trial with the highest stored value)
+    assert t.set_index("number")["value"][out["best_number"]] == t["value"].max()
+    assert out["best_value"] == t["value"].max()
