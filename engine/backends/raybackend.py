@@ -107,6 +107,9 @@ class RayBackend:
                 def retries(self, prefix):
                     return sum(n - 1 for k, n in self.seen.items() if k[0] == prefix)
 
+                def total(self):
+                    return sum(self.seen.values())
+
             self._log = Attempts.remote()
         return self._log
 
