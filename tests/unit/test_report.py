@@ -82,7 +82,7 @@ def test_cli_writes_the_file_and_refuses_bad_selections(tiny, tmp_path, capsys):
     capsys.readouterr()
     for argv, words in (
             (["--dataset", "tiny", "--runs", "1,99"], "no run 99"),
-            (["--dataset", "tiny", "--runs", "1", "--relevance", "apply"], "not available"),
+            (["--dataset", "tiny", "--runs", "1", "--relevance", "apply"], "any held-out event"),
             (["--dataset", "nope", "--runs", "1"], "nope"),
             (["--runs", "1"], "--runs needs --dataset"),
             (["--dataset", "tiny", "--runs", "1,x"], "run ids separated by commas"),
