@@ -31,7 +31,6 @@ def test_runs_page_lists_runs_and_draws_charts(serve, demo_db, page):
     assert page.get_by_role("heading", name="Runs").first.is_visible()
     page.locator("[data-testid='stDataFrame']").first.wait_for()
     # the grid fills its accessible cells a moment after the frame appears (slower under load)
-    page.locator("[data-testid='stDataFrame'] [role='gridcell']").first.wait_for()
     page.wait_for_function(
         "() => [...document.querySelectorAll(\"[data-testid='stDataFrame'] [role='gridcell']\")]"
         ".some(c => c.innerText.includes('popularity'))", timeout=30_000)
