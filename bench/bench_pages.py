@@ -42,11 +42,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from tests.fixtures.server import wait_healthy  # noqa: E402  (one health-wait loop with the tests)
 
 CHROMIUM = os.environ.get("RECSCOPE_CHROMIUM", "/usr/bin/chromium")
 WORK = Path(tempfile.gettempdir()) / "recscope-bench-pages"
@@ -111,18 +111,9 @@ def serve(script: Path, db: Path, log: Path) -> tuple[subprocess.Popen, str]:
          "--server.address", "127.0.0.1", "--server.headless", "true"],
         cwd=ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return proc, url
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"streamlit did not start; see {log}")
-        time.sleep(0.3)
+    if not wait_healthy(proc, url, 120):
+        raise RuntimeError(f"streamlit did not start; see {log}")
+    return proc, url
 
 
 # --------------------------------------------------------------------------- timing

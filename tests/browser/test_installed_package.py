@@ -19,13 +19,12 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-import time
-import urllib.request
 import zipfile
 from pathlib import Path
 
 import pytest
 
+from tests.fixtures.server import wait_healthy
 from tests.browser.conftest import ARTIFACTS, ROOT, _free_port, no_exception, shot, wait_idle
 
 #: page url path -> text its main area shows once rendered (the Home page is "/")
@@ -69,18 +68,9 @@ def start_serve(argv: list[str], cwd: Path, env: dict, log: Path) -> tuple[subpr
     proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=open(log, "w"),
                             stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return proc, url
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise AssertionError(f"recscope serve did not start:\n{log.read_text()}")
-        time.sleep(0.3)
+    if not wait_healthy(proc, url, 120):
+        raise AssertionError(f"recscope serve did not start:\n{log.read_text()}")
+    return proc, url
 
 
 def stop(proc: subprocess.Popen) -> None:
