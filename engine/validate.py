@@ -44,6 +44,12 @@ BOUNDS: dict[str, tuple] = {
     "every": (0.01, 86_400.0),       # seconds between `bandit run` steps
     "duration": (0.0, 31_536_000.0),  # `bandit run --for`: at most a year
     "id": (1, 2**31 - 1),            # run / experiment / split ids (INTEGER columns)
+    "trials": (1, 10_000),           # `recscope tune` trials in one call
+    "timeout": (0.0, 31_536_000.0),  # `recscope tune --timeout` seconds (0: one trial): a year at most
+    "cv_folds": (2, 50),             # `recscope train --folds`: runs per algorithm
+    "candidates": (1, 1_000),        # `predict rerank`: candidates re-ordered per user
+    "horizon": (0.0, 36_500.0),      # `predict train --horizon` days
+    "top": (1, 1_000_000),           # rows a listing prints
     # recommender parameters (engine.recommend.registry calls ``check_param``)
     "param.factors": (1, 1_024),
     "param.iterations": (1, 10_000),

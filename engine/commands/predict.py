@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from engine.validate import arg_float, arg_int
 from engine.cli import add_db_arg, add_json_arg, get_store, print_json
 from engine.services import predict as P
 
@@ -29,13 +30,13 @@ def register(sub) -> None:
                    help="an event (apply, hire) or a rating condition, e.g. 'rating>=4'")
     p.add_argument("--given", default=None, metavar="EVENT",
                    help="the event a sample starts from (default: view; rating for a rating condition)")
-    p.add_argument("--run", type=int, default=None, metavar="RUN_ID",
+    p.add_argument("--run", type=arg_int(bound="id"), default=None, metavar="RUN_ID",
                    help="use this recommender run's score of the pair as a feature")
     p.add_argument("--model", default="lightgbm", choices=["lightgbm", "logistic"])
-    p.add_argument("--horizon", type=float, default=None, metavar="DAYS",
+    p.add_argument("--horizon", type=arg_float(bound="horizon"), default=None, metavar="DAYS",
                    help="count the target only within DAYS of the given event (default: any time); "
                         "test samples closer than that to the data's end are left out")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=arg_int(bound="seed"), default=0)
     add_db_arg(p)
     add_json_arg(p)
     p.set_defaults(func=cmd_train)
@@ -44,10 +45,10 @@ def register(sub) -> None:
                         description="Take the run's top-N candidates per user and order them by "
                                     "P(view) x P(apply | view) (x P(hire | apply) with --hire-model); "
                                     "stored as a new run (algorithm 'rerank').")
-    p.add_argument("run_id", metavar="RUN_ID", type=int)
-    p.add_argument("--model", required=True, type=int, metavar="MODEL_ID", help="the apply model")
-    p.add_argument("--hire-model", type=int, default=None, metavar="MODEL_ID")
-    p.add_argument("--candidates", type=int, default=100, metavar="N",
+    p.add_argument("run_id", metavar="RUN_ID", type=arg_int(bound="id"))
+    p.add_argument("--model", required=True, type=arg_int(bound="id"), metavar="MODEL_ID", help="the apply model")
+    p.add_argument("--hire-model", type=arg_int(bound="id"), default=None, metavar="MODEL_ID")
+    p.add_argument("--candidates", type=arg_int(bound="candidates", upper_only=True), default=100, metavar="N",
                    help="candidates per user taken from the run's list (default 100)")
     add_db_arg(p)
     add_json_arg(p)

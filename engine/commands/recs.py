@@ -60,7 +60,7 @@ def register(sub) -> None:
                         "none, which saves time on catalogues of tens of thousands of items)")
     p.add_argument("--param", action="append", default=[], metavar="ALGO.NAME=VALUE",
                    help="algorithm parameter, repeatable, e.g. --param als.factors=64")
-    p.add_argument("--folds", type=int, default=None, metavar="N",
+    p.add_argument("--folds", type=arg_int(bound="cv_folds", upper_only=True), default=None, metavar="N",
                    help="cross-validate: N folds, one run per fold and algorithm, grouped. "
                         "random / leave_last_n: the test users are dealt into N groups and fold "
                         "f tests group f (the others' held-out items join training), so each "

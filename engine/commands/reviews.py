@@ -50,7 +50,7 @@ def register(sub) -> None:
                                     "(default: the dataset's latest model). A model trained on "
                                     "another dataset works too. No retraining, no new model version.")
     p.add_argument("--dataset", required=True, metavar="NAME")
-    p.add_argument("--model", type=int, default=None, metavar="ID", help="review model id")
+    p.add_argument("--model", type=arg_int(bound="id"), default=None, metavar="ID", help="review model id")
     add_db_arg(p)
     add_json_arg(p)
     p.set_defaults(func=cmd_score)
@@ -60,7 +60,7 @@ def register(sub) -> None:
                                     "scores: the labelled reviews most likely mislabelled, most "
                                     "doubtful first. Relabel them in the page (labels append).")
     p.add_argument("--dataset", required=True, metavar="NAME")
-    p.add_argument("--top", type=int, default=None, metavar="N", help="at most N reviews")
+    p.add_argument("--top", type=arg_int(bound="top", upper_only=True), default=None, metavar="N", help="at most N reviews")
     add_db_arg(p)
     add_json_arg(p)
     p.set_defaults(func=cmd_label_issues)

@@ -6,6 +6,7 @@ import math
 import sys
 
 from engine.backends import make_backend
+from engine.validate import arg_float, arg_int
 from engine.cli import add_db_arg, add_json_arg, get_store, print_json
 from engine.commands.recs import _check_has_interactions, _check_split_args, _progress
 from engine.errors import DataError
@@ -29,28 +30,28 @@ def register(sub) -> None:
     p.add_argument("--dataset", metavar="NAME", help="dataset name in the store")
     p.add_argument("--algo", metavar="ALGO",
                    help=f"algorithm to tune: {', '.join(a for a in registry.available() if registry.spec(a).space)}")
-    p.add_argument("--trials", type=int, default=30, help="trials to run (default 30)")
-    p.add_argument("--timeout", type=float, metavar="S", help="stop starting trials after S seconds")
+    p.add_argument("--trials", type=arg_int(bound="trials", upper_only=True), default=30, help="trials to run (default 30)")
+    p.add_argument("--timeout", type=arg_float(bound="timeout"), metavar="S", help="stop starting trials after S seconds")
     p.add_argument("--metric", default="ndcg", help="metric to optimise (default ndcg)")
-    p.add_argument("--k", type=int, default=10, help="its cut-off (default 10)")
+    p.add_argument("--k", type=arg_int(bound="k", upper_only=True), default=10, help="its cut-off (default 10)")
     p.add_argument("--objectives", metavar="M@K,M@K",
                    help="two objectives at once, e.g. ndcg@10,coverage@10 (keeps the Pareto front)")
     p.add_argument("--space", action="append", default=[], metavar="ALGO.NAME=LOW..HIGH[:log]",
                    help="override a parameter's range (repeatable), e.g. "
                         "bpr.learning_rate=0.001..0.3:log; ALGO.NAME=VALUE pins it")
-    p.add_argument("--study", type=int, metavar="ID", help="resume study ID (its numbering continues)")
+    p.add_argument("--study", type=arg_int(bound="id"), metavar="ID", help="resume study ID (its numbering continues)")
     p.add_argument("--split", default="auto", choices=["auto", "leave_last_n", "random", "time_cut"],
                    help="how to split train/test, as in `recscope train`")
-    p.add_argument("--test-n", type=int, metavar="N", help="leave_last_n: test items per user (default 1)")
-    p.add_argument("--test-fraction", type=float, metavar="F",
+    p.add_argument("--test-n", type=arg_int(bound="test_n", upper_only=True), metavar="N", help="leave_last_n: test items per user (default 1)")
+    p.add_argument("--test-fraction", type=arg_float(), metavar="F",
                    help="random: fraction of each user's items in test (default 0.2)")
     p.add_argument("--time-cut", metavar="T", help="time_cut: a date or a quantile in (0, 1)")
-    p.add_argument("--min-history", type=int, metavar="N",
+    p.add_argument("--min-history", type=arg_int(bound="min_history", upper_only=True), metavar="N",
                    help="users need at least N positives to be tested (default 2)")
-    p.add_argument("--min-weight", type=float, metavar="W",
+    p.add_argument("--min-weight", type=arg_float(), metavar="W",
                    help="positives only: interactions with weight >= W (e.g. 4 for ratings)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the split, the sampler and the models")
-    p.add_argument("--neighbours", type=int, default=20, metavar="N",
+    p.add_argument("--seed", type=arg_int(bound="seed"), default=0, help="seed of the split, the sampler and the models")
+    p.add_argument("--neighbours", type=arg_int(bound="neighbours", upper_only=True), default=20, metavar="N",
                    help="similar items kept per item by the final run (default 20)")
     p.add_argument("--backend", choices=["local", "ray"], default="local",
                    help="where trials run: here one by one (default), or on a Ray cluster, as "

@@ -219,6 +219,27 @@ def hostile_cases(f) -> list[tuple[list, int | None]]:
     C += [(["compare", "1", "2", "--metric", "\x1b[31mndcg"], 2)]
     C += [(["runs", "--dataset", v], 2) for v in ("nope", "jb\n", "データ")]
     C += [(["demo", "--seed", v], 2) for v in ("nan", "-1", "1e20")]
+    # the commands added with tuning, prediction, reports and the review loop
+    tune = ["tune", "--dataset", "jb", "--algo", "itemknn"]
+    C += [([*tune, "--trials", v], 2) for v in ("0", "1e9", "100000", "nan", "-1")]
+    C += [([*tune, "--timeout", v], 2) for v in ("nan", "inf", "-5", "1e12")]
+    C += [([*tune, "--space", v], 2) for v in ("itemknn.K=10..1", "itemknn.K=0..10:log",
+                                               "itemknn.nope=1..2", "als.factors=1..2", "x")]
+    C += [([*tune, "--study", v], 2) for v in ("424242", "-1", "1.5")]
+    C += [([*train, "--folds", v], 2) for v in ("1", "1e9", "1000", "nan")]
+    C += [(["predict", "train", "--dataset", "jb", "--target", v], 2)
+          for v in ("nosuch", "rating>=4", "")]
+    C += [(["predict", "train", "--dataset", "jb", "--target", "apply", "--horizon", v], 2)
+          for v in ("nan", "inf", "-1")]
+    C += [(["predict", "rerank", "1", "--model", v], 2) for v in ("424242", "-1", "x")]
+    C += [(["predict", "rerank", "1", "--model", "1", "--candidates", v], 2)
+          for v in ("0", "1e9", "100000", "nan")]
+    C += [(["reviews", "label-issues", "--dataset", "jb", "--top", v], 2)
+          for v in ("0", "1e12", "nan")]
+    C += [(["reviews", "score", "--dataset", "jb", "--model", v], 2) for v in ("424242", "-1", "x")]
+    C += [(["report", "--dataset", "jb", "--runs", v, "--out", "/tmp/x.html"], 2)
+          for v in ("424242", "x", "")]
+    C += [(["experiment", "run", "/no/such.toml"], 2)]
     # harmless commands that must simply work (exit 0)
     C += [(["datasets"], 0), (["datasets", "--json"], 0), (["runs"], 0), (["runs", "--json"], 0),
           (["metrics", "1"], 0), (["bandit", "list"], 0), (["bandit", "show", "1"], 0),
