@@ -15,8 +15,9 @@ from engine.errors import RecscopeError
 from engine.services import predict as P
 from viewer import db
 from viewer.components import bound_select
+from viewer.format import MISSING
 
-DASH = "—"
+DASH = MISSING  # one em dash for every missing value (engine.report.text)
 
 
 def _num(v, spec: str = ".4f") -> str:

@@ -22,6 +22,7 @@ from typing import Iterable
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
+from engine.report.text import MISSING
 
 #: Latin first, then the CJK families of the major systems, so Japanese text renders.
 FONT_STACK = ('system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Helvetica Neue", '
@@ -29,7 +30,7 @@ FONT_STACK = ('system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Helve
               'Gothic ProN", "Yu Gothic", Meiryo, "Source Han Sans", sans-serif')
 #: The line holding the creation time starts with this (tests drop it to compare bytes).
 CREATED_PREFIX = '<p class="made" id="created">'
-DASH = "—"
+DASH = MISSING  # one em dash for every missing value (engine.report.text)
 
 _CSS = f"""
 body {{ font-family: {FONT_STACK}; margin: 0 auto; max-width: 1200px; padding: 1rem 2rem;
