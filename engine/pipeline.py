@@ -276,12 +276,13 @@ def _merge_user_metrics(parts: list[pd.DataFrame]) -> pd.DataFrame:
 
 def score_users(model, matrix, test_idx: np.ndarray, user_ids, item_ids, k: int,
                 test: pd.DataFrame, ks, backend: Backend, *, stage: str = "recommend",
-                progress: ProgressFn = null_progress,
+                progress: ProgressFn = null_progress, batch: int | None = None,
                 ) -> tuple[pd.DataFrame, pd.DataFrame, float, float, float]:
     """``score_shard`` mapped by ``backend`` over user shards of ``test_idx``, merged in
     the one-shard order. Returns (recs, per_user, recommend seconds and evaluate seconds
-    summed over shards, wall seconds of the fan-out)."""
-    batch = RECOMMEND_BATCH
+    summed over shards, wall seconds of the fan-out). ``batch``: users per ``recommend``
+    call (default ``RECOMMEND_BATCH``)."""
+    batch = int(batch or RECOMMEND_BATCH)
     shards = shard_slices(len(test_idx), batch=batch, parallelism=backend.parallelism,
                           shard_users=backend.shard_users)
     shared = {"model": model, "matrix": matrix, "test_idx": test_idx,
@@ -300,6 +301,7 @@ def score_users(model, matrix, test_idx: np.ndarray, user_ids, item_ids, k: int,
 
 def score_and_evaluate(model, data: TrainingSplit, backend: Backend | None = None, *,
                        algo: str = "", progress: ProgressFn = null_progress,
+                       batch: int | None = None,
                        ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, float, float]:
     """Top-K lists and metrics of a fitted ``model`` for every test user of ``data``,
     with ``score_shard`` mapped over user shards by ``backend`` (default: local, one
@@ -315,7 +317,7 @@ def score_and_evaluate(model, data: TrainingSplit, backend: Backend | None = Non
     backend = backend or LocalBackend()
     recs, per_user, rec_s, user_eval_s, wall = score_users(
         model, data.matrix, data.test_idx, data.users.ids, data.items.ids, data.list_len,
-        data.test, data.ks, backend, stage=f"recommend {algo}", progress=progress)
+        data.test, data.ks, backend, stage=f"recommend {algo}", progress=progress, batch=batch)
     progress(f"evaluate {algo}", 0, 1)
     t0 = time.perf_counter()
     summary = summarise(per_user)
@@ -435,33 +437,54 @@ def effective_params(model, event_weights: dict | None, min_weight: float | None
     return run_params
 
 
-def train_one(store: Store, data: TrainingSplit, algo: str, params: dict | None = None, *,
-              seed: int = 0, neighbours: int = N_NEIGHBOURS,
-              progress: ProgressFn = null_progress, backend: Backend | None = None) -> dict:
-    """Train algorithm ``algo`` (with ``params`` over its defaults, seeded by ``seed``) on
-    the prepared split ``data``, evaluate it and store it as one run.
+@dataclass
+class RunOutput:
+    """What fitting, scoring and evaluating one run produced (``compute_run``), before
+    anything is stored: the unit a backend ships back to the driver.
 
-    The unit a tuner or a distributed backend maps over. The run row is created
-    ('running') before training; lists, metrics, timings and what the registry says the
-    algorithm saves are written in one transaction at the end. A failure leaves a
-    'failed' run with its one-sentence reason and is returned, not raised (except an
-    interrupt). Bad parameters raise before any row is written.
+    status 'done' (the frames set) or 'failed' (``error``: the one-sentence reason;
+    ``fit_seconds`` set when the fit itself finished). recs[user_id, rank, item_id,
+    score], metrics[metric, k, value], per_user[user_id, metric, k, value] as
+    ``score_and_evaluate`` gives them; neighbours as ``item_neighbours`` (None when not
+    asked or the algorithm cannot say); artifacts: what the registry says the algorithm
+    saves (with the item ids), else None; fit_info: the model's ``fit_info`` (health
+    checks); retries: shards a backend re-ran while scoring this run.
+    """
 
-    ``backend`` (``engine.backends``; default local, in this process): where scoring and
-    per-user evaluation run (``score_and_evaluate``); the model is fitted here either
-    way. A non-local backend adds ``backend`` and ``backend_retries`` (shards Ray re-ran
-    after a worker died) to the run's params.
+    status: str
+    error: str | None = None
+    recs: pd.DataFrame | None = None
+    metrics: pd.DataFrame | None = None
+    per_user: pd.DataFrame | None = None
+    neighbours: pd.DataFrame | None = None
+    artifacts: dict | None = None
+    fit_info: dict | None = None
+    fit_seconds: float | None = None
+    recommend_seconds: float | None = None
+    evaluate_seconds: float | None = None
+    retries: int = 0
 
-    Returns {run_id, algorithm, split_id, status ('done' | 'failed'), error}.
+
+def compute_run(data: TrainingSplit, algo: str, params: dict | None = None, *, seed: int = 0,
+                neighbours: int = N_NEIGHBOURS, progress: ProgressFn = null_progress,
+                backend: Backend | None = None, timings: dict | None = None,
+                batch: int | None = None) -> RunOutput:
+    """Fit ``algo`` (``params`` over its defaults, seeded by ``seed``) on ``data``, score
+    and evaluate it (``score_and_evaluate`` on ``backend``, default local) and, when the
+    registry says it can, find every training item's ``neighbours`` similar items.
+
+    Pure: reads and writes no store, so a Ray task can run it (``fan_out_runs``); the
+    driver stores the output (``store_output``). An exception of the algorithm becomes
+    a 'failed' output with its one-sentence reason (``fit_seconds`` kept when the fit
+    finished); an interrupt is raised. ``timings``, when given, receives
+    ``fit_seconds`` as soon as it is known (for a caller that records an interrupt).
+    ``batch``: users per ``recommend`` call (default ``RECOMMEND_BATCH``; a Ray task gets
+    the driver's, since BLAS may round a product differently with the rows per call).
     """
     backend = backend or LocalBackend()
     retries0 = backend.retries
     entry = registry.spec(algo)
     model = registry.make(algo, seed=seed, **dict(params or {}))
-    run_params = effective_params(model, data.event_weights, data.min_weight)
-    run_id = store_runs.create_run(store, dataset=data.dataset, split_id=data.split_id,
-                                   algorithm=algo, params=run_params, source="trained",
-                                   k=data.list_len, code_version=code_version())
     fit_s = None
     try:
         stage = f"fit {algo}"
@@ -469,18 +492,12 @@ def train_one(store: Store, data: TrainingSplit, algo: str, params: dict | None 
         t0 = time.perf_counter()
         model.fit(data.matrix, progress=lambda *a, _s=stage: progress(_s, a[-2], a[-1]))
         fit_s = time.perf_counter() - t0
+        if timings is not None:
+            timings["fit_seconds"] = fit_s
         progress(stage, 1, 1)
 
         recs, metrics, per_user, rec_s, eval_s = score_and_evaluate(
-            model, data, backend, algo=algo, progress=progress)
-        t0 = time.perf_counter()
-        # health warnings (engine.evaluate.health), stored with the run; the in-process
-        # popularity baseline is kept on this split object for its next algorithm
-        health = health_check(store, split_id=data.split_id, train=data.train, test=data.test,
-                              algorithm=algo, recs=recs, per_user=per_user,
-                              n_items=len(data.items), n_test_users=data.n_test_users,
-                              fit_info=model.fit_info, cache=vars(data).setdefault("_health", {}))
-        eval_s += time.perf_counter() - t0
+            model, data, backend, algo=algo, progress=progress, batch=batch)
 
         similar = None
         if neighbours and entry.similar_items:
@@ -491,31 +508,215 @@ def train_one(store: Store, data: TrainingSplit, algo: str, params: dict | None 
                                       stage=f"neighbours {algo}", progress=progress)
             eval_s += time.perf_counter() - t0
 
-        progress("store", 0, 1)
         artifacts = None
         if entry.saves:
             # e.g. ALS: its item factors are all engine.recommend.explain needs to let the
             # model explain a list later (user factors are re-solved from a history)
             artifacts = {name: getattr(model, name) for name in entry.saves}
             artifacts[store_runs.ITEM_IDS] = data.items.ids
-        if backend.name != "local":  # where the lists were made, and how often Ray re-ran a shard
-            run_params.update(backend=backend.name, backend_retries=backend.retries - retries0)
-        store_runs.finish_run(store, run_id, recs=recs, metrics=metrics, user_metrics=per_user,
-                              fit_seconds=fit_s, recommend_seconds=rec_s,
-                              evaluate_seconds=eval_s, n_users=data.n_test_users,
-                              artifacts=artifacts, neighbours=similar, warnings=health,
-                              params=run_params if backend.name != "local" else None)
-        progress("store", 1, 1)
-        return {"run_id": run_id, "algorithm": algo, "split_id": data.split_id,
-                "status": "done", "error": None}
-    except KeyboardInterrupt:
-        store_runs.fail_run(store, run_id, f"{algo} was interrupted.", fit_seconds=fit_s)
-        raise
+        return RunOutput("done", recs=recs, metrics=metrics, per_user=per_user,
+                         neighbours=similar, artifacts=artifacts,
+                         fit_info=dict(model.fit_info or {}), fit_seconds=fit_s,
+                         recommend_seconds=rec_s, evaluate_seconds=eval_s,
+                         retries=backend.retries - retries0)
     except Exception as exc:  # one algorithm failing must not stop the others
-        reason = _reason(algo, exc)
-        store_runs.fail_run(store, run_id, reason, fit_seconds=fit_s)
-        return {"run_id": run_id, "algorithm": algo, "split_id": data.split_id,
-                "status": "failed", "error": reason}
+        return RunOutput("failed", error=_reason(algo, exc), fit_seconds=fit_s,
+                         retries=backend.retries - retries0)
+
+
+def store_output(store: Store, data: TrainingSplit, algo: str, run_id: int, run_params: dict,
+                 out: RunOutput, *, backend_name: str = "local",
+                 progress: ProgressFn = null_progress) -> dict:
+    """Write one run's ``compute_run`` output: a failed output fails the run with its
+    reason; a done one gets its health warnings (they read the store: the popularity
+    baseline, so they run here on the driver, timed into the evaluate stage) and is
+    finished in one transaction. A non-local ``backend_name`` adds ``backend`` and
+    ``backend_retries`` to the run's params. Returns train_one's dict."""
+    result = {"run_id": run_id, "algorithm": algo, "split_id": data.split_id,
+              "status": "failed", "error": out.error}
+    if out.status != "done":
+        store_runs.fail_run(store, run_id, out.error, fit_seconds=out.fit_seconds)
+        return result
+    try:
+        t0 = time.perf_counter()
+        # health warnings (engine.evaluate.health), stored with the run; the in-process
+        # popularity baseline is kept on this split object for its next algorithm
+        health = health_check(store, split_id=data.split_id, train=data.train, test=data.test,
+                              algorithm=algo, recs=out.recs, per_user=out.per_user,
+                              n_items=len(data.items), n_test_users=data.n_test_users,
+                              fit_info=out.fit_info, cache=vars(data).setdefault("_health", {}))
+        eval_s = out.evaluate_seconds + (time.perf_counter() - t0)
+        progress("store", 0, 1)
+        remote = backend_name != "local"
+        if remote:  # where the lists were made, and how often Ray re-ran a task
+            run_params = dict(run_params, backend=backend_name, backend_retries=int(out.retries))
+        store_runs.finish_run(store, run_id, recs=out.recs, metrics=out.metrics,
+                              user_metrics=out.per_user, fit_seconds=out.fit_seconds,
+                              recommend_seconds=out.recommend_seconds, evaluate_seconds=eval_s,
+                              n_users=data.n_test_users, artifacts=out.artifacts,
+                              neighbours=out.neighbours, warnings=health,
+                              params=run_params if remote else None)
+        progress("store", 1, 1)
+    except Exception as exc:  # a frame the store refuses: the run fails, not the train
+        result["error"] = _reason(algo, exc)
+        store_runs.fail_run(store, run_id, result["error"], fit_seconds=out.fit_seconds)
+        return result
+    return dict(result, status="done", error=None)
+
+
+def train_one(store: Store, data: TrainingSplit, algo: str, params: dict | None = None, *,
+              seed: int = 0, neighbours: int = N_NEIGHBOURS,
+              progress: ProgressFn = null_progress, backend: Backend | None = None) -> dict:
+    """Train algorithm ``algo`` (with ``params`` over its defaults, seeded by ``seed``) on
+    the prepared split ``data``, evaluate it and store it as one run.
+
+    The unit a tuner maps over: ``compute_run`` (fit, score, evaluate: pure) between
+    the two store calls (``create_run``; ``store_output``). The run row is created
+    ('running') before training; lists, metrics, timings and what the registry says the
+    algorithm saves are written in one transaction at the end. A failure leaves a
+    'failed' run with its one-sentence reason and is returned, not raised (except an
+    interrupt). Bad parameters raise before any row is written.
+
+    ``backend`` (``engine.backends``; default local, in this process): where scoring and
+    per-user evaluation run (``score_and_evaluate``); the model is fitted here either
+    way. A non-local backend adds ``backend`` and ``backend_retries`` (shards Ray re-ran
+    after a worker died) to the run's params. (``fan_out_runs`` runs several whole
+    runs as Ray tasks instead.)
+
+    Returns {run_id, algorithm, split_id, status ('done' | 'failed'), error}.
+    """
+    backend = backend or LocalBackend()
+    model = registry.make(algo, seed=seed, **dict(params or {}))
+    run_params = effective_params(model, data.event_weights, data.min_weight)
+    run_id = store_runs.create_run(store, dataset=data.dataset, split_id=data.split_id,
+                                   algorithm=algo, params=run_params, source="trained",
+                                   k=data.list_len, code_version=code_version())
+    timings: dict = {}
+    try:
+        out = compute_run(data, algo, params, seed=seed, neighbours=neighbours,
+                          progress=progress, backend=backend, timings=timings)
+    except KeyboardInterrupt:
+        store_runs.fail_run(store, run_id, f"{algo} was interrupted.",
+                            fit_seconds=timings.get("fit_seconds"))
+        raise
+    except Exception as exc:  # noqa: BLE001 - e.g. the backend lost its cluster mid-run
+        out = RunOutput("failed", error=_reason(algo, exc),
+                        fit_seconds=timings.get("fit_seconds"))
+    return store_output(store, data, algo, run_id, run_params, out, backend_name=backend.name,
+                        progress=progress)
+
+
+@dataclass
+class RunJob:
+    """One run for ``fan_out_runs``: an algorithm with its parameters on a prepared split."""
+
+    data: TrainingSplit
+    algo: str
+    params: dict
+    seed: int = 0
+    neighbours: int = N_NEIGHBOURS
+
+
+def _remote_run(job: dict, *, data: TrainingSplit) -> RunOutput:
+    """One whole run on a worker: ``compute_run`` with scoring in the task itself (the
+    local backend, one shard). Why not the shard fan-out inside the task: the runs
+    themselves already fill the cluster's CPUs (one task per run), and nested shard tasks
+    would put the fitted model through the object store again and compete for the same
+    CPUs; one shard in the task makes exactly the local backend's ``recommend`` calls,
+    so the lists are the local backend's by construction."""
+    return compute_run(data, job["algo"], job["params"], seed=job["seed"],
+                       neighbours=job["neighbours"], batch=job["batch"])
+
+
+def _system_reason(algo: str, error: BaseException) -> str:
+    """One sentence for a run whose Ray task ended without an output (its worker died
+    more than ``max_retries`` times, the node was lost, ...)."""
+    first = (str(error).strip().splitlines() or [""])[0].strip()
+    if len(first) > 200:
+        first = first[:197] + "..."
+    return (f"{algo} failed on the Ray cluster ({type(error).__name__}"
+            + (f": {first.rstrip('.')}" if first else "") + ").")
+
+
+def fan_out_runs(store: Store, jobs: list[RunJob], backend, *,
+                 progress: ProgressFn = null_progress,
+                 on_stored=None) -> list[dict]:
+    """Independent runs (several algorithms, the folds of a cross-validation) as one Ray
+    task each (``backend.pool``), written by this process only.
+
+    - Every run row is created here first ('running', owned by this process, its
+      heartbeat beating: ``engine.liveness``), in ``jobs`` order, so the run ids are the
+      ones the local loop gives.
+    - Each distinct split (``RunJob.data``) goes into the object store once and is passed
+      to its runs' tasks by reference; a task runs ``compute_run`` (``_remote_run``)
+      and returns its frames (Arrow through the object store, or Parquet in the
+      backend's spill dir); workers never open the store.
+    - Outputs are written as they arrive but in ``jobs`` order (a finished run waits
+      for the runs before it), so what a run reads of the store while it is written
+      (the popularity baseline of the health checks) is what the local loop saw.
+    - A task whose algorithm fails, or which Ray gives up on (a worker that died more
+      than ``max_retries`` times), fails that run with one sentence; the others are
+      stored. An interrupt (or a lost cluster) fails every run not yet written, then
+      raises.
+
+    ``on_stored(index, result)`` is called after each run is written (the folds group
+    their runs there). Returns train_one's dicts in ``jobs`` order.
+    """
+    jobs = list(jobs)
+    rows = []
+    for job in jobs:
+        model = registry.make(job.algo, seed=job.seed, **dict(job.params or {}))
+        run_params = effective_params(model, job.data.event_weights, job.data.min_weight)
+        run_id = store_runs.create_run(store, dataset=job.data.dataset,
+                                       split_id=job.data.split_id, algorithm=job.algo,
+                                       params=run_params, source="trained",
+                                       k=job.data.list_len, code_version=code_version())
+        rows.append((run_id, run_params))
+    results: list = [None] * len(jobs)
+    outputs: dict[int, RunOutput] = {}
+    written = 0
+    stage = f"runs on {backend.name}"
+    pool = None
+    try:
+        pool = backend.pool(_remote_run)
+        refs: dict[int, object] = {}  # id(TrainingSplit) -> its object-store reference
+        for i, job in enumerate(jobs):
+            ref = refs.get(id(job.data))
+            if ref is None:
+                ref = refs[id(job.data)] = pool.put(job.data)
+            pool.submit(i, {"algo": job.algo, "params": dict(job.params or {}),
+                            "seed": int(job.seed), "neighbours": int(job.neighbours),
+                            "batch": RECOMMEND_BATCH}, data=ref)
+        progress(stage, 0, len(jobs))
+        while pool.running:
+            i, out, error = pool.next_done()
+            if error is not None:
+                out = RunOutput("failed", error=_system_reason(jobs[i].algo, error))
+            out.retries = max(0, pool.attempts(i) - 1)
+            outputs[i] = out
+            progress(stage, len(outputs), len(jobs))
+            while written < len(jobs) and written in outputs:
+                job = jobs[written]
+                run_id, run_params = rows[written]
+                results[written] = store_output(store, job.data, job.algo, run_id, run_params,
+                                                outputs.pop(written), backend_name=backend.name)
+                written += 1
+                if on_stored is not None:
+                    on_stored(written - 1, results[written - 1])
+    except BaseException as exc:
+        reason = (" was interrupted." if isinstance(exc, KeyboardInterrupt) else
+                  f" was not finished: the driver stopped ({type(exc).__name__}).")
+        for i in range(written, len(jobs)):
+            try:  # only runs still 'running': fail_run would wipe a run already written
+                if store_runs.get_run(store, rows[i][0])["status"] == "running":
+                    store_runs.fail_run(store, rows[i][0], f"{jobs[i].algo}{reason}")
+            except Exception:  # noqa: BLE001 - a busy store: the liveness sweep finishes it
+                pass
+        raise
+    finally:
+        if pool is not None:
+            pool.close()
+    return results
 
 
 def train_runs(store: Store, dataset: str, algos: list[str], *, k: int = 20, split: str = "auto",
@@ -541,8 +742,18 @@ def train_runs(store: Store, dataset: str, algos: list[str], *, k: int = 20, spl
     names, algo_params, mseed = check_request(algos, params, k, seed, model_seed)
     data = prepare_split(store, dataset, k=k, split=split, split_params=split_params, seed=seed,
                          event_weights=event_weights, min_weight=min_weight, progress=progress)
+    if fans_out(backend, len(names)):
+        return fan_out_runs(store, [RunJob(data, name, algo_params[name], mseed, int(neighbours))
+                                    for name in names], backend, progress=progress)
     return [train_one(store, data, name, algo_params[name], seed=mseed, neighbours=neighbours,
                       progress=progress, backend=backend) for name in names]
+
+
+def fans_out(backend: Backend | None, n_runs: int) -> bool:
+    """Whether ``n_runs`` independent runs go out as one task each (``fan_out_runs``):
+    on a backend that can (Ray's ``pool``) and with more than one run. A single run keeps
+    the model on the driver and fans its scoring out over user shards instead."""
+    return backend is not None and hasattr(backend, "pool") and int(n_runs) > 1
 
 
 def compare_runs(store: Store, run_a: int, run_b: int, *, metric: str = "ndcg", k: int = 10,

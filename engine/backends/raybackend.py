@@ -107,6 +107,9 @@ class RayBackend:
                 def retries(self, prefix):
                     return sum(n - 1 for k, n in self.seen.items() if k[0] == prefix)
 
+                def count(self, key):
+                    return self.seen.get(key, 0)
+
                 def total(self):
                     return sum(self.seen.values())
 
@@ -179,9 +182,13 @@ class RayBackend:
 class RayPool:
     """Submit ``fn(item, **shared)`` as Ray tasks one at a time; ``next_done()`` blocks
     until one finishes and returns ``(key, value, error)`` (``error``: the exception the
-    function raised, else None). ``shared`` is put in the object store once. Task
-    attempts check in with the backend's attempts actor, so retries are counted as in
-    ``map``."""
+    function raised, or the Ray error that ended the task for good, e.g. a worker that
+    died more than ``max_retries`` times; else None). ``shared`` is put in the object
+    store once; ``put(value)`` puts one more value there, to pass to ``submit`` as an
+    extra keyword (a fold's split, shared by that fold's tasks only). Task attempts check
+    in with the backend's attempts actor, so retries are counted as in ``map``
+    (``attempts(key)``: how often one task ran). With the backend's ``spill_dir``, frames
+    come back as Parquet files there, read and removed by ``next_done``."""
 
     def __init__(self, backend: RayBackend, fn, shared: dict):
         ray = backend._ray
@@ -194,17 +201,34 @@ class RayPool:
         self._task = _task.options(max_retries=backend.max_retries, retry_exceptions=False,
                                    name=getattr(fn, "__name__", "task"))
         self._running: dict = {}  # ObjectRef -> key
+        self._numbers: dict = {}  # key -> the task's number (its attempts-actor key)
         self._n = 0
+        self._spill = None
+        if backend.spill_dir:
+            self._spill = os.path.join(backend.spill_dir, f"recscope-{self._job}")
+            os.makedirs(self._spill, exist_ok=True)
 
     @property
     def running(self) -> int:
         return len(self._running)
 
-    def submit(self, key, item) -> None:
-        ref = self._task.remote(self._fn, item, self._log, (self._job, self._n), None,
-                                **self._refs)
+    def put(self, value):
+        """``value`` in the object store once; pass the reference to ``submit``."""
+        return self._ray.put(value)
+
+    def submit(self, key, item, **extra) -> None:
+        ref = self._task.remote(self._fn, item, self._log, (self._job, self._n), self._spill,
+                                **self._refs, **extra)
+        self._numbers[key] = self._n
         self._n += 1
         self._running[ref] = key
+
+    def attempts(self, key) -> int:
+        """How many times the task submitted under ``key`` started (1: no retry)."""
+        n = self._numbers.get(key)
+        if n is None:
+            return 0
+        return int(self._ray.get(self._log.count.remote((self._job, n))))
 
     def next_done(self):
         ray = self._ray
@@ -212,10 +236,15 @@ class RayPool:
         ref = ready[0]
         key = self._running.pop(ref)
         try:
-            return key, ray.get(ref), None
+            value = ray.get(ref)
         except ray.exceptions.RayTaskError as exc:  # the function raised: its own error
             cause = getattr(exc, "cause", None)
             return key, None, cause if isinstance(cause, BaseException) else exc
+        except ray.exceptions.RayError as exc:  # the task ended for good (worker died...)
+            return key, None, exc
+        if self._spill is not None:
+            value = read_spilled(value, remove=True)
+        return key, value, None
 
     def close(self) -> None:
         """Cancel what still runs (an interrupt) and add up this pool's retries."""
@@ -226,10 +255,16 @@ class RayPool:
             self._backend.retries += int(self._ray.get(self._log.retries.remote(self._job)))
         except Exception:  # noqa: BLE001 - a gone cluster has no count to give
             pass
+        if self._spill is not None:
+            shutil.rmtree(self._spill, ignore_errors=True)
+            self._spill = None
 
 
 def _spill(value, folder: str, key) -> Any:
-    """Frames in ``value`` (a frame or a tuple of them) written as Parquet; their paths back."""
+    """Frames in ``value`` (a frame, a tuple of them, or a dataclass with frame fields,
+    such as ``engine.pipeline.RunOutput``) written as Parquet; their paths back."""
+    import dataclasses
+
     import pandas as pd
 
     if isinstance(value, pd.DataFrame):
@@ -238,16 +273,30 @@ def _spill(value, folder: str, key) -> Any:
         return ("parquet", path)
     if isinstance(value, tuple):
         return tuple(_spill(v, folder, key) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.replace(value, **{
+            f.name: _spill(getattr(value, f.name), folder, key)
+            for f in dataclasses.fields(value) if isinstance(getattr(value, f.name), pd.DataFrame)})
     return value
 
 
-def read_spilled(value) -> Any:
+def read_spilled(value, remove: bool = False) -> Any:
+    """``_spill`` undone: the frames read back (and their files removed when ``remove``)."""
+    import dataclasses
+
     import pandas as pd
 
     if isinstance(value, tuple) and len(value) == 2 and value[0] == "parquet":
-        return pd.read_parquet(value[1])
+        frame = pd.read_parquet(value[1])
+        if remove:
+            os.remove(value[1])
+        return frame
     if isinstance(value, tuple):
-        return tuple(read_spilled(v) for v in value)
+        return tuple(read_spilled(v, remove) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.replace(value, **{
+            f.name: read_spilled(getattr(value, f.name), remove)
+            for f in dataclasses.fields(value) if isinstance(getattr(value, f.name), tuple)})
     return value
 
 

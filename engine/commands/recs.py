@@ -69,8 +69,11 @@ def register(sub) -> None:
                         "shows the mean over folds with a 95%% t interval; paired tests pair "
                         "per-user values by (fold, user)")
     p.add_argument("--backend", choices=["local", "ray"], default="local",
-                   help="where scoring and per-user evaluation run: local (this process, the "
-                        "default) or ray (user shards as Ray tasks; the model is fitted here)")
+                   help="where the work runs: local (this process, the default) or ray. On "
+                        "ray, several runs (the algorithms of --algos, the folds of --folds) "
+                        "are one Ray task each (fit, score and evaluate on a worker); a "
+                        "single run is fitted here and its scoring and per-user evaluation "
+                        "fan out over user shards. Only this process writes the store")
     p.add_argument("--ray-address", metavar="HOST:PORT", default=None,
                    help="with --backend ray: the cluster's address (as printed by `ray start "
                         "--head`; default: start a local Ray cluster for this command)")
@@ -238,12 +241,10 @@ def cmd_train(args) -> int:
         split_params["min_history"] = args.min_history
     if args.backend == "local" and (args.ray_address or args.spill_dir):
         raise DataError("--ray-address and --spill-dir need --backend ray.")
-    if args.folds is not None:
-        if args.backend != "local":
-            raise DataError("--folds trains its folds on the local backend; leave out --backend ray.")
-        return _train_folds(args, store, split_params)
     # connected before any run row exists: an unreachable cluster leaves nothing 'running'
     backend = make_backend(args.backend, address=args.ray_address, spill_dir=args.spill_dir)
+    if args.folds is not None:
+        return _train_folds(args, store, split_params, backend)
     progress = _progress()
     try:
         results = train_runs(store, args.dataset, args.algos.split(","), k=args.k,
@@ -268,7 +269,7 @@ def cmd_train(args) -> int:
     return 1 if failed else 0
 
 
-def _train_folds(args, store, split_params) -> int:
+def _train_folds(args, store, split_params, backend) -> int:
     from engine.services.tuning import train_folds
 
     progress = _progress()
@@ -278,9 +279,11 @@ def _train_folds(args, store, split_params) -> int:
                               seed=args.seed, params=parse_params(args.param),
                               min_weight=args.min_weight,
                               neighbours=0 if args.neighbours is None else args.neighbours,
-                              model_seed=args.model_seed, progress=progress)
+                              model_seed=args.model_seed, progress=progress,
+                              backend=None if backend.name == "local" else backend)
     finally:
         progress.close()
+        backend.close()
     if args.json:
         print_json([{"run_id": r["run_id"], "algorithm": r["algorithm"], "split_id": r["split_id"],
                      "fold": r["fold"], "fold_group": r["fold_group"]} for r in results])

@@ -23,7 +23,9 @@
   on the first) are trained on the whole training part and evaluated on test by
   ``pipeline.train_one``; the study row keeps that ``run_id``.
 
-``train_folds`` is ``recscope train --folds N``: a loop around ``train_one``.
+``train_folds`` is ``recscope train --folds N``: a loop around ``train_one``; with a Ray
+backend every (fold, algorithm) run is one Ray task (``pipeline.fan_out_runs``), stored
+and grouped by the driver as the loop stores them.
 """
 
 from __future__ import annotations
@@ -40,9 +42,9 @@ from engine.evaluate import metrics as M
 from engine.evaluate.folds import fold_summary, paired_by_fold
 from engine.evaluate.splits import make_split
 from engine.evaluate.validation import time_folds, user_folds, validation_split
-from engine.pipeline import (N_NEIGHBOURS, SPLIT_DEFAULTS, TrainingSplit, check_request,
-                             ensure_split, eval_ks, positives, recommend_all, split_request,
-                             train_one)
+from engine.pipeline import (N_NEIGHBOURS, SPLIT_DEFAULTS, RunJob, TrainingSplit,
+                             check_request, ensure_split, eval_ks, fan_out_runs, fans_out,
+                             positives, recommend_all, split_request, train_one)
 from engine.progress import ProgressFn, null_progress
 from engine.recommend import registry
 from engine.recommend.matrix import build_matrix
@@ -472,10 +474,16 @@ def train_folds(store: Store, dataset: str, algos: list[str], n_folds: int, *, k
                 split: str = "auto", split_params: dict | None = None, seed: int = 0,
                 params: dict[str, dict] | None = None, min_weight: float | None = None,
                 neighbours: int = 0, model_seed: int | None = None,
-                progress: ProgressFn = null_progress) -> list[dict]:
+                progress: ProgressFn = null_progress, backend=None) -> list[dict]:
     """``recscope train --folds N``: N folds (``engine.evaluate.validation``), each stored
     as a split, every algorithm trained on each (``train_one``), one fold group per call.
-    Returns train_one's dicts with ``fold`` and ``fold_group`` added."""
+    Returns train_one's dicts with ``fold`` and ``fold_group`` added.
+
+    ``backend``: None (or the local one) trains fold after fold here; a Ray backend
+    makes and stores every fold's split first, then runs each (fold, algorithm) as one
+    Ray task (``pipeline.fan_out_runs``: each fold's split in the object store once); the
+    driver writes the runs and their fold rows in the local loop's order, so run ids,
+    split ids and the group are the ones the local loop gives."""
     if int(n_folds) < 2:
         raise DataError(f"--folds must be at least 2, not {n_folds}.")
     names, algo_params, mseed = check_request(algos, params, k, seed, model_seed)
@@ -499,14 +507,13 @@ def train_folds(store: Store, dataset: str, algos: list[str], n_folds: int, *, k
                                                           seed=seed)]
     ks = eval_ks(k)
     group = store_tuning.new_fold_group(store)
+    if fans_out(backend, len(parts) * len(names)):
+        return _fan_out_folds(store, dataset, parts, int(n_folds), names, algo_params, mseed,
+                              request, scheme, group, ks, min_weight, neighbours, backend,
+                              progress)
     out = []
     for f, (tr, te, s) in enumerate(parts):
-        req = dict(request, folds={"n": int(n_folds), "fold": f, "scheme": scheme})
-        split_id = store_runs.find_split(store, dataset, req)
-        if split_id is None:
-            split_id = store_runs.save_split(store, dataset, tr, te, method=s.method, request=req,
-                                             params=dict(s.params or {}),
-                                             info={**dict(s.info or {}), "fold": f})
+        split_id = _fold_split_id(store, dataset, request, int(n_folds), f, scheme, tr, te, s)
         progress("split", f + 1, n_folds)
         data = prepare_split_by_id(store, dataset, split_id, ks, min_weight)
         for name in names:
@@ -515,6 +522,39 @@ def train_folds(store: Store, dataset: str, algos: list[str], n_folds: int, *, k
             store_tuning.add_fold_run(store, r["run_id"], group, f, int(n_folds), scheme)
             out.append({**r, "fold": f, "fold_group": group})
     return out
+
+
+def _fold_split_id(store: Store, dataset: str, request: dict, n_folds: int, f: int,
+                   scheme: str, tr, te, s) -> int:
+    """The stored split of fold ``f`` (saved when new)."""
+    req = dict(request, folds={"n": int(n_folds), "fold": f, "scheme": scheme})
+    split_id = store_runs.find_split(store, dataset, req)
+    if split_id is None:
+        split_id = store_runs.save_split(store, dataset, tr, te, method=s.method, request=req,
+                                         params=dict(s.params or {}),
+                                         info={**dict(s.info or {}), "fold": f})
+    return split_id
+
+
+def _fan_out_folds(store: Store, dataset: str, parts, n_folds: int, names, algo_params, mseed,
+                   request, scheme, group, ks, min_weight, neighbours, backend,
+                   progress) -> list[dict]:
+    """``train_folds`` on a Ray backend: every fold's split stored first, then every
+    (fold, algorithm) run one Ray task; each run's fold row is written as the run is."""
+    datas = []
+    for f, (tr, te, s) in enumerate(parts):
+        split_id = _fold_split_id(store, dataset, request, n_folds, f, scheme, tr, te, s)
+        progress("split", f + 1, n_folds)
+        datas.append(prepare_split_by_id(store, dataset, split_id, ks, min_weight))
+    jobs = [RunJob(datas[f], name, algo_params[name], mseed, int(neighbours))
+            for f in range(len(parts)) for name in names]
+    folds = [f for f in range(len(parts)) for _ in names]
+
+    def group_run(i: int, r: dict) -> None:
+        store_tuning.add_fold_run(store, r["run_id"], group, folds[i], n_folds, scheme)
+
+    results = fan_out_runs(store, jobs, backend, progress=progress, on_stored=group_run)
+    return [{**r, "fold": folds[i], "fold_group": group} for i, r in enumerate(results)]
 
 
 # --------------------------------------------------------------------------- the page's reads
