@@ -623,7 +623,13 @@ def _remote_run(job: dict, *, data: TrainingSplit) -> RunOutput:
     themselves already fill the cluster's CPUs (one task per run), and nested shard tasks
     would put the fitted model through the object store again and compete for the same
     CPUs; one shard in the task makes exactly the local backend's ``recommend`` calls,
-    so the lists are the local backend's by construction."""
+    so the lists are the local backend's by construction.
+
+    The training matrix is copied first: Ray hands a task the object store's arrays
+    read-only (zero copy), and implicit's fitting code asks for writable buffers."""
+    import dataclasses
+
+    data = dataclasses.replace(data, matrix=data.matrix.copy())
     return compute_run(data, job["algo"], job["params"], seed=job["seed"],
                        neighbours=job["neighbours"], batch=job["batch"])
 

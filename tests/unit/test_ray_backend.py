@@ -369,3 +369,180 @@ def test_ask_and_tell_keeps_parallelism_trials_running_and_numbers_by_finishing_
     # the best number is the stored one (a trial with the highest stored value)
     assert t.set_index("number")["value"][out["best_number"]] == t["value"].max()
     assert out["best_value"] == t["value"].max()
+
+
+# ------------------------------------------------------------------ independent runs as tasks
+def _driver_fits(monkeypatch) -> list:
+    """Spy on ``compute_run`` in this (driver) process: the algorithms it fits here. A Ray
+    task imports its own engine.pipeline, so runs fitted on workers do not show."""
+    calls: list = []
+    real = pipeline.compute_run
+
+    def spy(data, algo, *a, **kw):
+        calls.append(algo)
+        return real(data, algo, *a, **kw)
+
+    monkeypatch.setattr(pipeline, "compute_run", spy)
+    return calls
+
+
+def _status(db: str, run_ids) -> dict:
+    return {rid: R.get_run(Store(db), rid)["status"] for rid in run_ids}
+
+
+@needs_ray
+def test_several_algorithms_run_as_tasks_and_equal_the_local_runs(backend, db, small_batches,
+                                                                  monkeypatch, capsys):
+    base = ["train", "--db", db, "--dataset", "syn", "--algos", "popularity,als,itemknn",
+            "--json"]
+    assert main(base) == 0
+    local = json.loads(capsys.readouterr().out)
+    fitted_here = _driver_fits(monkeypatch)
+    assert main([*base, "--backend", "ray", "--ray-address", backend.address]) == 0
+    remote = json.loads(capsys.readouterr().out)
+    assert fitted_here == []  # every algorithm was fitted in a Ray task, none on the driver
+    store = Store(db)
+    assert [r["algorithm"] for r in remote] == ["popularity", "als", "itemknn"]
+    # run ids in --algos order, as the local loop numbers them
+    assert [r["run_id"] for r in remote] == list(range(remote[0]["run_id"],
+                                                       remote[0]["run_id"] + 3))
+    for a, b in zip(local, remote):
+        assert a["split_id"] == b["split_id"]
+        _same_runs(store, a["run_id"], b["run_id"])
+        run = R.get_run(store, b["run_id"])
+        assert run["status"] == "done"
+        params = json.loads(run["params"]) if isinstance(run["params"], str) else run["params"]
+        assert params["backend"] == "ray" and params["backend_retries"] == 0
+    # each item's neighbours (itemknn) came back from the task too
+    def neighbours(run_id):
+        return store.df("SELECT item_id, rank, neighbour_id, score FROM item_neighbours "
+                        "WHERE run_id = ? ORDER BY item_id, rank", [run_id])
+
+    assert len(neighbours(local[2]["run_id"])) > 0
+    pd.testing.assert_frame_equal(neighbours(local[2]["run_id"]), neighbours(remote[2]["run_id"]))
+
+
+@needs_ray
+def test_a_single_algorithm_on_ray_is_fitted_here_and_fans_out_its_shards(
+        backend, db, small_batches, monkeypatch, capsys):
+    fitted_here = _driver_fits(monkeypatch)
+    assert main(["train", "--db", db, "--dataset", "syn", "--algos", "itemknn", "--json",
+                 "--neighbours", "0", "--backend", "ray", "--ray-address", backend.address]) == 0
+    assert fitted_here == ["itemknn"]
+
+
+@needs_ray
+def test_one_algorithm_failing_in_its_task_fails_that_run_and_stores_the_others(
+        backend, db, small_batches, capsys):
+    code = main(["train", "--db", db, "--dataset", "syn", "--algos", "als,ease,itemknn",
+                 "--param", "ease.max_items=2", "--neighbours", "0", "--json",
+                 "--backend", "ray", "--ray-address", backend.address])
+    captured = capsys.readouterr()
+    assert code == 1
+    remote = json.loads(captured.out)
+    runs = {r["algorithm"]: R.get_run(Store(db), r["run_id"]) for r in remote}
+    assert runs["ease"]["status"] == "failed"
+    # the algorithm's own one sentence, raised on the worker
+    assert "max_items=2" in runs["ease"]["error"] and len(runs["ease"]["error"].splitlines()) == 1
+    assert f"run {runs['ease']['run_id']} (ease) failed" in captured.err
+    assert len(R.recommendations(Store(db), runs["ease"]["run_id"])) == 0
+    for algo in ("als", "itemknn"):
+        assert runs[algo]["status"] == "done"
+        assert len(R.recommendations(Store(db), runs[algo]["run_id"])) == 600 * 20
+    assert "running" not in _status(db, [r["run_id"] for r in remote]).values()
+
+
+@needs_ray
+def test_folds_on_ray_are_the_local_folds_grouped_the_same(backend, db, small_batches, capsys):
+    from engine.store import tuning as T
+
+    base = ["train", "--db", db, "--dataset", "syn", "--algos", "als,itemknn", "--folds", "2",
+            "--split", "random", "--json"]
+    assert main(base) == 0
+    local = json.loads(capsys.readouterr().out)
+    assert main([*base, "--backend", "ray", "--ray-address", backend.address]) == 0
+    remote = json.loads(capsys.readouterr().out)
+    store = Store(db)
+    assert len(local) == len(remote) == 4
+    assert len({r["fold_group"] for r in remote}) == 1
+    assert remote[0]["fold_group"] != local[0]["fold_group"]
+    for a, b in zip(local, remote):
+        assert (a["algorithm"], a["fold"], a["split_id"]) == (b["algorithm"], b["fold"],
+                                                              b["split_id"])
+        _same_runs(store, a["run_id"], b["run_id"])
+    cols = ["fold", "n_folds", "scheme", "algorithm", "split_id", "status"]
+    fl = T.fold_runs(store, [r["run_id"] for r in local]).sort_values("run_id")
+    fr = T.fold_runs(store, [r["run_id"] for r in remote]).sort_values("run_id")
+    pd.testing.assert_frame_equal(fl[cols].reset_index(drop=True), fr[cols].reset_index(drop=True))
+    assert set(fr["status"]) == {"done"} and list(fr["run_id"]) == [r["run_id"] for r in remote]
+
+
+# a stand-in for RayPool (no Ray) for the driver's side of fan_out_runs
+class _CrashingPool:
+    """Runs each task in this process when collected, the LAST submitted first (so
+    outputs arrive out of order); the task of ``crash`` ends without an output, as a
+    worker that died more than max_retries times does."""
+
+    def __init__(self, fn, crash, log):
+        self.fn, self.crash, self.log, self.queue = fn, crash, log, []
+
+    @property
+    def running(self):
+        return len(self.queue)
+
+    def put(self, value):
+        self.log.setdefault("put", []).append(id(value))
+        return value
+
+    def submit(self, key, item, **extra):
+        self.queue.append((key, item, extra))
+
+    def attempts(self, key):
+        return 1
+
+    def next_done(self):
+        key, item, extra = self.queue.pop()
+        self.log.setdefault("finished", []).append(key)
+        if item["algo"] == self.crash:
+            return key, None, RuntimeError("The worker died unexpectedly while running "
+                                           "the task.\nmore detail")
+        return key, self.fn(item, **extra), None
+
+    def close(self):
+        self.log["closed"] = True
+
+
+class _CrashingBackend:
+    name = "fake"
+    retries = 0
+    parallelism = 2
+
+    def __init__(self, crash):
+        self.crash, self.log = crash, {}
+
+    def pool(self, fn, *, shared=None):
+        return _CrashingPool(fn, self.crash, self.log)
+
+
+def test_fan_out_fails_a_run_whose_task_ended_without_output_and_writes_in_order(tmp_path):
+    path = tmp_path / "f.duckdb"
+    save_dataset(Store(path), _dataset(n_users=80, n_items=60, seed=3))
+    store = Store(path)
+    fake = _CrashingBackend(crash="itemknn")
+    out = pipeline.train_runs(store, "syn", ["popularity", "itemknn", "als"], neighbours=0,
+                              backend=fake)
+    assert fake.log["finished"] == [2, 1, 0]  # outputs arrived last first
+    assert len(fake.log["put"]) == 1 and fake.log["closed"]  # the split put once
+    by = {r["algorithm"]: r for r in out}
+    assert [r["algorithm"] for r in out] == ["popularity", "itemknn", "als"]
+    assert by["itemknn"]["status"] == "failed"
+    assert by["itemknn"]["error"] == ("itemknn failed on the Ray cluster (RuntimeError: The "
+                                      "worker died unexpectedly while running the task).")
+    assert R.get_run(store, by["itemknn"]["run_id"])["error"] == by["itemknn"]["error"]
+    # the others are stored, equal to the local loop's runs
+    local = pipeline.train_runs(store, "syn", ["popularity", "als"], neighbours=0)
+    for a in local:
+        b = by[a["algorithm"]]
+        assert b["status"] == "done"
+        _same_runs(store, a["run_id"], b["run_id"])
+    assert "running" not in _status(str(path), [r["run_id"] for r in out]).values()
