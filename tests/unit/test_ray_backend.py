@@ -477,6 +477,48 @@ def test_folds_on_ray_are_the_local_folds_grouped_the_same(backend, db, small_ba
     assert set(fr["status"]) == {"done"} and list(fr["run_id"]) == [r["run_id"] for r in remote]
 
 
+@needs_ray
+def test_a_worker_killed_in_a_run_task_is_retried_and_the_run_is_complete(backend, cluster, db):
+    import ray
+
+    store = Store(db)
+    data = pipeline.prepare_split(store, "syn", k=20)
+    slow = {"iterations": 500}  # ALS for a second or two: time to kill its worker
+    jobs = [pipeline.RunJob(data, "als", slow, 0, 0), pipeline.RunJob(data, "itemknn", {}, 0, 0)]
+    log = backend._attempts()
+    checked_in = ray.get(log.total.remote())
+    out: dict = {}
+
+    def job():
+        try:
+            out["got"] = pipeline.fan_out_runs(store, jobs, backend)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            out["error"] = exc
+
+    th = threading.Thread(target=job)
+    th.start()
+    victim = None
+    while th.is_alive() and victim is None:
+        busy = [pid for pid in cluster_pids(cluster["tmp"])
+                if processes().get(pid, (0, ""))[1].startswith("ray::_remote_run")]
+        if busy and ray.get(log.total.remote()) - checked_in >= len(busy):
+            os.kill(busy[0], signal.SIGKILL)  # a worker of our cluster, in a run task
+            victim = busy[0]
+        time.sleep(0.05)
+    th.join()
+    assert victim is not None, "no worker was seen running a run task"
+    assert "error" not in out, out.get("error")
+    got = out["got"]
+    assert [r["status"] for r in got] == ["done", "done"]
+    retries = [R.get_run(store, r["run_id"])["params"] for r in got]
+    retries = [(json.loads(p) if isinstance(p, str) else p)["backend_retries"] for p in retries]
+    assert sum(retries) == 1  # the killed task ran twice, the other once
+    local = [pipeline.train_one(store, data, "als", slow, neighbours=0),
+             pipeline.train_one(store, data, "itemknn", neighbours=0)]
+    for a, b in zip(local, got):
+        _same_runs(store, a["run_id"], b["run_id"])
+
+
 # a stand-in for RayPool (no Ray) for the driver's side of fan_out_runs
 class _CrashingPool:
     """Runs each task in this process when collected, the LAST submitted first (so
