@@ -8,14 +8,14 @@ just passes them). The functions mapped are pure (no store): only the driver wri
 store, in one transaction per run, so DuckDB's single-writer rule holds.
 
 What is mapped today: ``engine.pipeline.score_shard`` over user shards (top-K lists and
-per-user metrics of one shard); and, on Ray, ``backend.pool(fn, shared=...)``
+per-user metrics of one shard: a single run); and, on Ray, ``backend.pool(fn, shared=...)``
 (submit one task at a time, collect each as it finishes): ``recscope tune --backend ray``
-runs its trials with it (``engine.services.tuning._run_remote``, ask-and-tell). The
-same ``map`` is the hook for other independent runs: a
-tuner (or the folds of a cross-validation) maps its trials by passing a pure "train
-one" function (fit, score, evaluate; return the frames, touch no store: the shape of
-``engine.pipeline.train_one`` minus its two store calls) and writes each returned
-result on the driver with ``store.runs.create_run``/``finish_run``.
+runs its trials with it (``engine.services.tuning._run_remote``, ask-and-tell), and
+``engine.pipeline.fan_out_runs`` runs several whole runs (the algorithms of one train,
+the (fold, algorithm) runs of ``--folds``) as one task each: ``compute_run`` (fit, score,
+evaluate; returns the frames, touches no store) on a worker, ``create_run`` before and
+``store_output`` after on the driver. ``pipeline.fans_out(backend, n_runs)`` says which:
+a backend with ``pool`` and more than one run.
 
 ``make_backend(name, address=None, ...)`` builds one; ``--backend ray`` without Ray
 installed, or with an address that cannot be reached, raises ``DataError`` (one
