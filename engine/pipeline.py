@@ -3,7 +3,11 @@
 ``train_runs`` is what ``recscope train``, the demo and the viewer call: it prepares the
 split once (``prepare_split``: the split, its user and item ``IdMap``s and the training
 matrix) and maps ``train_one`` (one algorithm on one split, stored) over the algorithms;
-a tuner or a distributed backend can map ``train_one`` itself. Each algorithm
+a tuner or a distributed backend can map ``train_one`` itself. ``train_one`` is
+``create_run`` + ``compute_run`` (fit, score, evaluate: pure, no store) +
+``store_output`` (health checks, one transaction); on a Ray backend several runs go out
+as one task each (``fan_out_runs``: ``compute_run`` on a worker, the two store calls
+here), a single run fans its scoring out over user shards (``score_users``). Each algorithm
 becomes one immutable run: its row is created (status 'running') before training, and
 its lists, metrics and timings are written in one transaction at the end. An algorithm
 that fails (EASE refusing a large catalogue, say) leaves a 'failed' run with its reason
