@@ -423,6 +423,37 @@ def test_several_algorithms_run_as_tasks_and_equal_the_local_runs(backend, db, s
 
 
 @needs_ray
+def test_run_tasks_with_a_spill_dir_return_parquet_and_equal_the_local_runs(backend, db,
+                                                                          tmp_path, monkeypatch):
+    from engine.backends import raybackend
+
+    store = Store(db)
+    data = pipeline.prepare_split(store, "syn", k=20)
+    jobs = [pipeline.RunJob(data, a, {}, 0, 0) for a in ("popularity", "itemknn")]
+    came_back: list = []
+    real = raybackend.read_spilled
+
+    def spy(value, remove=False):
+        if isinstance(value, pipeline.RunOutput):  # a task's output (not a nested field)
+            came_back.append(value.recs)  # what the task returned: a Parquet file's path
+            assert os.path.exists(value.recs[1])
+        return real(value, remove)
+
+    monkeypatch.setattr(raybackend, "read_spilled", spy)
+    backend.spill_dir = str(tmp_path)
+    try:
+        got = pipeline.fan_out_runs(store, jobs, backend)
+    finally:
+        backend.spill_dir = None
+    assert len(came_back) == 2 and all(v[0] == "parquet" for v in came_back)
+    assert os.listdir(tmp_path) == []  # the driver read the Parquet files and removed them
+    for job, b in zip(jobs, got):
+        a = pipeline.train_one(store, data, job.algo, neighbours=0)
+        assert b["status"] == "done"
+        _same_runs(store, a["run_id"], b["run_id"])
+
+
+@needs_ray
 def test_a_single_algorithm_on_ray_is_fitted_here_and_fans_out_its_shards(
         backend, db, small_batches, monkeypatch, capsys):
     fitted_here = _driver_fits(monkeypatch)
