@@ -78,7 +78,7 @@ def register(sub) -> None:
                    help="with --backend ray: the cluster's address (as printed by `ray start "
                         "--head`; default: start a local Ray cluster for this command)")
     p.add_argument("--spill-dir", metavar="DIR", default=None,
-                   help="with --backend ray: workers write their shards as Parquet here (a "
+                   help="with --backend ray: workers write their shards (or runs) as Parquet here (a "
                         "folder every node sees) instead of returning them through Ray")
     add_json_arg(p)
     p.set_defaults(func=cmd_train)
