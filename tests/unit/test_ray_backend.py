@@ -532,7 +532,9 @@ def test_a_worker_killed_in_a_run_task_is_retried_and_the_run_is_complete(backen
     while th.is_alive() and victim is None:
         busy = [pid for pid in cluster_pids(cluster["tmp"])
                 if processes().get(pid, (0, ""))[1].startswith("ray::_remote_run")]
-        if busy and ray.get(log.total.remote()) - checked_in >= len(busy):
+        # kill only once both tasks have checked in their attempt (a worker killed before
+        # it checks in leaves no trace to count); the fast one may be done by then
+        if busy and ray.get(log.total.remote()) - checked_in >= len(jobs):
             os.kill(busy[0], signal.SIGKILL)  # a worker of our cluster, in a run task
             victim = busy[0]
         time.sleep(0.05)
