@@ -27,7 +27,6 @@ it uses the dataset's first finished als and popularity runs.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
