@@ -82,6 +82,25 @@ def test_time_split_is_ordered():
     assert te.sum() == 20 and c.sum() == 16
 
 
+def test_category_lift_and_per_event_share_hand_computed():
+    # Items a, c in category X and b in Y, all at place P. Before t=10: u1 views a (t=1),
+    # favorites a (t=2), views b (t=3); u2 views b (t=1.5). Sample: u1 x c at t=10.
+    items = pd.DataFrame({"item_id": ["a", "b", "c"], "category": ["X", "Y", "X"], "prefecture": ["P"] * 3})
+    ev = pd.DataFrame({"user_id": ["u1", "u1", "u1", "u2"], "item_id": ["a", "a", "b", "b"],
+                       "time": np.array([10, 20, 30, 15], "int64"),
+                       "event": ["view", "favorite", "view", "view"]})
+    smp = pd.DataFrame({"user_id": ["u1"], "item_id": ["c"], "time": np.array([100], "int64"),
+                        "label": np.array([0], "int8"), "target_time": np.array([2**62], "int64")})
+    X, _ = build_features(smp, ev, items, None, given="view")
+    # base share of X at P: (2 events in X + 1) / (4 events + 2 categories) = 0.5;
+    # u1's smoothed share: (2 + 3 * 0.5) / (3 + 3); lift = that / 0.5
+    assert X["category_lift"].iloc[0] == pytest.approx((3.5 / 6) / 0.5)
+    # favorites: 1 of u1's 1 in X, smoothed towards u1's share of all events in X (2/3)
+    assert X["category_share_favorite"].iloc[0] == pytest.approx((1 + 3 * 2 / 3) / (1 + 3))
+    assert "category_share_view" not in X.columns  # the given event has no share of its own
+    assert X["category_share"].iloc[0] == pytest.approx(2 / 3)
+
+
 # ---------------------------------------------------------------------- no leakage
 
 def test_shuffling_future_events_does_not_change_a_training_feature():
@@ -94,8 +113,10 @@ def test_shuffling_future_events_does_not_change_a_training_feature():
     def feats(inter_):
         smp = build_samples(inter_, target).frame
         ev = pd.DataFrame({"user_id": inter_["user_id"], "item_id": inter_["item_id"],
-                           "time": inter_["timestamp"].astype("datetime64[ns]").astype("int64")})
-        X, _ = build_features(smp, ev, ds.items, ds.users)
+                           "time": inter_["timestamp"].astype("datetime64[ns]").astype("int64"),
+                           "event": inter_["event"]})
+        X, _ = build_features(smp, ev, ds.items, ds.users, given="view")
+        assert {"category_lift", "category_share_favorite", "category_share_apply"} <= set(X.columns)
         X.index = pd.MultiIndex.from_arrays([smp["user_id"], smp["item_id"]])
         return X[smp["time"].to_numpy() < cut]
 
