@@ -32,11 +32,15 @@ Features (columns of the frame ``build_features`` returns; NaN where undefined):
 - posting_age_days: time since the item's ``posted_at``;
 - run_score, run_rank: the pair's score and rank in a recommender run's lists (NaN when
   the run did not list it);
+- wage_vs_category: the item's wage over the median wage of its category's items (the
+  catalogue's metadata, as the board shows it), when items have both;
 - metadata: other numeric item / user columns (``item_<col>``, ``user_<col>``) and
   categorical ones with at most ``MAX_LEVELS`` levels (pandas ``category`` dtype). A
-  column with more levels (a prefecture, a zip code) is left out: with a few thousand
-  positives, trees split on its levels' noise; the place enters through place_share,
-  home_match and category_lift instead.
+  categorical item column with more levels, but at most one per two items (an employer,
+  a prefecture, a genre combination), enters as ``item_<col>_rate`` instead: the past
+  target rate of the items sharing its value, smoothed like item_rate (with a few
+  thousand positives, trees split on the levels' noise). Columns with more levels (ids,
+  text) and user columns with more levels (a zip code) are left out.
 """
 
 from __future__ import annotations
@@ -55,7 +59,7 @@ PLACE_COLUMNS = ("prefecture", "place")
 WAGE_COLUMNS = ("hourly_wage", "wage")
 #: Item / user columns never used as metadata features (ids, text, times, handled above).
 SKIP_COLUMNS = {"item_id", "user_id", "title", "posted_at", "imdb_url", "release_date",
-                "video_release", "zip", "genres", "favorite_category", "employer"}
+                "video_release", "zip", "favorite_category"}
 
 
 def prior_sum(s_key: np.ndarray, s_time: np.ndarray, e_key: np.ndarray, e_time: np.ndarray,
@@ -149,11 +153,15 @@ def build_features(samples: pd.DataFrame, events: pd.DataFrame, items: pd.DataFr
     g_n = prior_sum(zero, st, zero, st)
     g_pos = prior_sum(zero, st, zero[pos], tt[pos])
     prior = (g_pos + 1.0) / (g_n + 2.0)
-    for name, key in (("user", su), ("item", si)):
+
+    def past_rate(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(smoothed past target rate, past samples) of the samples sharing ``key``."""
         k_n = prior_sum(key, st, key, st)
         k_pos = prior_sum(key, st, key[pos], tt[pos])
-        X[f"{name}_rate"] = (k_pos + SMOOTHING * prior) / (k_n + SMOOTHING)
-        X[f"{name}_samples"] = k_n
+        return (k_pos + SMOOTHING * prior) / (k_n + SMOOTHING), k_n
+
+    for name, key in (("user", su), ("item", si)):
+        X[f"{name}_rate"], X[f"{name}_samples"] = past_rate(key)
 
     it = items.set_index(items["item_id"].astype(str)) if items is not None else None
     us = users.set_index(users["user_id"].astype(str)) if users is not None else None
@@ -187,6 +195,9 @@ def build_features(samples: pd.DataFrame, events: pd.DataFrame, items: pd.DataFr
             total = prior_sum(su, st, eu[ok], et[ok], ew[ok])
             cnt = prior_sum(su, st, eu[ok], et[ok])
             X["wage_vs_history"] = s_items.map(w_item).to_numpy(dtype="float64") / np.where(cnt > 0, total / cnt, np.nan)
+            if "category" in it.columns:
+                median = w_item.groupby(it["category"]).transform("median")
+                X["wage_vs_category"] = s_items.map(w_item / median).to_numpy(dtype="float64")
         if it is not None and "posted_at" in it.columns:
             posted = pd.to_datetime(s_items.map(it["posted_at"]), errors="coerce")
             X["posting_age_days"] = (st - posted.astype("datetime64[ns]").to_numpy().astype("int64")) / DAY
@@ -220,4 +231,7 @@ def build_features(samples: pd.DataFrame, events: pd.DataFrame, items: pd.DataFr
                     text = values.astype(object).where(values.notna(), None)
                     X[f"{prefix}_{col}"] = pd.Categorical(text, categories=levels)
                     cats.append(f"{prefix}_{col}")
+                elif prefix == "item" and MAX_LEVELS < len(levels) <= len(whole) // 2:
+                    group, = _codes(values.astype(object).where(values.notna(), ""))
+                    X[f"item_{col}_rate"], _ = past_rate(group)
     return X.reset_index(drop=True), cats

@@ -101,6 +101,25 @@ def test_category_lift_and_per_event_share_hand_computed():
     assert X["category_share"].iloc[0] == pytest.approx(2 / 3)
 
 
+def test_group_rate_of_a_many_levelled_item_column_and_wage_vs_category(monkeypatch):
+    import engine.predict.features as F
+
+    monkeypatch.setattr(F, "MAX_LEVELS", 1)  # two employers are then "many levels"
+    items = pd.DataFrame({"item_id": ["a", "b", "c", "d"], "employer": ["E", "E", "F", "F"],
+                          "category": ["X", "X", "Y", "Y"], "hourly_wage": [1000, 1200, 1500, 1500]})
+    # u1 x a at t=1 applied (known at t=2); u2 x b at t=5 and u3 x c at t=6 did not
+    smp = pd.DataFrame({"user_id": ["u1", "u2", "u3", "u4"], "item_id": ["a", "b", "c", "b"],
+                        "time": np.array([1, 5, 6, 10], "int64"), "label": np.array([1, 0, 0, 0], "int8"),
+                        "target_time": np.array([2, 2**62, 2**62, 2**62], "int64")})
+    ev = smp[["user_id", "item_id", "time"]]
+    X, cats = build_features(smp, ev, items, None)
+    # u4 x b at t=10: employer E had 2 earlier samples, 1 positive; the global prior is
+    # (1 + 1) / (3 + 2) = 0.4; smoothed with weight 20: (1 + 20 * 0.4) / (2 + 20)
+    assert X["item_employer_rate"].iloc[3] == pytest.approx(9 / 22)
+    assert "item_employer" not in cats
+    assert X["wage_vs_category"].tolist() == pytest.approx([1000 / 1100, 1200 / 1100, 1.0, 1200 / 1100])
+
+
 # ---------------------------------------------------------------------- no leakage
 
 def test_shuffling_future_events_does_not_change_a_training_feature():
