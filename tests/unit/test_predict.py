@@ -215,3 +215,20 @@ def test_no_timestamps_random_split_said_in_one_line(store, capsys):
     assert code == 0
     assert "no timestamps" in err and err.count("\n") == 1
     assert json.loads(out)["n_test"] == 120
+
+
+# ------------------------------------------------------------------ the demo's done-means
+
+def test_demo_apply_model_is_near_the_oracle_calibrated_and_beats_both_baselines(tmp_path, capsys):
+    # Issue 11's bar on the full demo board: ROC-AUC within 0.03 of the true
+    # probabilities' (oracle_roc_auc: what holds at the sample's time), ECE at most 0.02,
+    # above the item's and the user's past rate.
+    st = Store(tmp_path / "demo.duckdb")
+    save_dataset(st, make_job_board(seed=0, n_reviews=0))
+    code, out, _ = _run(capsys, "predict", "train", "--db", str(st.path), "--dataset", "jobboard",
+                        "--target", "apply", "--json")
+    assert code == 0
+    r = json.loads(out)
+    assert r["oracle_roc_auc"] - r["roc_auc"] <= 0.03
+    assert r["ece"] <= 0.02
+    assert r["roc_auc"] > max(r["baselines"].values()) + 0.05
