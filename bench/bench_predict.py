@@ -70,8 +70,9 @@ def one(data: str, kind: str, n: int) -> dict:
     s = build_samples(inter, parse_target("apply")).frame
     t, _ = event_times(inter)
     ev = pd.DataFrame({"user_id": inter["user_id"].astype(str).to_numpy(),
-                       "item_id": inter["item_id"].astype(str).to_numpy(), "time": t})
-    X, cats = build_features(s, ev, items, users)
+                       "item_id": inter["item_id"].astype(str).to_numpy(), "time": t,
+                       "event": inter["event"].astype(str).to_numpy()})
+    X, cats = build_features(s, ev, items, users, given="view")
     t_feat = time.perf_counter() - t0
     f, c, te = time_split(s["time"].to_numpy())
     y = s["label"].to_numpy()

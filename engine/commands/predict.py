@@ -24,7 +24,12 @@ def register(sub) -> None:
                         description="Samples: (user, item) pairs with a --given event; label: the pair "
                                     "also has the --target event. Train on the earlier samples, "
                                     "calibrate on a held-out slice of the training period, measure "
-                                    "on the later ones.")
+                                    "on the later ones. On a dataset that knows its true "
+                                    "probabilities (the demo), oracle_roc_auc and oracle_ece "
+                                    "measure them on the same test rows: the label's probability "
+                                    "given the hidden truth at the sample's time and nothing later "
+                                    "(the demo decides an application once, at the first view), "
+                                    "the best any model could reach.")
     p.add_argument("--dataset", required=True, metavar="NAME")
     p.add_argument("--target", required=True, metavar="EVENT",
                    help="an event (apply, hire) or a rating condition, e.g. 'rating>=4'")

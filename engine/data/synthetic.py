@@ -19,11 +19,14 @@ where ``attention_i`` is how much of the posting's freshness (a decaying rate af
 posting date, with a floor) falls inside the window. Views come at a time drawn from
 that same decaying rate, so new postings get the attention. A view turns into a
 favorite and/or an apply with a probability that grows with the user's taste for the
-category, a few minutes to a day later; an application turns into a hire (days later)
+category, a few minutes to a day later; a person decides about a posting once, at the
+first view of it (repeat views happen but never lead to an application); an
+application turns into a hire (days later)
 with ``hire_probability``: employer selectivity, wage, category fit and home prefecture.
 The true P(apply | view) and P(hire | apply) of every view are kept in
-``Dataset.oracle`` (user_id, item_id, time, p_apply, p_hire), so that a funnel model can
-be checked against the truth. Popularity, item-kNN and matrix factorisation
+``Dataset.oracle`` (user_id, item_id, time, p_apply, p_hire; p_apply is 0 for a repeat
+view, which cannot lead to an application), so that a funnel model can be checked
+against the truth. Popularity, item-kNN and matrix factorisation
 therefore genuinely differ: category and place give neighbourhood structure, the latent
 term gives something only a factor model recovers, and quality gives the popular head.
 """
@@ -36,7 +39,7 @@ import pandas as pd
 from engine.data.dataset import DEFAULT_EVENT_WEIGHTS, REVIEW_COLUMNS, Dataset
 from engine.errors import DataError
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: one application decision per (user, posting), at its first view
 #: The window ends at the end of this day (exclusive 2026-10-01 00:00), whatever today is.
 END_DATE = pd.Timestamp("2026-09-30")
 
@@ -754,6 +757,14 @@ def make_job_board(seed: int = 0, name: str = "jobboard", n_users: int = 5000, n
     t_fav = t + rng.exponential(5 / 1440, n)
     app = rng.random(n) < np.where(fav, 0.3, np.clip(0.01 + 0.08 * fit, 0, 0.3))
     t_app = np.where(fav, t_fav, t) + rng.lognormal(np.log(30 / 1440), 1.5, n)
+    # A person decides about a posting once, at the first view of it: repeat views (people
+    # come back to a posting) never lead to an application. So a pair's chance of an
+    # application is known at its first view, and nothing after it changes that chance.
+    order = np.lexsort((t, v_item, v_user))  # by user, posting, then time
+    pair = v_user[order].astype("int64") * n_items + v_item[order]
+    first = np.zeros(n, bool)
+    first[order[np.r_[True, pair[1:] != pair[:-1]]]] = True
+    app &= first
 
     parts = []
     for mask, times, event in ((np.ones(n, bool), t, "view"), (fav, t_fav, "favorite"), (app, t_app, "apply")):
@@ -765,7 +776,7 @@ def make_job_board(seed: int = 0, name: str = "jobboard", n_users: int = 5000, n
 
     # The true funnel probabilities of each view (what the draws above used), and hires.
     p_fav = np.clip(0.03 + 0.22 * fit, 0, 0.6)
-    p_apply = p_fav * 0.3 + (1 - p_fav) * np.clip(0.01 + 0.08 * fit, 0, 0.3)
+    p_apply = np.where(first, p_fav * 0.3 + (1 - p_fav) * np.clip(0.01 + 0.08 * fit, 0, 0.3), 0.0)
     # Hires draw from a generator of their own, so every earlier draw (and the reviews
     # after) stays what it was before hires existed: same views, favorites, applies.
     hrng = np.random.default_rng([int(seed), 11])

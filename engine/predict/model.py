@@ -20,9 +20,20 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from engine.errors import DataError
 
 KINDS = ("lightgbm", "logistic")
-LGBM_PARAMS = dict(n_estimators=600, learning_rate=0.05, num_leaves=31, min_child_samples=100,
-                   subsample=0.8, subsample_freq=1, colsample_bytree=0.8, reg_lambda=1.0,
+#: Small, slow trees: a funnel step is rare (a few percent) and its signal is weak and
+#: spread over many features, so deep trees fit noise within a few dozen rounds. Few
+#: leaves, large leaves (``min_child_samples``, see ``min_leaf``), half the features per
+#: tree and a low learning rate, with the number of rounds chosen by early stopping on
+#: the calibration slice (``EARLY_STOPPING`` rounds of patience).
+LGBM_PARAMS = dict(n_estimators=3000, learning_rate=0.02, num_leaves=7,
+                   subsample=0.8, subsample_freq=1, colsample_bytree=0.5, reg_lambda=1.0,
                    verbose=-1, n_jobs=1)
+EARLY_STOPPING = 100
+
+
+def min_leaf(n_fit: int) -> int:
+    """LightGBM's ``min_child_samples``: 1% of the fitting rows, between 20 and 400."""
+    return int(max(20, min(400, n_fit // 100)))
 
 
 def _logit(p):
@@ -85,9 +96,9 @@ def fit(kind: str, X_fit: pd.DataFrame, y_fit, X_cal: pd.DataFrame, y_cal, categ
     if kind == "lightgbm":
         import lightgbm as lgb
 
-        est = lgb.LGBMClassifier(random_state=seed, **LGBM_PARAMS)
+        est = lgb.LGBMClassifier(random_state=seed, min_child_samples=min_leaf(len(Xf)), **LGBM_PARAMS)
         est.fit(Xf, y_fit, eval_X=(Xc,), eval_y=(y_cal,), eval_metric="binary_logloss",
-                callbacks=[lgb.early_stopping(40, verbose=False)])
+                callbacks=[lgb.early_stopping(EARLY_STOPPING, verbose=False)])
     else:
         numeric = [c for c in features if c not in categorical]
         pre = ColumnTransformer([

@@ -1,13 +1,25 @@
 """The true probability of each sample's label, from a synthetic dataset's per-view
-funnel probabilities (user_id, item_id, time, p_apply, p_hire).
+funnel probabilities (user_id, item_id, time, p_apply, p_hire): the yardstick behind
+``oracle_roc_auc`` and ``oracle_ece``.
 
-A sample is a (user, item) pair; its label says whether the pair has the target at all,
-so the pair's true probability combines all its views (the view-level draws are
-independent):
+Definition: the oracle of a sample is the probability of its label given everything
+true at the sample's time (the user's and the posting's hidden traits, which no model
+sees), and nothing later. That makes it the best any model could do with what is
+knowable then (and more: the hidden traits themselves), so a model can approach it but
+not beat it except by chance.
+
+The demo generator makes it so: a person decides about a posting once, at the first
+view of it (the sample's time); repeat views happen but never lead to an application,
+so their ``p_apply`` is 0. (Before generator version 2 every view could lead to one,
+and the pair's probability depended on how often the person came back later, which
+nobody knows at the first view.) A sample is a (user, item) pair; its label says
+whether the pair has the target at all, so the pair's probability combines its views
+(the view-level draws are independent), which with one decision is that decision's:
 - apply given view: 1 - prod over the pair's views of (1 - p_apply);
 - hire given apply: p_hire (the same for every view of the pair);
 - hire given view: P(apply) as above times p_hire.
-Other targets have no oracle (None).
+Other targets have no oracle (None). A few outcomes fall after the data's end (a late
+application); the test period leaves out samples too close to the end for that.
 """
 
 from __future__ import annotations

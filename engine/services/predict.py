@@ -38,9 +38,8 @@ def prepare(ds: Dataset, target_text: str, given: str | None = None, run_scores:
     samples = build_samples(ds.interactions, target, given, seed=seed, dataset=ds.name,
                             horizon_days=horizon_days)
     t, _ = event_times(ds.interactions, seed)
-    events = pd.DataFrame({"user_id": ds.interactions["user_id"].astype(str).to_numpy(),
-                           "item_id": ds.interactions["item_id"].astype(str).to_numpy(), "time": t})
-    X, cats = build_features(samples.frame, events, ds.items, ds.users, run_scores)
+    X, cats = build_features(samples.frame, _events(ds.interactions, t), ds.items, ds.users, run_scores,
+                             given=samples.given)
     masks = time_split(samples.frame["time"].to_numpy())
     if samples.timed and not samples.target.is_condition:
         # Outcomes need time to happen (a hire comes days after the application): test
@@ -55,6 +54,13 @@ def prepare(ds: Dataset, target_text: str, given: str | None = None, run_scores:
             masks = (masks[0], masks[1], masks[2] & mature)
             samples.maturity_days = float(wait / 86_400e9)
     return samples, X, cats, masks
+
+
+def _events(inter: pd.DataFrame, t: np.ndarray) -> pd.DataFrame:
+    """Every event as build_features wants it: user_id, item_id, time (int64 ns), event."""
+    return pd.DataFrame({"user_id": inter["user_id"].astype(str).to_numpy(),
+                         "item_id": inter["item_id"].astype(str).to_numpy(), "time": t,
+                         "event": inter["event"].astype(str).to_numpy()})
 
 
 def permutation_importance(model, X: pd.DataFrame, y, seed: int = 0, repeats: int = 2) -> dict[str, float]:
@@ -198,12 +204,10 @@ def _candidate_scores(store: Store, model_row: dict, ds: Dataset, train: pd.Data
                       "label": np.zeros(len(cand), "int8"),
                       "target_time": np.full(len(cand), np.iinfo(np.int64).max)})
     both = pd.concat([hist, c], ignore_index=True)
-    events = pd.DataFrame({"user_id": inter["user_id"].astype(str).to_numpy(),
-                           "item_id": inter["item_id"].astype(str).to_numpy(), "time": t})
     run_scores = None
     if model_row.get("run_id") is not None:
         run_scores = store_runs.recommendations(store, int(model_row["run_id"]))
-    X, _ = build_features(both, events, ds.items, ds.users, run_scores)
+    X, _ = build_features(both, _events(inter, t), ds.items, ds.users, run_scores, given=model_row["given"])
     return model.predict(X.iloc[len(hist):].reset_index(drop=True))
 
 
@@ -268,10 +272,9 @@ def explain_pair(store: Store, model_id: int, user_id: str, item_id: str) -> dic
     t, _ = event_times(inter)
     pair = pd.DataFrame({"user_id": [str(user_id)], "item_id": [str(item_id)], "time": [int(t.max()) + 1],
                          "label": np.array([0], "int8"), "target_time": [np.iinfo(np.int64).max]})
-    events = pd.DataFrame({"user_id": inter["user_id"].astype(str).to_numpy(),
-                           "item_id": inter["item_id"].astype(str).to_numpy(), "time": t})
     run_scores = store_runs.recommendations(store, int(row["run_id"])) if row.get("run_id") is not None else None
-    X, _ = build_features(pd.concat([hist, pair], ignore_index=True), events, ds.items, ds.users, run_scores)
+    X, _ = build_features(pd.concat([hist, pair], ignore_index=True), _events(inter, t), ds.items, ds.users,
+                          run_scores, given=row["given"])
     x = X.iloc[[-1]].reset_index(drop=True)
     contrib = model.contributions(x)
     values = model._frame(x).iloc[0]

@@ -56,3 +56,18 @@ def test_oracle_round_trips_through_the_store(tmp_path, ds):
     assert store.scalar("SELECT count(*) FROM oracle WHERE dataset='small'") == len(small.oracle)
     save_dataset(store, small, replace=True)
     assert store.scalar("SELECT count(*) FROM oracle WHERE dataset='small'") == len(small.oracle)
+
+
+def test_an_application_is_decided_once_at_the_first_view(ds):
+    # Repeat views happen, but only a pair's first view can lead to an application: the
+    # oracle's p_apply is positive exactly on first views and zero on the repeats, and the
+    # applications per pair match the first views' mean p_apply (with repeat views able
+    # to apply, it would be about half as much again).
+    o = ds.oracle.sort_values(["user_id", "item_id", "time"], kind="stable")
+    repeat = o.duplicated(["user_id", "item_id"]).to_numpy()
+    assert repeat.sum() > 10_000
+    assert (o.loc[repeat, "p_apply"] == 0).all() and (o.loc[~repeat, "p_apply"] > 0).all()
+    views = ds.interactions[ds.interactions["event"] == "view"]
+    counts = views.groupby(["user_id", "item_id"]).size()
+    apps = ds.interactions[ds.interactions["event"] == "apply"]
+    assert abs(len(apps) / len(counts) - o.loc[~repeat, "p_apply"].mean()) < 0.005
