@@ -225,9 +225,10 @@ def test_pruning_reports_intermediate_values_for_iterative_models(db):
                              space_items=["bpr.iterations=25", "bpr.factors=4..8"])
     tuning.tune(store, plan, trials=2, split="leave_last_n", neighbours=0)
     inter = T.trials(store, plan.study_id)["intermediate"].tolist()
-    # 25 iterations: reports on the ladder before the last epoch, after epochs 10 and 20
-    assert tuning.REPORT_EPOCHS[:3] == (10, 20, 50)
-    assert [sorted(int(s) for s in d) for d in inter] == [[10, 20]] * 2
+    # 25 iterations: reports after 25%, 50% and 75% of them (epochs 6, 12, 19), keyed by
+    # the percentage, so trials of different lengths are compared at the same share
+    assert tuning.REPORT_PERCENTS == (25, 50, 75)
+    assert [sorted(int(s) for s in d) for d in inter] == [[25, 50, 75]] * 2
 
 
 def test_user_folds_test_each_user_once():
