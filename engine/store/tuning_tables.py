@@ -9,7 +9,8 @@
 - ``trials``: one row per finished trial: number (0, 1, ... within its study, resumed
   studies continue it), params (JSON), ``value`` (the first objective) and ``vals``
   (JSON list, one per objective), state ('COMPLETE' | 'PRUNED' | 'FAIL'),
-  ``intermediate`` (JSON {epoch: value}), seconds, and the reason of a failure.
+  ``intermediate`` (JSON {percent of the trial's iterations: value}, see
+  engine.services.tuning), seconds, and the reason of a failure.
 - ``fold_runs``: runs trained by ``recscope train --folds N``: one row per run with its
   ``fold_group`` (one per command call), ``fold`` (0 .. n_folds - 1) and ``n_folds``.
 """

@@ -225,9 +225,10 @@ def test_pruning_reports_intermediate_values_for_iterative_models(db):
                              space_items=["bpr.iterations=25", "bpr.factors=4..8"])
     tuning.tune(store, plan, trials=2, split="leave_last_n", neighbours=0)
     inter = T.trials(store, plan.study_id)["intermediate"].tolist()
-    # 25 iterations: reports on the ladder before the last epoch, after epochs 10 and 20
-    assert tuning.REPORT_EPOCHS[:3] == (10, 20, 50)
-    assert [sorted(int(s) for s in d) for d in inter] == [[10, 20]] * 2
+    # 25 iterations: reports after 25%, 50% and 75% of them (epochs 6, 12, 19), keyed by
+    # the percentage, so trials of different lengths are compared at the same share
+    assert tuning.REPORT_PERCENTS == (25, 50, 75)
+    assert [sorted(int(s) for s in d) for d in inter] == [[25, 50, 75]] * 2
 
 
 def test_user_folds_test_each_user_once():
@@ -282,3 +283,28 @@ def test_timeout_stops_starting_trials(db, capsys):
                         "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["n_trials"] == 1
     assert main(TUNE + ["--db", db, "--algo", "itemknn", "--timeout", "0"]) == 2
+
+
+def test_median_pruner_waits_for_half_of_a_trials_iterations(db, monkeypatch):
+    """A slow starter is not stopped at a quarter of its epochs: the first trial reports
+    0.5 at every share; the next ones report 0.0, below the median, and are pruned at
+    50% (their stored values stop there), not at 25%."""
+    store = Store(db)
+    monkeypatch.setattr(tuning, "PRUNER_STARTUP", 1)
+    plan = tuning.plan_study(store, dataset="small", algo="bpr", trials=3,
+                             space_items=["bpr.factors=4..8"])
+
+    def scripted(vdata, algo, params, *, seed=0, objectives=(), report=None):
+        value = 0.5 if scripted.calls == 0 else 0.0
+        scripted.calls += 1
+        for pct in tuning.REPORT_PERCENTS:
+            report(pct, value)  # raises TrialPruned once the pruner says so
+        return [value]
+
+    scripted.calls = 0
+    monkeypatch.setattr(tuning, "run_trial", scripted)
+    tuning.tune(store, plan, trials=3, split="leave_last_n", neighbours=0)
+    rows = T.trials(store, plan.study_id)
+    assert rows["state"].tolist() == ["COMPLETE", "PRUNED", "PRUNED"]
+    assert [sorted(int(s) for s in d) for d in rows["intermediate"]] == [
+        [25, 50, 75], [25, 50], [25, 50]]
