@@ -393,7 +393,7 @@ def _status(db: str, run_ids) -> dict:
 @needs_ray
 def test_several_algorithms_run_as_tasks_and_equal_the_local_runs(backend, db, small_batches,
                                                                   monkeypatch, capsys):
-    base = ["train", "--db", db, "--dataset", "syn", "--algos", "popularity,als,itemknn",
+    base = ["train", "--db", db, "--dataset", "syn", "--algos", "popularity,als,itemknn,bpr",
             "--json"]
     assert main(base) == 0
     local = json.loads(capsys.readouterr().out)
@@ -402,10 +402,11 @@ def test_several_algorithms_run_as_tasks_and_equal_the_local_runs(backend, db, s
     remote = json.loads(capsys.readouterr().out)
     assert fitted_here == []  # every algorithm was fitted in a Ray task, none on the driver
     store = Store(db)
-    assert [r["algorithm"] for r in remote] == ["popularity", "als", "itemknn"]
+    # BPR included: one SGD thread makes its seed reproducible, on any node
+    assert [r["algorithm"] for r in remote] == ["popularity", "als", "itemknn", "bpr"]
     # run ids in --algos order, as the local loop numbers them
     assert [r["run_id"] for r in remote] == list(range(remote[0]["run_id"],
-                                                       remote[0]["run_id"] + 3))
+                                                       remote[0]["run_id"] + 4))
     for a, b in zip(local, remote):
         assert a["split_id"] == b["split_id"]
         _same_runs(store, a["run_id"], b["run_id"])
