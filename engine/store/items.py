@@ -22,6 +22,7 @@ import pandas as pd
 
 from engine.errors import NotFound
 from engine.store.core import Store
+from engine.store.item_index import RECIPIENTS_KEPT
 from engine.store.sql import empty as _empty
 from engine.store.sql import ph as _ph
 from engine.store.sql import run_ids as run_ids_of
@@ -243,22 +244,30 @@ def item_audience(store: Store, dataset: str, item_id: str,
                            "median_rank": "float64", "mean_rank": "float64", "n_hits": "int64"})
         where += " AND r.run_id IN (" + ", ".join(f"$r{j}" for j in range(len(ids))) + ")"
         params.update({f"r{j}": r for j, r in enumerate(ids)})
+    # sums over the item's rows of run_item_ranks (engine/store/item_index.py); the
+    # median as DuckDB's median of the listed ranks: the mean of the ranks at 0-based
+    # positions floor((n-1)/2) and floor(n/2), found from the cumulative counts
     sql = f"""
         WITH rr AS (SELECT run_id, algorithm, name, split_id, k, n_users AS n_eval_users
                     FROM runs r WHERE {where}),
-        got AS (SELECT x.run_id, x.user_id, x.rank FROM recommendations x
-                WHERE x.item_id = $i AND x.run_id IN (SELECT run_id FROM rr)),
-        test AS (SELECT DISTINCT split_id, user_id FROM splits WHERE part = 'test' AND item_id = $i
-                 AND split_id IN (SELECT split_id FROM rr))
+        h AS (SELECT run_id, rank, n_users, n_hits,
+                     sum(n_users) OVER (PARTITION BY run_id ORDER BY rank) AS cum,
+                     sum(n_users) OVER (PARTITION BY run_id) AS tot
+              FROM run_item_ranks
+              WHERE item_id = $i AND run_id IN (SELECT run_id FROM rr)),
+        agg AS (SELECT run_id, sum(n_users) AS n_users, min(rank) AS best_rank,
+                       (min(rank) FILTER (WHERE cum > (tot - 1) // 2)
+                        + min(rank) FILTER (WHERE cum > tot // 2)) / 2 AS median_rank,
+                       sum(rank * n_users) / sum(n_users) AS mean_rank, sum(n_hits) AS n_hits
+                FROM h GROUP BY run_id)
         SELECT rr.run_id, rr.algorithm, rr.name, rr.split_id, rr.k, rr.n_eval_users,
-               count(got.user_id) AS n_users,
-               count(got.user_id) / nullif(rr.n_eval_users, 0) AS share,
-               CAST(min(got.rank) AS DOUBLE) AS best_rank,
-               CAST(median(got.rank) AS DOUBLE) AS median_rank,
-               avg(got.rank) AS mean_rank, count(test.user_id) AS n_hits
-        FROM rr LEFT JOIN got USING (run_id)
-        LEFT JOIN test ON test.split_id = rr.split_id AND test.user_id = got.user_id
-        GROUP BY rr.run_id, rr.algorithm, rr.name, rr.split_id, rr.k, rr.n_eval_users
+               CAST(coalesce(agg.n_users, 0) AS BIGINT) AS n_users,
+               coalesce(agg.n_users, 0) / nullif(rr.n_eval_users, 0) AS share,
+               CAST(agg.best_rank AS DOUBLE) AS best_rank,
+               CAST(agg.median_rank AS DOUBLE) AS median_rank,
+               CAST(agg.mean_rank AS DOUBLE) AS mean_rank,
+               CAST(coalesce(agg.n_hits, 0) AS BIGINT) AS n_hits
+        FROM rr LEFT JOIN agg USING (run_id)
         ORDER BY rr.run_id"""
     return store.df(sql, params)
 
@@ -269,15 +278,22 @@ def item_rank_counts(store: Store, item_id: str, run_ids: Iterable) -> pd.DataFr
     if not ids:
         return _empty({"run_id": "int64", "rank": "int64", "n_users": "int64"})
     return store.df(
-        f"SELECT run_id, CAST(rank AS INTEGER) AS rank, count(*) AS n_users FROM recommendations "
-        f"WHERE item_id = ? AND run_id IN ({_ph(ids)}) GROUP BY ALL ORDER BY run_id, rank",
+        f"SELECT run_id, CAST(rank AS INTEGER) AS rank, CAST(n_users AS BIGINT) AS n_users "
+        f"FROM run_item_ranks WHERE item_id = ? AND run_id IN ({_ph(ids)}) ORDER BY run_id, rank",
         [str(item_id)] + ids)
 
 
 def item_recipients(store: Store, run_id: int, item_id: str, n: int = 10) -> pd.DataFrame:
     """A sample of users who get ``item_id`` from run ``run_id``: their hits first, then by
     rank, then a stable hash of the user id (so the sample is spread, not alphabetical).
-    Returns DataFrame[user_id, rank, hit]."""
+    Returns DataFrame[user_id, rank, hit]. Up to ``RECIPIENTS_KEPT`` users come from the
+    run's first recipients kept in ``run_item_recipients`` (one item's rows); more scan the
+    run's lists."""
+    if int(n) <= RECIPIENTS_KEPT:
+        return store.df(
+            "SELECT user_id, CAST(rank AS INTEGER) AS rank, hit FROM run_item_recipients "
+            "WHERE run_id = ? AND item_id = ? ORDER BY pos LIMIT ?",
+            [int(run_id), str(item_id), int(n)])
     sql = """
         WITH got AS (SELECT user_id, CAST(rank AS INTEGER) AS rank FROM recommendations
                      WHERE run_id = $r AND item_id = $i),
