@@ -107,3 +107,17 @@ def test_the_migration_to_version_5_builds_the_summaries(tmp_path):
     pd.testing.assert_frame_equal(got, _direct_ranks(), check_dtype=False)
     assert store.scalar("SELECT count(*) FROM run_item_recipients") == len(_recs())
     assert store.scalar("SELECT value FROM meta WHERE key = 'schema_version'") == "5"
+
+
+def test_item_popularity_gives_item_stats_rank(tmp_path):
+    from tests.fixtures.runs_store import build_tiny_store
+
+    tiny = build_tiny_store(tmp_path / "tiny.duckdb")
+    pop = I.item_popularity(tiny, "tiny").set_index("item_id")["n_users"]
+    for item in pop.index:
+        full = I.item_stats(tiny, "tiny", item)
+        short = I.item_stats(tiny, "tiny", item, with_rank=False)
+        assert short["n_users"] == full["n_users"] == pop[item]
+        assert full["popularity_rank"] == 1 + int((pop > pop[item]).sum())
+        assert full["n_items"] == len(pop)
+        assert "popularity_rank" not in short
