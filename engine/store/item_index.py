@@ -53,6 +53,15 @@ def index_run(con, run_id: int) -> None:
     connection (inside its transaction)."""
     r = {"r": int(run_id)}
     drop_run(con, run_id)
+    # no DuckDB progress bar on stdout (a CLI's --json output) for these two statements
+    con.execute("SET enable_progress_bar = false")
+    try:
+        _insert(con, r)
+    finally:
+        con.execute("RESET enable_progress_bar")
+
+
+def _insert(con, r: dict) -> None:
     con.execute(f"""
         INSERT INTO run_item_ranks
         WITH test AS ({_TEST})
