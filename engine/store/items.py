@@ -216,11 +216,27 @@ def co_recommended(store: Store, run_id: int, item_id: str, n: int = 10,
                count(*) / (SELECT count(*) FROM mine) AS share
         FROM r JOIN mine USING (user_id) WHERE r.item_id <> $i
         GROUP BY r.item_id ORDER BY n_lists DESC, r.item_id LIMIT $n"""
-    dataset = store.scalar("SELECT dataset FROM runs WHERE run_id = ?", [int(run_id)])
+    params = {"r": int(run_id), "k": kk, "i": str(item_id), "n": int(n)}
     with store.connect() as con:
-        df = con.execute(sql, {"r": int(run_id), "k": kk, "i": str(item_id), "n": int(n)}).df()
+        dataset = con.execute("SELECT dataset FROM runs WHERE run_id = ?", [int(run_id)]).fetchone()
+        # An item in at most RECIPIENTS_KEPT lists of the run (most of a catalogue's tail)
+        # has all its lists in run_item_recipients: then their users are constants and
+        # the read prunes to their row groups instead of scanning the run.
+        held = con.execute("SELECT sum(n_users) FROM run_item_ranks WHERE run_id = ? AND "
+                           "item_id = ?", [int(run_id), str(item_id)]).fetchone()[0]
+        users = None
+        if held is not None and int(held) <= RECIPIENTS_KEPT:
+            users = text_ids(con.execute(
+                "SELECT DISTINCT user_id FROM run_item_recipients WHERE run_id = ? AND "
+                "item_id = ?", [int(run_id), str(item_id)]).df()["user_id"])
+        if users:
+            params.update({f"u{j}": u for j, u in enumerate(users)})
+            within = ", ".join(f"$u{j}" for j in range(len(users)))
+            sql = sql.replace("WHERE run_id = $r AND rank <= $k",
+                              f"WHERE run_id = $r AND rank <= $k AND user_id IN ({within})", 1)
+        df = con.execute(sql, params).df()
         df["pos"] = range(len(df))
-        return _with_meta(con, dataset or "", df)
+        return _with_meta(con, (dataset[0] if dataset else None) or "", df)
 
 
 def model_neighbours(store: Store, run_id: int, item_id: str, n: int = 10) -> pd.DataFrame:

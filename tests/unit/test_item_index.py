@@ -121,3 +121,16 @@ def test_item_popularity_gives_item_stats_rank(tmp_path):
         assert full["popularity_rank"] == 1 + int((pop > pop[item]).sum())
         assert full["n_items"] == len(pop)
         assert "popularity_rank" not in short
+
+
+@pytest.mark.parametrize("item,k", [("i2", None), ("i2", 1), ("i1", 2), ("i9", None)])
+def test_co_recommended_reads_the_kept_lists_as_the_scan_does(tmp_path, monkeypatch, item, k):
+    """An item in few lists: its lists' users come from run_item_recipients; the result
+    equals the scan of the run's lists (forced by keeping no recipients)."""
+    from tests.fixtures.runs_store import build_tiny_store
+
+    tiny = build_tiny_store(tmp_path / "tiny.duckdb")
+    fast = I.co_recommended(tiny, 2, item, n=5, k=k)
+    monkeypatch.setattr(I, "RECIPIENTS_KEPT", 0)
+    scanned = I.co_recommended(tiny, 2, item, n=5, k=k)
+    pd.testing.assert_frame_equal(fast, scanned)
