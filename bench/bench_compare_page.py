@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from engine.store import Store  # noqa: E402
+from engine.store import item_index  # noqa: E402
 from engine.services import compare as C  # noqa: E402
 
 N_ITEMS = 50_000
@@ -97,6 +98,7 @@ def build(store: Store, n_users: int) -> None:
                                 [run, metric, k, run, k, n_users])
             con.execute("INSERT INTO metrics VALUES (?, 'ndcg', 10, 0.1), (?, 'recall', 10, 0.2)",
                         [run, run])
+            item_index.index_run(con, run)  # the Item page's per-item summaries
         print(f"  run {run}: {time.perf_counter() - t0:.1f} s", flush=True)
     t0 = time.perf_counter()
     with store.transaction() as con:

@@ -9,6 +9,8 @@ Running without blocking: the page renders its live part in an ``st.fragment`` t
 re-runs every ``REFRESH_SECONDS`` while the experiment is running; each re-run calls
 ``tick`` which advances the experiment by a few batches in one short transaction, then
 reads and draws the new state. Pausing sets the status, and the next tick does nothing.
+A session's first draw of an experiment does not tick (it shows the stored state at
+once, from the cache), unless the experiment has no decision yet.
 """
 
 from __future__ import annotations
@@ -391,12 +393,19 @@ def live(exp_id: int, current: str, from_log: bool, batches: int) -> None:
     """Everything about the experiment's state, redrawn every ``REFRESH_SECONDS`` while
     it runs (an ``st.fragment``; each refresh first advances it ``batches`` by ``tick``)."""
     running = current == "running"
+    drawn = f"_bandit_drawn_{exp_id}"
 
     @st.fragment(run_every=REFRESH_SECONDS if running else None)
     def _live() -> None:
         with db.busy_guard(scope="fragment"):   # its own reruns bypass app.py's guard
             rep = report(exp_id)
-            if running and not rep.deleted_arms and tick(exp_id, batches):
+            # The session's first draw shows the stored state: a page load pays for no
+            # write and no recomputed report; the refreshes (and later reruns) advance
+            # it. An experiment with no decision yet takes its first step at once.
+            first = drawn not in st.session_state
+            st.session_state[drawn] = True
+            due = not first or not int(rep.experiment.get("n_steps") or 0)
+            if running and due and not rep.deleted_arms and tick(exp_id, batches):
                 rep = report(exp_id)
             if rep.experiment["status"] != current:   # paused elsewhere, or finished
                 st.rerun()

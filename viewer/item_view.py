@@ -101,9 +101,18 @@ def top_share_text(rank: int, n_items: int) -> str:
     return f"top {pct:.2g}%" if pct < 10 else f"top {pct:.0f}%"
 
 
+def popularity_rank(dataset: str, n_users: int) -> tuple[int, int]:
+    """(rank, n_items): 1 + the items with more distinct users than ``n_users`` (tied
+    items share the best rank), out of all the dataset's items. Every item's count is
+    read once per store version, not once per item shown."""
+    pop = db.read(I.item_popularity, dataset)
+    return 1 + int((pop["n_users"] > int(n_users)).sum()), len(pop)
+
+
 def header(dataset: str, item_id: str) -> dict:
     info = db.read(I.item_info, dataset, item_id)
-    stats = db.read(I.item_stats, dataset, item_id)
+    stats = db.read(I.item_stats, dataset, item_id, False)
+    stats["popularity_rank"], stats["n_items"] = popularity_rank(dataset, stats["n_users"])
     st.header(md(info["title"] or item_id, 300, start=True), anchor=False)
     st.caption(" · ".join(md(x) for x in [f"item {item_id}", info["category"] or ""] if x))
     left, right = st.columns([3, 2])

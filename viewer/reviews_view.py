@@ -493,9 +493,10 @@ def visit_news(dataset: str, reviewer: str) -> None:
     session (the 'since' stays fixed for the session)."""
     key = f"rv_since::{dataset}::{reviewer}"
     if key not in st.session_state:
-        st.session_state[key] = db.read(rdb.last_visit, dataset, reviewer)
-        # only last_visit sees this write: every other cached read stays valid
-        db.write_only(rdb.record_visit, dataset, reviewer, affects=(rdb.last_visit,))
+        # the previous visit, and this one recorded, on one connection; only last_visit
+        # sees this write: every other cached read stays valid
+        st.session_state[key] = db.write_only(rdb.visit, dataset, reviewer,
+                                              affects=(rdb.last_visit,))
     since = st.session_state[key]
     news = db.read(svc.news_since, dataset, since)
     when = "your last visit" if since is None else \

@@ -2,7 +2,8 @@
 
 Readers and writers only, organised by table: ``runs`` (runs, splits' definitions, run
 artifacts), ``recommendations``, ``metrics`` (summary and per-user), ``interactions``
-(and users), ``splits``, ``items``, ``datasets``, ``reviews``, ``bandits``; shared SQL
+(and users), ``splits``, ``items``, ``item_index`` (per run and item summaries of the
+lists, for the Item page), ``datasets``, ``reviews``, ``bandits``; shared SQL
 helpers in ``sql``; the connection handling (``Store``, ``Store.session``) in ``core``.
 Nothing here imports the computation packages or the services (tests/unit/test_layers.py).
 """

@@ -24,7 +24,7 @@ import duckdb
 import pandas as pd
 
 from engine.errors import StoreBusy
-from engine.store.schema import SCHEMA_VERSION, all_ddl
+from engine.store.schema import SCHEMA_VERSION, all_ddl, migrate
 
 #: The store inside a clone, relative to the clone's top folder.
 DEFAULT_DB = Path("data") / "recscope.duckdb"
@@ -53,6 +53,17 @@ def default_db_location() -> tuple[Path, str]:
 
 def default_db_path() -> Path:
     return default_db_location()[0]
+
+
+def _schema_version(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The version a file says it has; None for a new file (no ``meta`` table yet)."""
+    has_meta = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'meta' "
+                           "AND database_name = current_database()").fetchone()[0]
+    if not has_meta:
+        return None
+    row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    # a file from before versions were recorded counts as version 1
+    return int(row[0]) if row is not None else 1
 
 
 def _is_lock_error(exc: Exception) -> bool:
@@ -130,8 +141,10 @@ class Store:
             # Idempotent DDL, run once per process and file: creates a new store and adds
             # to an older one whatever tables a newer feature introduced.
             con.execute("BEGIN")
+            old = _schema_version(con)
             for stmt in all_ddl():
                 con.execute(stmt)
+            migrate(con, old)
             con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
                         [str(SCHEMA_VERSION)])
             con.execute("COMMIT")

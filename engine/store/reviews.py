@@ -163,6 +163,16 @@ def record_visit(store: Store, dataset: str, reviewer: str) -> None:
         con.execute("INSERT INTO review_visits VALUES (?, ?, current_timestamp)", [dataset, reviewer])
 
 
+def visit(store: Store, dataset: str, reviewer: str):
+    """Record a visit of the reviewer to the dataset and return the previous one (None
+    when never): ``last_visit`` then ``record_visit`` in one transaction."""
+    with store.transaction() as con:
+        prev = con.execute("SELECT max(visited_at) FROM review_visits WHERE dataset = ? "
+                           "AND reviewer = ?", [dataset, reviewer]).fetchone()[0]
+        con.execute("INSERT INTO review_visits VALUES (?, ?, current_timestamp)", [dataset, reviewer])
+    return prev
+
+
 def last_visit(store: Store, dataset: str, reviewer: str):
     """The reviewer's latest recorded visit to the dataset (None when never)."""
     return store.scalar("SELECT max(visited_at) FROM review_visits WHERE dataset = ? AND reviewer = ?",

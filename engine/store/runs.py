@@ -35,6 +35,7 @@ import pandas as pd
 
 from engine.data.dataset import ids_to_text
 from engine.errors import DataError, NotFound
+from engine.store import item_index
 from engine.store.core import Store
 from engine.store.sql import empty, ph
 from engine.store.sql import run_ids as sql_run_ids
@@ -235,7 +236,7 @@ def mark_interrupted(store: Store, run_ids: Sequence[int], reason: str) -> None:
     with store.transaction() as con:
         for run_id in run_ids:
             for table in ("recommendations", "metrics", "user_metrics", "run_artifacts",
-                          "item_neighbours"):
+                          "item_neighbours", *item_index.TABLES):
                 con.execute(f"DELETE FROM {table} WHERE run_id = ?", [int(run_id)])
             con.execute("UPDATE runs SET status = 'failed', error = ?, "
                         "finished_at = current_timestamp WHERE run_id = ? AND status = 'running'",
@@ -351,6 +352,7 @@ def finish_run(store: Store, run_id: int, *, recs: pd.DataFrame, metrics: pd.Dat
         con.register("_recs", r)
         con.execute("INSERT INTO recommendations SELECT ?, user_id, rank, item_id, score FROM _recs "
                     "ORDER BY user_id, rank", [int(run_id)])
+        item_index.index_run(con, run_id)
         con.register("_metrics", m)
         con.execute("INSERT INTO metrics SELECT ?, metric, k, value FROM _metrics "
                     "ORDER BY metric, k", [int(run_id)])
@@ -389,7 +391,7 @@ def fail_run(store: Store, run_id: int, error: str, *, fit_seconds: float | None
     stop_heartbeat(run_id)
     with store.transaction() as con:
         for table in ("recommendations", "metrics", "user_metrics", "run_artifacts",
-                      "item_neighbours", "run_warnings"):
+                      "item_neighbours", "run_warnings", *item_index.TABLES):
             con.execute(f"DELETE FROM {table} WHERE run_id = ?", [int(run_id)])
         con.execute("UPDATE runs SET status = 'failed', error = ?, fit_seconds = ?, "
                     "finished_at = current_timestamp WHERE run_id = ?",
@@ -401,7 +403,7 @@ def delete_run(store: Store, run_id: int) -> None:
     get_run(store, run_id)
     with store.transaction() as con:
         for table in ("recommendations", "metrics", "user_metrics", "run_artifacts",
-                      "item_neighbours", "run_warnings", "runs"):
+                      "item_neighbours", "run_warnings", *item_index.TABLES, "runs"):
             con.execute(f"DELETE FROM {table} WHERE run_id = ?", [int(run_id)])
 
 
