@@ -116,7 +116,7 @@ def migrate(con, old_version: int | None) -> None:
     same transaction). None = a new file: nothing to fill.
 
     5: the per (run, item) summaries (``item_index``) of every run with stored lists
-    (a 1 M-user store with 4 runs: ~30 s, once).
+    (a 1 M-user store with 4 runs: 30-105 s once, with the write lock held).
     """
     if old_version is None:
         return
