@@ -18,6 +18,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
@@ -79,10 +81,17 @@ def segment_auc(y, p, segment: pd.Series, min_rows: int = 50) -> pd.DataFrame:
     positives, roc_auc."""
     df = pd.DataFrame({"y": np.asarray(y), "p": np.asarray(p), "s": np.asarray(segment, dtype=object)})
     rows = []
-    for s, g in df.groupby("s", sort=True, dropna=True):
+    for s, g in df.groupby("s", sort=False, dropna=True):
         if len(g) >= min_rows:
             rows.append((str(s), len(g), int(g["y"].sum()), safe_auc(g["y"], g["p"])))
+    rows.sort(key=lambda r: _natural(r[0]))
     return pd.DataFrame(rows, columns=["segment", "n", "positives", "roc_auc"])
+
+
+def _natural(label: str) -> tuple:
+    """Bands by their lower number ("1-4" < "5-19" < "20-99" < "100+"), then names."""
+    digits = re.match(r"\d+", label)
+    return (0, int(digits.group()), label) if digits else (1, 0, label)
 
 
 def activity_band(user_events) -> pd.Series:

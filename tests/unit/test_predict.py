@@ -232,3 +232,21 @@ def test_demo_apply_model_is_near_the_oracle_calibrated_and_beats_both_baselines
     assert r["oracle_roc_auc"] - r["roc_auc"] <= 0.03
     assert r["ece"] <= 0.02
     assert r["roc_auc"] > max(r["baselines"].values()) + 0.05
+
+
+def test_segment_auc_orders_bands_by_number_and_checks_against_sklearn():
+    """Activity bands read in their natural order (1-4, 5-19, 20-99, 100+), names after
+    them; each AUC is scikit-learn's on that segment's rows; small segments are left out."""
+    activity_band, segment_auc = M.activity_band, M.segment_auc
+    rng = np.random.default_rng(0)
+    events = np.repeat([2, 10, 50, 500, 0], 60)
+    y = rng.random(len(events)) < 0.3
+    p = np.clip(y * 0.2 + rng.random(len(events)), 0, 1)
+    seg = activity_band(events)
+    out = segment_auc(y, p, seg)
+    assert out["segment"].tolist() == ["0", "1-4", "5-19", "20-99", "100+"]
+    mask = (seg == "20-99").to_numpy()
+    assert out.set_index("segment").loc["20-99", "roc_auc"] == pytest.approx(roc_auc_score(y[mask], p[mask]))
+    named = segment_auc(y[:120], p[:120], pd.Series(["b"] * 60 + ["a"] * 60), min_rows=60)
+    assert named["segment"].tolist() == ["a", "b"]
+    assert segment_auc(y[:120], p[:120], pd.Series(["b"] * 61 + ["a"] * 59), min_rows=60)["segment"].tolist() == ["b"]
