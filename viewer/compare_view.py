@@ -422,7 +422,7 @@ def relevance_summary(run_ids: list[int], labels: dict, k: int, relevance: str) 
     wide = m.pivot_table(index="run_id", columns="metric", values="value", aggfunc="first")
     table = pd.DataFrame({"Run": [labels.get(int(r), str(r)) for r in wide.index]})
     for c in wide.columns:
-        table[f"{c}@{k}"] = [f"{v:.4f}" if pd.notna(v) else "—" for v in wide[c]]
+        table[f"{c}@{k}"] = fmt_column(wide[c], ".4f")
     what = {"apply": "held-out applications", "hire": "held-out hires"}.get(relevance, relevance)
     st.caption(f"Judged against {what} only (users with at least one):")
     st.dataframe(table, hide_index=True, width="stretch")

@@ -31,7 +31,7 @@ from engine.services.reviews import compare_models, train_dataset, weak_model_no
 from engine.store import reviews as rdb
 from viewer import db, state
 from viewer.components import bound_select
-from viewer.format import WHY, fmt, fmt_column, fmt_frame, has_missing
+from viewer.format import WHY, fmt, fmt_column, fmt_frame, has_missing, is_missing
 from viewer.safe import code, md
 
 LABEL_BUTTONS = [("meaningless", "Meaningless", "m", "primary"), ("fine", "Fine", "f", "secondary"),
@@ -543,18 +543,16 @@ def batches_section(dataset: str, model: dict) -> None:
 def _batch_table(table: pd.DataFrame) -> pd.DataFrame:
     """Batches for display: figures as text, an em dash where there is none (a batch added
     before any model, or with nothing new, has no scores)."""
-    def fmt(v, f):
-        return "—" if v is None or v != v or v == "" else f(v)
-
+    models = table["model_id"].map(lambda v: v if is_missing(v) else f"model {int(v)}")
     return pd.DataFrame({
         "batch": table["batch_id"].astype(int),
-        "added": table["added_at"].map(lambda v: fmt(v, lambda t: pd.Timestamp(t).strftime("%Y-%m-%d %H:%M"))),
-        "source": table["source"].map(lambda v: fmt(v, str)),
+        "added": fmt_column(table["added_at"], "%Y-%m-%d %H:%M"),
+        "source": fmt_column(table["source"].where(table["source"] != "")),
         "added reviews": table["n_added"].astype(int), "skipped (already there)": table["n_skipped"].astype(int),
-        "scored on arrival by": table["model_id"].map(lambda v: fmt(v, lambda m: f"model {int(m)}")),
-        "PSI": table["psi"].map(lambda v: fmt(v, lambda x: f"{x:.3f}")),
-        "share flagged": table["share_flagged"].map(lambda v: fmt(v, lambda x: f"{x:.1%}")),
-        "share flagged in training": table["base_share"].map(lambda v: fmt(v, lambda x: f"{x:.1%}"))})
+        "scored on arrival by": fmt_column(models),
+        "PSI": fmt_column(table["psi"], ".3f"),
+        "share flagged": fmt_column(table["share_flagged"], ".1%"),
+        "share flagged in training": fmt_column(table["base_share"], ".1%")})
 
 
 PSI_HELP = ("Population stability index over ten decile bins of the training scores: under 0.1 "
@@ -562,7 +560,7 @@ PSI_HELP = ("Population stability index over ten decile bins of the training sco
 
 
 def _kappa(v: float) -> str:
-    return "—" if v != v else f"{v:.3f}"
+    return fmt(v, ".3f")
 
 
 def checks_section(dataset: str, model: dict) -> None:

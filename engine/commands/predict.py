@@ -6,6 +6,7 @@ import sys
 
 from engine.validate import arg_float, arg_int
 from engine.cli import add_db_arg, add_json_arg, get_store, print_json
+from engine.report.text import fmt
 from engine.services import predict as P
 
 JSON_KEYS = ("model_id", "target", "roc_auc", "pr_auc", "log_loss", "brier", "ece", "base_rate",
@@ -67,7 +68,7 @@ def register(sub) -> None:
 
 
 def _fmt(v) -> str:
-    return "—" if v is None or (isinstance(v, float) and v != v) else (f"{v:.4f}" if isinstance(v, float) else str(v))
+    return fmt(v, ".4f" if isinstance(v, float) else "")
 
 
 def cmd_train(args) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import sys
 
 from engine.backends import make_backend
@@ -11,6 +10,7 @@ from engine.cli import add_db_arg, add_json_arg, get_store, print_json
 from engine.commands.recs import _check_has_interactions, _check_split_args, _progress
 from engine.errors import DataError
 from engine.recommend import registry
+from engine.report.text import fmt
 from engine.services import tuning
 from engine.store.tuning import get_study
 
@@ -66,7 +66,7 @@ def register(sub) -> None:
 
 
 def _fmt(v) -> str:
-    return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.4f}"
+    return fmt(v, ".4f")
 
 
 def _line(info: dict) -> str:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from engine.report import bandit_charts, review_charts
 from engine.report.html import Doc, esc
+from engine.report.text import fmt
 
 #: Score bands of the review examples: [low, high).
 SCORE_BANDS = ((0.9, 1.01), (0.7, 0.9), (0.5, 0.7), (0.3, 0.5), (0.0, 0.3))
@@ -61,7 +62,7 @@ def review_doc(f: dict) -> Doc:
 
 
 def _n(v) -> str:
-    return "—" if v is None or v != v else f"{v:.3f}"
+    return fmt(v, ".3f")
 
 
 def bandit_doc(rep, rule) -> Doc:
