@@ -9,7 +9,7 @@ import pandas as pd
 
 from engine.data.dataset import ITEM_COLUMNS, REVIEW_COLUMNS, USER_COLUMNS, Dataset
 from engine.errors import DataError, NotFound
-from engine.store import item_index
+from engine.store import runs as store_runs
 from engine.store.core import Store
 from engine.validate import check_name
 
@@ -137,8 +137,7 @@ def _delete_dataset(con, name: str) -> None:
     for table in ("review_batch_members", "review_batches"):
         con.execute(f"DELETE FROM {table} WHERE dataset = ?", [name])
     run_ids = "SELECT run_id FROM runs WHERE dataset = ?"
-    for table in ("recommendations", "metrics", "user_metrics", "run_artifacts",
-                  "item_neighbours", "run_warnings", *item_index.TABLES):
+    for table in store_runs.RUN_OUTPUT_TABLES:
         con.execute(f"DELETE FROM {table} WHERE run_id IN ({run_ids})", [name])
     con.execute("DELETE FROM runs WHERE dataset = ?", [name])
     con.execute("DELETE FROM splits WHERE split_id IN (SELECT split_id FROM split_defs WHERE dataset = ?)", [name])

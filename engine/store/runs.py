@@ -231,12 +231,18 @@ def running_owners(store: Store) -> list[dict]:
     return df.to_dict(orient="records")
 
 
+#: The tables holding what a run produced, by run_id: emptied when a run fails or is
+#: interrupted, deleted with the run or its dataset. (An interrupted run never has
+#: warnings: they are written with its lists in ``finish_run``.)
+RUN_OUTPUT_TABLES = ("recommendations", "metrics", "user_metrics", "run_artifacts",
+                     "item_neighbours", "run_warnings", *item_index.TABLES)
+
+
 def mark_interrupted(store: Store, run_ids: Sequence[int], reason: str) -> None:
     """Mark runs still 'running' as failed with ``reason`` (their owner is gone)."""
     with store.transaction() as con:
         for run_id in run_ids:
-            for table in ("recommendations", "metrics", "user_metrics", "run_artifacts",
-                          "item_neighbours", *item_index.TABLES):
+            for table in RUN_OUTPUT_TABLES:
                 con.execute(f"DELETE FROM {table} WHERE run_id = ?", [int(run_id)])
             con.execute("UPDATE runs SET status = 'failed', error = ?, "
                         "finished_at = current_timestamp WHERE run_id = ? AND status = 'running'",
@@ -390,8 +396,7 @@ def fail_run(store: Store, run_id: int, error: str, *, fit_seconds: float | None
 
     stop_heartbeat(run_id)
     with store.transaction() as con:
-        for table in ("recommendations", "metrics", "user_metrics", "run_artifacts",
-                      "item_neighbours", "run_warnings", *item_index.TABLES):
+        for table in RUN_OUTPUT_TABLES:
             con.execute(f"DELETE FROM {table} WHERE run_id = ?", [int(run_id)])
         con.execute("UPDATE runs SET status = 'failed', error = ?, fit_seconds = ?, "
                     "finished_at = current_timestamp WHERE run_id = ?",
@@ -402,8 +407,7 @@ def delete_run(store: Store, run_id: int) -> None:
     """Remove a run and everything it owns (one transaction)."""
     get_run(store, run_id)
     with store.transaction() as con:
-        for table in ("recommendations", "metrics", "user_metrics", "run_artifacts",
-                      "item_neighbours", "run_warnings", *item_index.TABLES, "runs"):
+        for table in (*RUN_OUTPUT_TABLES, "runs"):
             con.execute(f"DELETE FROM {table} WHERE run_id = ?", [int(run_id)])
 
 
