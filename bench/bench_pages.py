@@ -15,7 +15,10 @@ Chromium (Playwright, /usr/bin/chromium or $RECSCOPE_CHROMIUM, ``--headless=new
 
 Times come from the page's own clock: a MutationObserver records every change of the
 script state with ``performance.now()``. Each time prints as a ratio to the floor's load,
-with the 1-minute load average before and after.
+with the 1-minute load average before and after. Both servers take the app's settings
+(``.streamlit/config.toml``: no source watcher, no full GC after a run); ``--set`` adds
+Streamlit settings to both (Streamlit's defaults ``server.fileWatcherType=auto`` and
+``runner.postScriptGC=true`` time the app as it was before those were turned off).
 
 Stores: the demo (``python -m engine demo --db PATH``, built once at
 /tmp/recscope-bench-pages/demo.duckdb when missing; labelling runs on a copy), or with
@@ -28,6 +31,7 @@ way a rerun sees them, and once cold) under cProfile via streamlit.testing AppTe
 prints the functions where the time goes, plus each ``viewer.db.read`` call's time.
 
     .venv/bin/python bench/bench_pages.py [--users N] [--db PATH] [--repeat 5] [--pages runs,item]
+        [--set server.fileWatcherType=auto --set runner.postScriptGC=true]
     .venv/bin/python bench/bench_pages.py --profile [--users N] [--db PATH]
 """
 
@@ -102,13 +106,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(script: Path, db: Path, log: Path) -> tuple[subprocess.Popen, str]:
+def serve(script: Path, db: Path, log: Path, settings: tuple[str, ...] = ()) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     env = dict(os.environ, RECSCOPE_DB=str(db), PYTHONPATH=str(ROOT),
                STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
+         "--server.address", "127.0.0.1", "--server.headless", "true",
+         *(f"--{kv}" for kv in settings)],
         cwd=ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     if not wait_healthy(proc, url, 120):
@@ -219,7 +224,7 @@ def page_plan(db: Path) -> list[dict]:
     return out
 
 
-def bench_browser(db: Path, repeat: int, only: set[str] | None) -> None:
+def bench_browser(db: Path, repeat: int, only: set[str] | None, settings: tuple[str, ...] = ()) -> None:
     from playwright.sync_api import sync_playwright
 
     WORK.mkdir(parents=True, exist_ok=True)
@@ -230,8 +235,8 @@ def bench_browser(db: Path, repeat: int, only: set[str] | None) -> None:
     shutil.copyfile(db, copy)
     plan = [p for p in page_plan(copy) if not only or p["key"] in only]
     load_before = os.getloadavg()
-    servers = [serve(empty, copy, WORK / "empty.log"), serve(ROOT / "viewer" / "app.py", copy,
-                                                             WORK / "app.log")]
+    servers = [serve(empty, copy, WORK / "empty.log", settings),
+               serve(ROOT / "viewer" / "app.py", copy, WORK / "app.log", settings)]
     (_, floor_url), (_, app_url) = servers
     rows = []
     try:
@@ -281,7 +286,8 @@ def bench_browser(db: Path, repeat: int, only: set[str] | None) -> None:
     load_after = os.getloadavg()
     print(f"\nstore {db}; median of {repeat}; load average (1, 5, 15 min) before "
           f"{load_before[0]:.1f} {load_before[1]:.1f} {load_before[2]:.1f}, after "
-          f"{load_after[0]:.1f} {load_after[1]:.1f} {load_after[2]:.1f}; {os.cpu_count()} cores")
+          f"{load_after[0]:.1f} {load_after[1]:.1f} {load_after[2]:.1f}; {os.cpu_count()} cores"
+          + (f"; settings {' '.join(settings)}" if settings else ""))
     print(f"floor: empty Streamlit page load {floor * 1000:.0f} ms (median of {len(floors)})\n")
     print("| page | what | ms | / floor |\n|---|---|---|---|")
     for title, what, t in rows:
@@ -368,6 +374,10 @@ def main() -> None:
     ap.add_argument("--pages", default=None, help="comma-separated page keys (default all)")
     ap.add_argument("--profile", action="store_true", help="cProfile each page script (AppTest)")
     ap.add_argument("--top", type=int, default=15)
+    ap.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                    help="a Streamlit setting for both servers, e.g. server.fileWatcherType=auto "
+                         "runner.postScriptGC=true (Streamlit's defaults: the app before they "
+                         "were turned off)")
     ap.add_argument("--cold-stats", action="store_true", help="with --profile: also the cold run's functions")
     args = ap.parse_args()
     db = synthetic_store(args.users, args.db) if args.users else demo_store(args.db)
@@ -375,7 +385,7 @@ def main() -> None:
     if args.profile:
         profile(db, only, args.top, args.cold_stats)
     else:
-        bench_browser(db, args.repeat, only)
+        bench_browser(db, args.repeat, only, tuple(args.set))
 
 
 if __name__ == "__main__":
