@@ -380,6 +380,9 @@ def main() -> None:
                          "were turned off)")
     ap.add_argument("--cold-stats", action="store_true", help="with --profile: also the cold run's functions")
     args = ap.parse_args()
+    bad = [kv for kv in args.set if "=" not in kv or "." not in kv.split("=", 1)[0]]
+    if bad:
+        ap.error(f"--set takes SECTION.KEY=VALUE (e.g. runner.postScriptGC=true), not {bad[0]!r}")
     db = synthetic_store(args.users, args.db) if args.users else demo_store(args.db)
     only = set(args.pages.split(",")) if args.pages else None
     if args.profile:
