@@ -9,9 +9,16 @@ Chromium (Playwright, /usr/bin/chromium or $RECSCOPE_CHROMIUM, ``--headless=new
 - the first load of each page: from ``page.goto`` until the script has finished
   (``[data-testid='stApp'][data-test-script-state='notRunning']``, and no rerun follows
   within 300 ms) with the page's heading visible;
+- the same load until the page is fully drawn ("drawn"): no element still a placeholder
+  (Streamlit draws a skeleton while an element's code chunk loads, the 4.7 MB plotly.js
+  above all) and every plotly chart has its SVG;
 - one typical interaction per page, from the input event to the end of the rerun it
   triggers: Runs: change the metric; Compare: change the user; Item: change the item;
   Flagged reviews: label one review (key ``m``); Bandits: change the speed.
+
+A second baseline, measured the same way (two loads per page, interleaved): a title and
+one three-point plotly chart, what any page with a chart pays before drawing anything of
+its own.
 
 Times come from the page's own clock: a MutationObserver records every change of the
 script state with ``performance.now()``. Each time prints as a ratio to the floor's load,
@@ -69,6 +76,33 @@ const watch = () => {
 };
 if (document.documentElement) watch(); else document.addEventListener('DOMContentLoaded', watch);
 """
+
+# records when the page is fully drawn: the script has run, no element is still a
+# placeholder (Streamlit shows a skeleton while an element's code chunk loads) and every
+# plotly chart has drawn its SVG
+DRAWN = """
+(() => { let ran = false;
+  const check = () => {
+    if (window.__drawn !== undefined) return;
+    const app = document.querySelector("[data-testid='stApp']");
+    const state = app && app.getAttribute('data-test-script-state');
+    if (state === 'running') ran = true;
+    if (!ran || state !== 'notRunning') return;
+    if (document.querySelector("[data-testid='stSkeleton']")) return;
+    for (const c of document.querySelectorAll("[data-testid='stPlotlyChart']"))
+      if (!c.querySelector('.main-svg')) return;
+    window.__drawn = performance.now();
+  };
+  const start = () => new MutationObserver(check).observe(document.documentElement,
+      {subtree: true, childList: true, attributes: true});
+  if (document.documentElement) start(); else document.addEventListener('DOMContentLoaded', start);
+})();
+"""
+
+# the second baseline: a title and one three-point plotly chart (what any page with a
+# chart pays for Streamlit's plotly.js before it draws anything of its own)
+ONE_CHART_APP = ('import plotly.graph_objects as go\nimport streamlit as st\nst.title("Empty")\n'
+                 'st.plotly_chart(go.Figure(go.Scatter(x=[1, 2, 3], y=[1, 3, 2])))\n')
 
 
 # --------------------------------------------------------------------------- stores
@@ -143,7 +177,8 @@ def _settled(page, since: float, timeout: float = 120.0) -> float:
     raise TimeoutError("the app did not settle")
 
 
-def time_load(ctx, url: str, heading: str | None, timeout: float = 120.0) -> float:
+def time_load(ctx, url: str, heading: str | None, timeout: float = 120.0) -> tuple[float, float]:
+    """(script finished, page fully drawn), seconds since navigation start."""
     page = ctx.new_page()
     try:
         page.goto(url, wait_until="commit")
@@ -151,7 +186,9 @@ def time_load(ctx, url: str, heading: str | None, timeout: float = 120.0) -> flo
         page.wait_for_selector(IDLE)
         if heading:
             page.get_by_role("heading", name=heading).first.wait_for()
-        return end / 1000.0                          # ms since navigation start
+        page.wait_for_function("window.__drawn !== undefined", timeout=timeout * 1000)
+        drawn = page.evaluate("window.__drawn")
+        return end / 1000.0, max(end, drawn) / 1000.0
     finally:
         page.close()
 
@@ -230,14 +267,17 @@ def bench_browser(db: Path, repeat: int, only: set[str] | None, settings: tuple[
     WORK.mkdir(parents=True, exist_ok=True)
     empty = WORK / "empty_app.py"
     empty.write_text('import streamlit as st\nst.title("Empty")\n')
+    one_chart = WORK / "one_chart_app.py"
+    one_chart.write_text(ONE_CHART_APP)
     # labelling writes: the app runs on a copy of the store
     copy = WORK / f"copy-{os.getpid()}.duckdb"
     shutil.copyfile(db, copy)
     plan = [p for p in page_plan(copy) if not only or p["key"] in only]
     load_before = os.getloadavg()
     servers = [serve(empty, copy, WORK / "empty.log", settings),
-               serve(ROOT / "viewer" / "app.py", copy, WORK / "app.log", settings)]
-    (_, floor_url), (_, app_url) = servers
+               serve(ROOT / "viewer" / "app.py", copy, WORK / "app.log", settings),
+               serve(one_chart, copy, WORK / "one_chart.log", settings)]
+    (_, floor_url), (_, app_url), (_, chart_url) = servers
     rows = []
     try:
         with sync_playwright() as pw:
@@ -246,21 +286,26 @@ def bench_browser(db: Path, repeat: int, only: set[str] | None, settings: tuple[
                 args=["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
                       "--disable-background-networking", "--disable-component-update"])
             ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
-            ctx.add_init_script(OBSERVER)
+            ctx.add_init_script(OBSERVER + DRAWN)
             ctx.set_default_timeout(120_000)
             # warm-up: the server's first run imports everything; caches fill
             # (on a big store a first computation may take minutes: WARMUP seconds allowed)
             time_load(ctx, floor_url, "Empty")
+            time_load(ctx, chart_url, "Empty")
             for p in plan:
                 time_load(ctx, f"{app_url}/{p['path']}", p["heading"], WARMUP)
-            floors = []
+            floors, charts = [], []
             for p in plan:
                 loads, acts = [], []
                 for i in range(repeat):
                     floors.append(time_load(ctx, floor_url, "Empty"))  # interleaved with pages
+                    if i < 2:
+                        charts.append(time_load(ctx, chart_url, "Empty"))
                     loads.append(time_load(ctx, f"{app_url}/{p['path']}", p["heading"]))
-                rows.append((p["title"], "load", statistics.median(loads)))
-                print(f"  {p['title']} load: {rows[-1][2] * 1000:.0f} ms", flush=True)
+                rows.append((p["title"], "load", statistics.median(t for t, _ in loads),
+                             statistics.median(d for _, d in loads)))
+                print(f"  {p['title']} load: {rows[-1][2] * 1000:.0f} ms, drawn "
+                      f"{rows[-1][3] * 1000:.0f} ms", flush=True)
                 if p["action"]:
                     name, act = p["action"]
                     page = ctx.new_page()
@@ -272,7 +317,7 @@ def bench_browser(db: Path, repeat: int, only: set[str] | None, settings: tuple[
                         if i > 1:
                             acts.append(t)
                     page.close()
-                    rows.append((p["title"], name, statistics.median(acts)))
+                    rows.append((p["title"], name, statistics.median(acts), None))
                     print(f"  {p['title']} {name}: {rows[-1][2] * 1000:.0f} ms", flush=True)
                 print(f"  {p['title']}: done", flush=True)
             browser.close()
@@ -282,16 +327,24 @@ def bench_browser(db: Path, repeat: int, only: set[str] | None, settings: tuple[
             proc.wait(10)
         copy.unlink(missing_ok=True)
         Path(str(copy) + ".wal").unlink(missing_ok=True)
-    floor = statistics.median(floors)
+    floor = statistics.median(t for t, _ in floors)
+    chart_end = statistics.median(t for t, _ in charts)
+    chart_drawn = statistics.median(d for _, d in charts)
     load_after = os.getloadavg()
     print(f"\nstore {db}; median of {repeat}; load average (1, 5, 15 min) before "
           f"{load_before[0]:.1f} {load_before[1]:.1f} {load_before[2]:.1f}, after "
           f"{load_after[0]:.1f} {load_after[1]:.1f} {load_after[2]:.1f}; {os.cpu_count()} cores"
           + (f"; settings {' '.join(settings)}" if settings else ""))
-    print(f"floor: empty Streamlit page load {floor * 1000:.0f} ms (median of {len(floors)})\n")
-    print("| page | what | ms | / floor |\n|---|---|---|---|")
-    for title, what, t in rows:
-        print(f"| {title} | {what} | {t * 1000:.0f} | {t / floor:.2f} |")
+    print(f"floor: empty Streamlit page load {floor * 1000:.0f} ms (median of {len(floors)})")
+    print(f"one-chart page (a title and one 3-point plotly chart, median of {len(charts)}): "
+          f"script finished {chart_end * 1000:.0f} ms = {chart_end / floor:.2f}, fully drawn "
+          f"{chart_drawn * 1000:.0f} ms = {chart_drawn / floor:.2f} x the floor\n")
+    print("ms: until the script has finished; drawn: until no element is a placeholder and "
+          "every chart is drawn\n")
+    print("| page | what | ms | / floor | drawn ms | drawn / floor |\n|---|---|---|---|---|---|")
+    for title, what, t, d in rows:
+        drawn = f"{d * 1000:.0f} | {d / floor:.2f}" if d is not None else "| "
+        print(f"| {title} | {what} | {t * 1000:.0f} | {t / floor:.2f} | {drawn} |")
 
 
 # --------------------------------------------------------------------------- profile
