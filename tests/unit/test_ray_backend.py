@@ -149,6 +149,36 @@ def test_spilled_parquet_shards_give_the_same_result(backend, db, small_batches,
     assert os.listdir(tmp_path) == []  # the driver removed the shards it read
 
 
+def _kill_a_worker_during(work, backend, cluster, task: str, checked_in) -> tuple[dict, int | None]:
+    """Run ``work()`` in a thread and SIGKILL one worker of our cluster whose process title
+    starts with ``task``, once ``checked_in(busy pids)`` attempts have checked in since the
+    start. Returns ({"got": result} or {"error": exception}, the killed pid or None)."""
+    import ray
+
+    log = backend._attempts()
+    start = ray.get(log.total.remote())
+    out: dict = {}
+
+    def job():
+        try:
+            out["got"] = work()
+        except BaseException as exc:  # noqa: BLE001 - reported by the caller's assertion
+            out["error"] = exc
+
+    th = threading.Thread(target=job)
+    th.start()
+    victim = None
+    while th.is_alive() and victim is None:
+        busy = [pid for pid in cluster_pids(cluster["tmp"])
+                if processes().get(pid, (0, ""))[1].startswith(task)]
+        if busy and ray.get(log.total.remote()) - start >= checked_in(busy):
+            os.kill(busy[0], signal.SIGKILL)
+            victim = busy[0]
+        time.sleep(0.05)
+    th.join()
+    return out, victim
+
+
 @needs_ray
 def test_a_worker_killed_mid_job_is_retried_and_the_result_is_complete(backend, cluster, db,
                                                                         small_batches):
@@ -157,31 +187,11 @@ def test_a_worker_killed_mid_job_is_retried_and_the_result_is_complete(backend, 
     model = registry.make("als", seed=0).fit(data.matrix)
     want = pipeline.score_and_evaluate(model, data)  # local
     before = backend.retries
-    out: dict = {}
-
-    def job():
-        try:
-            out["got"] = pipeline.score_and_evaluate(SlowModel(model, 0.5), data, backend)
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
-            out["error"] = exc
-
-    import ray
-
-    log = backend._attempts()
-    checked_in = ray.get(log.total.remote())
-    th = threading.Thread(target=job)
-    th.start()
-    victim = None
-    while th.is_alive() and victim is None:
-        busy = [pid for pid in cluster_pids(cluster["tmp"])
-                if processes().get(pid, (0, ""))[1].startswith("ray::score_shard")]
-        # kill only once every busy worker has checked in its attempt: a worker killed
-        # before it checks in leaves no trace to count (see engine/backends/raybackend.py)
-        if busy and ray.get(log.total.remote()) - checked_in >= len(busy):
-            os.kill(busy[0], signal.SIGKILL)  # a worker of our cluster, in a shard
-            victim = busy[0]
-        time.sleep(0.05)
-    th.join()
+    # kill only once every busy worker has checked in its attempt: a worker killed
+    # before it checks in leaves no trace to count (see engine/backends/raybackend.py)
+    out, victim = _kill_a_worker_during(
+        lambda: pipeline.score_and_evaluate(SlowModel(model, 0.5), data, backend),
+        backend, cluster, "ray::score_shard", checked_in=len)
     assert victim is not None, "no worker was seen running a shard"
     assert "error" not in out, out.get("error")
     assert backend.retries - before >= 1
@@ -511,35 +521,15 @@ def test_folds_on_ray_are_the_local_folds_grouped_the_same(backend, db, small_ba
 
 @needs_ray
 def test_a_worker_killed_in_a_run_task_is_retried_and_the_run_is_complete(backend, cluster, db):
-    import ray
-
     store = Store(db)
     data = pipeline.prepare_split(store, "syn", k=20)
     slow = {"iterations": 500}  # ALS for a second or two: time to kill its worker
     jobs = [pipeline.RunJob(data, "als", slow, 0, 0), pipeline.RunJob(data, "itemknn", {}, 0, 0)]
-    log = backend._attempts()
-    checked_in = ray.get(log.total.remote())
-    out: dict = {}
-
-    def job():
-        try:
-            out["got"] = pipeline.fan_out_runs(store, jobs, backend)
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
-            out["error"] = exc
-
-    th = threading.Thread(target=job)
-    th.start()
-    victim = None
-    while th.is_alive() and victim is None:
-        busy = [pid for pid in cluster_pids(cluster["tmp"])
-                if processes().get(pid, (0, ""))[1].startswith("ray::_remote_run")]
-        # kill only once both tasks have checked in their attempt (a worker killed before
-        # it checks in leaves no trace to count); the fast one may be done by then
-        if busy and ray.get(log.total.remote()) - checked_in >= len(jobs):
-            os.kill(busy[0], signal.SIGKILL)  # a worker of our cluster, in a run task
-            victim = busy[0]
-        time.sleep(0.05)
-    th.join()
+    # kill only once both tasks have checked in their attempt (a worker killed before it
+    # checks in leaves no trace to count); the fast one may be done by then
+    out, victim = _kill_a_worker_during(lambda: pipeline.fan_out_runs(store, jobs, backend),
+                                        backend, cluster, "ray::_remote_run",
+                                        checked_in=lambda busy: len(jobs))
     assert victim is not None, "no worker was seen running a run task"
     assert "error" not in out, out.get("error")
     got = out["got"]
