@@ -102,8 +102,12 @@ def page(browser):
 
 
 def wait_idle(page, timeout: float = 60_000) -> None:
-    """Wait until the Streamlit script has finished running (and something rendered)."""
+    """Wait until the Streamlit script has finished running and the page is drawn: no
+    element is still a placeholder (Streamlit shows a skeleton while an element's client
+    code loads, which can end well after the script: bench/README.md, "fully drawn")."""
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
+                           timeout=timeout)
+    page.wait_for_function("!document.querySelector(\"[data-testid='stSkeleton']\")",
                            timeout=timeout)
     # a rerun may be scheduled right after; give it a beat and wait again
     page.wait_for_timeout(300)
